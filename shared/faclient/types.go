@@ -1,0 +1,196 @@
+package faclient
+
+import "encoding/json"
+
+// User is a FusionAuth user as the API returns it. Absent keys decode to zero values.
+type User struct {
+	ID                     string             `json:"id,omitempty"`
+	TenantID               string             `json:"tenantId,omitempty"`
+	Active                 bool               `json:"active,omitempty"`
+	Email                  string             `json:"email,omitempty"`
+	Username               string             `json:"username,omitempty"`
+	Password               string             `json:"password,omitempty"` // only sent, never returned
+	FirstName              string             `json:"firstName,omitempty"`
+	LastName               string             `json:"lastName,omitempty"`
+	FullName               string             `json:"fullName,omitempty"`
+	Data                   map[string]any     `json:"data,omitempty"`
+	Verified               bool               `json:"verified,omitempty"`
+	PasswordChangeRequired bool               `json:"passwordChangeRequired,omitempty"`
+	InsertInstant          int64              `json:"insertInstant,omitempty"`
+	LastUpdateInstant      int64              `json:"lastUpdateInstant,omitempty"`
+	LastLoginInstant       int64              `json:"lastLoginInstant,omitempty"`
+	Registrations          []UserRegistration `json:"registrations,omitempty"`
+}
+
+// UserRegistration is a user's registration to an application.
+type UserRegistration struct {
+	ID            string   `json:"id,omitempty"`
+	ApplicationID string   `json:"applicationId,omitempty"`
+	Roles         []string `json:"roles,omitempty"`
+}
+
+// UserRequest is the body of create (and PUT) user calls.
+type UserRequest struct {
+	User                 User   `json:"user"`
+	ApplicationID        string `json:"applicationId,omitempty"`
+	SendSetPasswordEmail bool   `json:"sendSetPasswordEmail,omitempty"`
+	SkipVerification     bool   `json:"skipVerification,omitempty"`
+}
+
+// UserResponse is FusionAuth's answer to user create, retrieve and update calls.
+type UserResponse struct {
+	User                   User   `json:"user"`
+	Token                  string `json:"token,omitempty"`
+	TokenExpirationInstant int64  `json:"tokenExpirationInstant,omitempty"`
+}
+
+// JWTVendRequest asks FusionAuth to sign claims with a Key Master key.
+type JWTVendRequest struct {
+	Claims              map[string]any `json:"claims,omitempty"`
+	KeyID               string         `json:"keyId,omitempty"` // Key Master UUID, not the JWT kid
+	TimeToLiveInSeconds int            `json:"timeToLiveInSeconds,omitempty"`
+}
+
+// JWTVendResponse holds the vended token.
+type JWTVendResponse struct {
+	Token string `json:"token"`
+}
+
+// ForgotPasswordRequest starts FusionAuth's forgot-password flow. The send flag is a
+// pointer: FusionAuth defaults it to true, and the official client's plain bool
+// silently turns every email off.
+type ForgotPasswordRequest struct {
+	LoginID                 string         `json:"loginId"`
+	ApplicationID           string         `json:"applicationId,omitempty"`
+	SendForgotPasswordEmail *bool          `json:"sendForgotPasswordEmail,omitempty"`
+	State                   map[string]any `json:"state,omitempty"`
+}
+
+// ForgotPasswordResponse carries the change-password id (answered when an API key is used).
+type ForgotPasswordResponse struct {
+	ChangePasswordID string `json:"changePasswordId,omitempty"`
+}
+
+// ChangePasswordRequest completes a change-password flow.
+type ChangePasswordRequest struct {
+	ChangePasswordID string `json:"changePasswordId,omitempty"`
+	CurrentPassword  string `json:"currentPassword,omitempty"`
+	LoginID          string `json:"loginId,omitempty"`
+	Password         string `json:"password"`
+	ApplicationID    string `json:"applicationId,omitempty"`
+}
+
+// ChangePasswordResponse returns a one-time password for an immediate login and the
+// state given to forgot-password.
+type ChangePasswordResponse struct {
+	OneTimePassword string         `json:"oneTimePassword,omitempty"`
+	State           map[string]any `json:"state,omitempty"`
+}
+
+// LoginRequest authenticates a user by login id and password, or by one-time password.
+type LoginRequest struct {
+	LoginID         string `json:"loginId,omitempty"`
+	Password        string `json:"password,omitempty"`
+	OneTimePassword string `json:"oneTimePassword,omitempty"`
+	ApplicationID   string `json:"applicationId,omitempty"`
+	IPAddress       string `json:"ipAddress,omitempty"`
+	NoJWT           bool   `json:"noJWT,omitempty"`
+}
+
+// LoginResponse is FusionAuth's answer to a login. StatusCode tells the 2xx variants
+// apart (200 logged in, 202 not registered for the application, 203 password change
+// required, 212 email not verified, 242 two-factor required).
+type LoginResponse struct {
+	StatusCode             int    `json:"-"`
+	Token                  string `json:"token,omitempty"`
+	TokenExpirationInstant int64  `json:"tokenExpirationInstant,omitempty"`
+	RefreshToken           string `json:"refreshToken,omitempty"`
+	ChangePasswordID       string `json:"changePasswordId,omitempty"`
+	TwoFactorID            string `json:"twoFactorId,omitempty"`
+	User                   User   `json:"user"`
+}
+
+// SortField orders search results.
+type SortField struct {
+	Name    string `json:"name"`
+	Order   string `json:"order,omitempty"`   // "asc" (default) or "desc"
+	Missing string `json:"missing,omitempty"` // "_first" or "_last"
+}
+
+// UserSearchCriteria selects users. Query is an Elasticsearch query serialised as a
+// JSON string, as FusionAuth takes it. NumberOfResults and StartRow are flattened into
+// the criteria on the wire even though the OpenAPI schema omits them.
+type UserSearchCriteria struct {
+	IDs             []string    `json:"ids,omitempty"`
+	Query           string      `json:"query,omitempty"`
+	QueryString     string      `json:"queryString,omitempty"`
+	NumberOfResults *int        `json:"numberOfResults,omitempty"`
+	StartRow        int         `json:"startRow,omitempty"`
+	SortFields      []SortField `json:"sortFields,omitempty"`
+	AccurateTotal   bool        `json:"accurateTotal,omitempty"`
+	NextResults     string      `json:"nextResults,omitempty"`
+}
+
+// SearchRequest is the body of POST /api/user/search.
+type SearchRequest struct {
+	Search UserSearchCriteria `json:"search"`
+}
+
+// SearchResponse holds one page of users and the (possibly capped) total.
+type SearchResponse struct {
+	Total       int64  `json:"total"`
+	NextResults string `json:"nextResults,omitempty"`
+	Users       []User `json:"users,omitempty"`
+}
+
+// UserDeleteRequest deletes users in bulk, by ids or by query. Limit caps how many
+// users one call affects (FusionAuth's default and practical maximum is 10,000).
+type UserDeleteRequest struct {
+	UserIDs     []string `json:"userIds,omitempty"`
+	Query       string   `json:"query,omitempty"`
+	QueryString string   `json:"queryString,omitempty"`
+	DryRun      bool     `json:"dryRun"`
+	HardDelete  bool     `json:"hardDelete"`
+	Limit       int      `json:"limit,omitempty"`
+}
+
+// UserDeleteResponse reports which users a bulk delete affected (or would, on a dry run).
+type UserDeleteResponse struct {
+	DryRun     bool     `json:"dryRun"`
+	HardDelete bool     `json:"hardDelete"`
+	Total      int      `json:"total"`
+	UserIDs    []string `json:"userIds,omitempty"`
+}
+
+// Key is a Key Master key. KID is the JWT "kid" header value, which is not the key's ID.
+type Key struct {
+	ID          string `json:"id"`
+	KID         string `json:"kid,omitempty"`
+	Algorithm   string `json:"algorithm,omitempty"`
+	Type        string `json:"type,omitempty"`
+	Name        string `json:"name,omitempty"`
+	PublicKey   string `json:"publicKey,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
+}
+
+// KeyResponse wraps a Key.
+type KeyResponse struct {
+	Key Key `json:"key"`
+}
+
+// JWKSResponse is the JSON Web Key Set FusionAuth publishes. Raw keeps the exact
+// document for JWT libraries that parse it themselves.
+type JWKSResponse struct {
+	Keys []JSONWebKey    `json:"keys"`
+	Raw  json.RawMessage `json:"-"`
+}
+
+// JSONWebKey is one published public key.
+type JSONWebKey struct {
+	Alg string `json:"alg,omitempty"`
+	Kty string `json:"kty,omitempty"`
+	Use string `json:"use,omitempty"`
+	KID string `json:"kid,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+}
