@@ -1,0 +1,63 @@
+// Command prune is the Lambda function run daily by an EventBridge schedule: it
+// deletes anonymous users nobody touched within the retention and releases
+// unverified emails, then logs a JSON summary and CloudWatch metrics. Wiring only;
+// behaviour lives in shared/.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/stack"
+)
+
+func main() {
+	log := stack.NewLogger(os.Stdout)
+	if err := run(log); err != nil {
+		log.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	cfg, err := config.LoadPrune(config.NewEnv(os.LookupEnv))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	if err != nil {
+		return err
+	}
+	pruner, _, err := stack.Pruner(cfg, keys, log)
+	if err != nil {
+		return err
+	}
+	dryRunPruner := pruner
+	if !cfg.DryRun {
+		dry := cfg
+		dry.DryRun = true
+		if dryRunPruner, _, err = stack.Pruner(dry, keys, log); err != nil {
+			return err
+		}
+	}
+	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
+		p := pruner
+		// A manual invoke may ask for a dry run: {"detail": {"dryRun": true}}.
+		var detail struct {
+			DryRun bool `json:"dryRun"`
+		}
+		if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &detail) == nil && detail.DryRun {
+			p = dryRunPruner
+		}
+		return stack.RunPrune(ctx, p, os.Stdout, log)
+	})
+	return nil
+}

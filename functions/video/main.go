@@ -1,0 +1,42 @@
+// Command video is the Lambda function behind GET /video (API Gateway HTTP API,
+// payload format 2.0): the first visit creates an anonymous FusionAuth user and sets
+// its cookie; later visits count up. Wiring only; behaviour lives in shared/.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/stack"
+)
+
+func main() {
+	log := stack.NewLogger(os.Stdout)
+	if err := run(log); err != nil {
+		log.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	cfg, err := config.LoadVideo(config.NewEnv(os.LookupEnv))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	if err != nil {
+		return err
+	}
+	h, _, err := stack.Video(ctx, cfg, keys, log)
+	if err != nil {
+		return err
+	}
+	lambda.Start(lambdahttp.HTTPAPI(h))
+	return nil
+}

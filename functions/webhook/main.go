@@ -1,0 +1,44 @@
+// Command webhook is the Lambda function behind FusionAuth's webhook (a Lambda
+// Function URL, buffered): on a stub user's first login it makes the account a
+// regular one. Every call is authenticated before its body is read. Wiring only;
+// behaviour lives in shared/.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/stack"
+)
+
+func main() {
+	log := stack.NewLogger(os.Stdout)
+	if err := run(log); err != nil {
+		log.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	cfg, err := config.LoadWebhook(config.NewEnv(os.LookupEnv))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	if err != nil {
+		return err
+	}
+	secret, _ := keys.Value("webhookSecret")
+	h, _, err := stack.Webhook(ctx, cfg, keys, secret, log)
+	if err != nil {
+		return err
+	}
+	lambda.Start(lambdahttp.FunctionURL(h))
+	return nil
+}

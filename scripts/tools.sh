@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh machine: Chromium (Debian package) for the
+# browser test and the AWS Lambda Runtime Interface Emulator for the bootstrap test.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+GOBIN="$(go env GOPATH)/bin"
+export PATH="$GOBIN:$PATH"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "tools: chromium is missing and this is not root; the browser test will skip (or fail under CI=true)" >&2
+  fi
+fi
+if ! command -v aws-lambda-rie >/dev/null 2>&1; then
+  # No release tags exist; this pseudo-version is the one the tests were written against.
+  go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+fi

@@ -1,0 +1,135 @@
+package anon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/changebank/anonuser/shared/faclient"
+)
+
+// Data keys this package keeps in user.data.
+const (
+	DataAnonymous    = "anonymousUser"     // true while the user is a stub
+	DataWatchCount   = "watchCount"        // how often the video was watched
+	DataEmailPending = "emailPendingSince" // epoch ms when /register set an unverified email
+	DataConvertedAt  = "convertedAt"       // epoch ms of the first login after conversion
+)
+
+// CookieTTL is how long the visitor's cookie and its JWT live.
+const CookieTTL = 365 * 24 * time.Hour
+
+// ErrUserGone means the cookie names a user FusionAuth no longer has (pruned).
+var ErrUserGone = errors.New("anonymous user no longer exists")
+
+// FusionAuth is what the visit flow needs from FusionAuth. *faclient.Client satisfies
+// it; swapping in the official client means one adapter with these methods.
+type FusionAuth interface {
+	// CreateUser creates a user. Errors: 400 duplicates/validation, 401.
+	CreateUser(ctx context.Context, userID string, req faclient.UserRequest) (*faclient.UserResponse, error)
+	// RetrieveUser reads a user by id. Errors: 404 when it does not exist, 401.
+	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
+	// PatchUser merges fields into a user. Errors: 400 duplicates, 404, 401.
+	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
+	// VendJWT signs claims with a Key Master key. Errors: 400, 401.
+	VendJWT(ctx context.Context, req faclient.JWTVendRequest) (*faclient.JWTVendResponse, error)
+}
+
+// Profile is what the pages show about a visitor.
+type Profile struct {
+	UserID       string
+	WatchCount   int
+	Anonymous    bool   // still a stub: may convert
+	Email        string // set once /register ran (pending) or after conversion
+	EmailPending bool   // /register set an email that has not been proven yet
+}
+
+// ProfileOf reads a Profile from a FusionAuth user.
+func ProfileOf(u faclient.User) Profile {
+	p := Profile{UserID: u.ID, Email: u.Email}
+	p.Anonymous, _ = u.Data[DataAnonymous].(bool)
+	p.WatchCount = intOf(u.Data[DataWatchCount])
+	_, p.EmailPending = u.Data[DataEmailPending]
+	p.EmailPending = p.EmailPending && p.Anonymous && u.Email != ""
+	return p
+}
+
+// intOf reads a JSON number (float64 after decoding) as an int; anything else is 0.
+func intOf(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case int64:
+		return int(n)
+	}
+	return 0
+}
+
+// Service runs the anonymous-visitor rules against FusionAuth.
+type Service struct {
+	fa           FusionAuth
+	signingKeyID string
+}
+
+// New returns a Service that signs cookie tokens with the Key Master key signingKeyID.
+func New(fa FusionAuth, signingKeyID string) *Service {
+	return &Service{fa: fa, signingKeyID: signingKeyID}
+}
+
+// StartProfile creates a stub user that has watched the video once and vends the
+// token for its cookie: two FusionAuth calls.
+func (s *Service) StartProfile(ctx context.Context) (Profile, string, error) {
+	username, err := RandomString(64)
+	if err != nil {
+		return Profile{}, "", err
+	}
+	password, err := RandomString(64)
+	if err != nil {
+		return Profile{}, "", err
+	}
+	created, err := s.fa.CreateUser(ctx, "", faclient.UserRequest{User: faclient.User{
+		Username: username,
+		Password: password,
+		Data:     map[string]any{DataAnonymous: true, DataWatchCount: 1},
+	}})
+	if err != nil {
+		return Profile{}, "", fmt.Errorf("create anonymous user: %w", err)
+	}
+	vended, err := s.fa.VendJWT(ctx, faclient.JWTVendRequest{
+		Claims:              map[string]any{ClaimUserID: created.User.ID, ClaimPurpose: PurposeVisitor},
+		KeyID:               s.signingKeyID,
+		TimeToLiveInSeconds: int(CookieTTL / time.Second),
+	})
+	if err != nil {
+		return Profile{}, "", fmt.Errorf("vend cookie token for user %s: %w", created.User.ID, err)
+	}
+	return ProfileOf(created.User), vended.Token, nil
+}
+
+// RecordWatch adds one to the visitor's watch count: two FusionAuth calls (read,
+// patch). Two tabs counting at once can lose one count; FusionAuth has no atomic
+// increment and the count is a courtesy, not a ledger. Errors: ErrUserGone.
+func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
+	got, err := s.fa.RetrieveUser(ctx, userID)
+	if faclient.IsNotFound(err) {
+		return Profile{}, ErrUserGone
+	}
+	if err != nil {
+		return Profile{}, fmt.Errorf("read user %s: %w", userID, err)
+	}
+	if !got.User.Active {
+		return Profile{}, ErrUserGone
+	}
+	count := ProfileOf(got.User).WatchCount + 1
+	patched, err := s.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{"data": map[string]any{DataWatchCount: count}}})
+	if faclient.IsNotFound(err) {
+		return Profile{}, ErrUserGone
+	}
+	if err != nil {
+		return Profile{}, fmt.Errorf("record watch for user %s: %w", userID, err)
+	}
+	return ProfileOf(patched.User), nil
+}

@@ -1,0 +1,110 @@
+package config
+
+// FusionAuth holds what every function needs to reach FusionAuth.
+type FusionAuth struct {
+	URL            string // FUSIONAUTH_URL: base URL the function calls
+	TenantID       string // FUSIONAUTH_TENANT_ID
+	ApplicationID  string // FUSIONAUTH_APPLICATION_ID
+	APIKeySecretID string // API_KEY_SECRET_ID: Secrets Manager id of this function's API key
+}
+
+func (e *Env) fusionAuth() FusionAuth {
+	return FusionAuth{
+		URL:            e.URL("FUSIONAUTH_URL"),
+		TenantID:       e.UUID("FUSIONAUTH_TENANT_ID"),
+		ApplicationID:  e.UUID("FUSIONAUTH_APPLICATION_ID"),
+		APIKeySecretID: e.String("API_KEY_SECRET_ID"),
+	}
+}
+
+// Cookie holds how the anonymous visitor's cookie is signed and named.
+type Cookie struct {
+	SigningKeyID string // SIGNING_KEY_ID: Key Master id of the RSA key that signs the cookie JWT
+	Name         string // COOKIE_NAME, default "anon_user"
+}
+
+func (e *Env) cookie() Cookie {
+	return Cookie{
+		SigningKeyID: e.UUID("SIGNING_KEY_ID"),
+		Name:         e.CookieNameOr("COOKIE_NAME", "anon_user"),
+	}
+}
+
+// Video configures the video function.
+type Video struct {
+	FusionAuth
+	Cookie
+	VideoURL string // VIDEO_URL: the video the page plays
+}
+
+// LoadVideo reads the video function's configuration.
+func LoadVideo(e *Env) (Video, error) {
+	c := Video{
+		FusionAuth: e.fusionAuth(),
+		Cookie:     e.cookie(),
+		VideoURL:   e.URLOr("VIDEO_URL", DefaultVideoURL),
+	}
+	return c, e.Err()
+}
+
+// DefaultVideoURL is the sample ChangeBank video.
+const DefaultVideoURL = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
+
+// Register configures the register function.
+type Register struct {
+	FusionAuth
+	Cookie
+	PublicFusionAuthURL string // FUSIONAUTH_PUBLIC_URL: FusionAuth as browsers reach it; default FUSIONAUTH_URL
+	RedirectURI         string // REGISTER_REDIRECT_URI: where FusionAuth's registration page returns to
+	Origin              string // APP_ORIGIN: the site's origin for the cross-site check; default the request's own
+}
+
+// LoadRegister reads the register function's configuration.
+func LoadRegister(e *Env) (Register, error) {
+	c := Register{FusionAuth: e.fusionAuth(), Cookie: e.cookie()}
+	c.PublicFusionAuthURL = e.URLOr("FUSIONAUTH_PUBLIC_URL", c.URL)
+	c.RedirectURI = e.URL("REGISTER_REDIRECT_URI")
+	c.Origin = e.URLOr("APP_ORIGIN", "")
+	return c, e.Err()
+}
+
+// Webhook configures the webhook function. The shared secret, if any, is the
+// "webhookSecret" field of the function's secret in Secrets Manager.
+type Webhook struct {
+	FusionAuth
+	SigningKeyID string // WEBHOOK_SIGNING_KEY_ID: Key Master id of the key FusionAuth signs webhooks with; empty = no signature check
+	SecretHeader string // WEBHOOK_SECRET_HEADER, default X-Webhook-Secret
+}
+
+// LoadWebhook reads the webhook function's configuration.
+func LoadWebhook(e *Env) (Webhook, error) {
+	c := Webhook{FusionAuth: e.fusionAuth()}
+	if v := e.StringOr("WEBHOOK_SIGNING_KEY_ID", ""); v != "" {
+		c.SigningKeyID = e.UUID("WEBHOOK_SIGNING_KEY_ID")
+	}
+	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", "X-Webhook-Secret")
+	return c, e.Err()
+}
+
+// Prune configures the prune function.
+type Prune struct {
+	FusionAuth
+	RetentionDays    int  // RETENTION_DAYS, default 30
+	PendingEmailDays int  // PENDING_EMAIL_DAYS, default 7
+	MaxPerRun        int  // PRUNE_MAX_PER_RUN, default 50,000
+	BatchSize        int  // PRUNE_BATCH_SIZE, default and maximum 10,000
+	DryRun           bool // PRUNE_DRY_RUN, default false
+}
+
+// LoadPrune reads the prune function's configuration.
+func LoadPrune(e *Env) (Prune, error) {
+	c := Prune{
+		FusionAuth:       e.fusionAuth(),
+		RetentionDays:    e.IntOr("RETENTION_DAYS", 30, 1, 3650),
+		PendingEmailDays: e.IntOr("PENDING_EMAIL_DAYS", 7, 1, 365),
+		MaxPerRun:        e.IntOr("PRUNE_MAX_PER_RUN", 50_000, 1, 10_000_000),
+		BatchSize:        e.IntOr("PRUNE_BATCH_SIZE", 10_000, 1, 10_000),
+		DryRun:           e.BoolOr("PRUNE_DRY_RUN", false),
+	}
+	return c, e.Err()
+}

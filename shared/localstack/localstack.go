@@ -1,0 +1,274 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/stack"
+)
+
+// Options configure a local stack.
+type Options struct {
+	Addr           string           // where the functions listen; default 127.0.0.1:3000
+	FusionAuthAddr string           // where the embedded FusionAuth listens; default 127.0.0.1:9011
+	FusionAuthURL  string           // a real FusionAuth to use instead of the embedded one
+	Kickstart      string           // kickstart.json; default kickstart/kickstart.json under the module root
+	Logger         *slog.Logger     // default: JSON to stderr
+	Now            func() time.Time // the embedded FusionAuth's clock (tests age users with it)
+	PruneEvery     time.Duration    // run the prune schedule this often; 0 = only on POST /_local/prune
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	URL           string         // base URL of the functions, e.g. http://127.0.0.1:3000
+	FusionAuthURL string         // base URL of FusionAuth
+	FusionAuth    *fatest.Server // the embedded server; nil with a real FusionAuth
+	Variables     map[string]string
+	srv           *http.Server
+	done          chan error
+	pruneCfg      config.Prune
+	pruneKeys     faclient.KeySource
+	log           *slog.Logger
+	stopSchedule  context.CancelFunc
+}
+
+// Start starts the stack and returns once every server is listening.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:3000"
+	}
+	if o.FusionAuthAddr == "" {
+		o.FusionAuthAddr = "127.0.0.1:9011"
+	}
+	if o.Logger == nil {
+		o.Logger = stack.NewLogger(os.Stderr)
+	}
+	if o.Kickstart == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return nil, err
+		}
+		o.Kickstart = filepath.Join(root, "kickstart", "kickstart.json")
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", o.Addr, err)
+	}
+	s := &Stack{URL: "http://" + ln.Addr().String(), done: make(chan error, 1)}
+	if err := s.startFusionAuth(o); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	mux, err := s.routes(ctx, o.Logger)
+	if err != nil {
+		ln.Close()
+		s.closeFusionAuth()
+		return nil, err
+	}
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	schedCtx, cancel := context.WithCancel(context.Background())
+	s.stopSchedule = cancel
+	if o.PruneEvery > 0 {
+		go s.schedule(schedCtx, o.PruneEvery)
+	}
+	return s, nil
+}
+
+func (s *Stack) startFusionAuth(o Options) error {
+	if o.FusionAuthURL != "" {
+		vars, err := readVariables(o.Kickstart)
+		if err != nil {
+			return err
+		}
+		s.FusionAuthURL, s.Variables = o.FusionAuthURL, vars
+		return nil
+	}
+	fa, err := fatest.Start(fatest.Options{
+		Kickstart: o.Kickstart,
+		Addr:      o.FusionAuthAddr,
+		Now:       o.Now,
+		Logger:    o.Logger,
+		Variables: map[string]string{
+			"appURL":     s.URL,
+			"webhookURL": s.URL + "/webhook",
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("embedded FusionAuth: %w", err)
+	}
+	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
+	s.Variables = map[string]string{}
+	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSecret",
+		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
+		s.Variables[name] = fa.Variable(name)
+	}
+	return nil
+}
+
+// fusionAuthConfig is the FusionAuth part of every function's configuration here.
+func (s *Stack) fusionAuthConfig() config.FusionAuth {
+	return config.FusionAuth{
+		URL:           s.FusionAuthURL,
+		TenantID:      s.Variables["defaultTenantId"],
+		ApplicationID: s.Variables["applicationId"],
+	}
+}
+
+func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	cookie := config.Cookie{SigningKeyID: s.Variables["signingKeyId"], Name: "anon_user"}
+	video, _, err := stack.Video(ctx, config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
+		faclient.StaticKey(s.Variables["videoApiKey"]), log.With("function", "video"))
+	if err != nil {
+		return nil, fmt.Errorf("video function: %w", err)
+	}
+	mux.Handle("/video", video)
+	register, _, err := stack.Register(ctx, config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
+		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + "/video"},
+		faclient.StaticKey(s.Variables["registerApiKey"]), log.With("function", "register"))
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	mux.Handle("/register", register)
+	webhook, _, err := stack.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKeyID: s.Variables["webhookSigningKeyId"], SecretHeader: site.DefaultSecretHeader},
+		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("webhook function: %w", err)
+	}
+	mux.Handle("/webhook", webhook)
+	s.pruneCfg = config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000}
+	s.pruneKeys = faclient.StaticKey(s.Variables["pruneApiKey"])
+	s.log = log.With("function", "prune")
+	mux.HandleFunc("POST /_local/prune", s.handlePrune)
+	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
+	return mux, nil
+}
+
+// Close stops the servers.
+func (s *Stack) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.stopSchedule()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return errors.Join(err, s.closeFusionAuth())
+}
+
+func (s *Stack) closeFusionAuth() error {
+	if s.FusionAuth == nil {
+		return nil
+	}
+	return s.FusionAuth.Close()
+}
+
+// readVariables reads the fixed variables of a kickstart file (ids and dev keys), for
+// a real FusionAuth that was configured from the same file.
+func readVariables(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("kickstart: %w", err)
+	}
+	defer f.Close()
+	var ks struct {
+		Variables map[string]any `json:"variables"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&ks); err != nil {
+		return nil, fmt.Errorf("kickstart %s: %w", path, err)
+	}
+	vars := map[string]string{}
+	for k, v := range ks.Variables {
+		if s, ok := v.(string); ok {
+			vars[k] = s
+		}
+	}
+	return vars, nil
+}
+
+// moduleRoot finds the directory holding go.mod, walking up from the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory: run from the repository")
+		}
+		dir = parent
+	}
+}
+
+// schedule stands in for the EventBridge rule: a prune pass every interval.
+func (s *Stack) schedule(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p, _, err := stack.Pruner(s.pruneCfg, s.pruneKeys, s.log)
+			if err == nil {
+				_, err = stack.RunPrune(ctx, p, io.Discard, s.log)
+			}
+			if err != nil {
+				s.log.Error("scheduled prune failed", "error", err)
+			}
+		}
+	}
+}
+
+// handlePrune runs a prune pass now and answers its JSON summary. Only loopback
+// callers may trigger it. Query: dryRun=true, olderThan=<Go duration> (replaces the
+// retention, so a demo can prune what it created a second ago).
+func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		http.Error(w, "forbidden: loopback only", http.StatusForbidden)
+		return
+	}
+	cfg := s.pruneCfg
+	q := r.URL.Query()
+	if v := q.Get("dryRun"); v != "" {
+		cfg.DryRun = v == "true" || v == "1"
+	}
+	p, _, err := stack.Pruner(cfg, s.pruneKeys, s.log)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if v := q.Get("olderThan"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			http.Error(w, "olderThan must be a Go duration such as 1s or 720h", http.StatusBadRequest)
+			return
+		}
+		p = p.WithRetention(d)
+	}
+	summary, err := stack.RunPrune(r.Context(), p, io.Discard, s.log)
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	_ = json.NewEncoder(w).Encode(summary)
+}

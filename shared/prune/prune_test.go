@@ -1,0 +1,319 @@
+package prune_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/prune"
+)
+
+const day = 24 * time.Hour
+
+// population describes a mixed user base; the numbers add up to 10,000.
+type population struct {
+	staleStubs, freshStubs, pendingFresh, pendingExpired, converted, regular int
+}
+
+var mixed = population{staleStubs: 4000, freshStubs: 2000, pendingFresh: 1000, pendingExpired: 500, converted: 1500, regular: 1000}
+
+// seed puts the population into fa and returns the ids of each kind.
+func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[string][]string {
+	tb.Helper()
+	ids := map[string][]string{}
+	n := 0
+	put := func(kind string, count int, user func(i int) map[string]any) {
+		for i := 0; i < count; i++ {
+			n++
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
+			u := user(n)
+			u["id"] = id
+			if err := fa.PutUser(u, "password-not-for-prod"); err != nil {
+				tb.Fatalf("PutUser %s: %v", kind, err)
+			}
+			ids[kind] = append(ids[kind], id)
+		}
+	}
+	ms := func(d time.Duration) int64 { return now.Add(-d).UnixMilli() }
+	stub := func(i int, lastUpdate time.Duration, extra map[string]any) map[string]any {
+		data := map[string]any{"anonymousUser": true, "watchCount": 3}
+		u := map[string]any{"username": fmt.Sprintf("stub%060d", i), "data": data, "insertInstant": ms(lastUpdate + day), "lastUpdateInstant": ms(lastUpdate)}
+		for k, v := range extra {
+			if k == "emailPendingSince" {
+				data[k] = v
+				continue
+			}
+			u[k] = v
+		}
+		return u
+	}
+	put("staleStubs", p.staleStubs, func(i int) map[string]any { return stub(i, 40*day, nil) })
+	put("freshStubs", p.freshStubs, func(i int) map[string]any { return stub(i, day, nil) })
+	put("pendingFresh", p.pendingFresh, func(i int) map[string]any {
+		return stub(i, 40*day, map[string]any{"email": fmt.Sprintf("fresh%d@example.com", i), "emailPendingSince": ms(2 * day)})
+	})
+	put("pendingExpired", p.pendingExpired, func(i int) map[string]any {
+		return stub(i, 40*day, map[string]any{"email": fmt.Sprintf("expired%d@example.com", i), "emailPendingSince": ms(10 * day)})
+	})
+	put("converted", p.converted, func(i int) map[string]any {
+		return map[string]any{"email": fmt.Sprintf("converted%d@example.com", i), "data": map[string]any{"anonymousUser": false, "watchCount": 9, "convertedAt": ms(80 * day)},
+			"insertInstant": ms(100 * day), "lastUpdateInstant": ms(90 * day)}
+	})
+	put("regular", p.regular, func(i int) map[string]any {
+		return map[string]any{"email": fmt.Sprintf("regular%d@example.com", i), "insertInstant": ms(100 * day), "lastUpdateInstant": ms(90 * day)}
+	})
+	return ids
+}
+
+type env struct {
+	fa     *fatest.Server
+	client *faclient.Client
+	now    time.Time
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	e := &env{now: time.Now()}
+	e.fa = fatest.NewTestServer(tb, fatest.Options{})
+	var err error
+	// The prune function's own least-privilege key from kickstart.
+	e.client, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("pruneApiKey"))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) pruner(o prune.Options) *prune.Pruner {
+	o.Now = func() time.Time { return e.now }
+	return prune.New(e.client, o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+}
+
+func (e *env) exists(id string) bool {
+	_, ok := e.fa.User(id)
+	return ok
+}
+
+func TestPruneDeletesExactlyTheStaleStubs(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, mixed, e.now)
+	e.fa.ResetCalls()
+	s, err := e.pruner(prune.Options{}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := prune.Summary{Matched: 4000, Deleted: 4000, EmailsReleased: 500, RemainingAnonymous: 3500, PendingConversions: 1000, Converted: 1500, Complete: true}
+	got := s
+	got.FusionAuthCalls = 0
+	if got != want {
+		t.Errorf("summary=%+v\nwant     %+v", got, want)
+	}
+	for kind, list := range ids {
+		for _, id := range list {
+			if gone := !e.exists(id); gone != (kind == "staleStubs") {
+				t.Fatalf("%s user %s: deleted=%v", kind, id, gone)
+			}
+		}
+	}
+	for _, id := range ids["pendingExpired"] {
+		u, _ := e.fa.User(id)
+		if _, has := u["email"]; has {
+			t.Fatalf("user %s still holds its expired pending email", id)
+		}
+		if d, _ := u["data"].(map[string]any); d["anonymousUser"] != true || d["watchCount"] == nil {
+			t.Fatalf("user %s lost its data: %v", id, d)
+		}
+	}
+	for _, id := range ids["pendingFresh"] {
+		if u, _ := e.fa.User(id); u["email"] == nil {
+			t.Fatalf("fresh pending user %s lost its email", id)
+		}
+	}
+	if got := e.client.Counter().Count("DELETE /api/user/bulk"); got != 1 {
+		t.Errorf("bulk deletes=%d for 4,000 stubs, want 1", got)
+	}
+	// Deleting costs the first count and the bulk calls: at most 3 per 10,000.
+	if got := e.fa.Calls("DELETE /api/user/bulk") + 1; got > 3 {
+		t.Errorf("deletion calls=%d, want at most 3", got)
+	}
+	t.Logf("FusionAuth calls: %v", e.client.Counter().Snapshot())
+	if n := e.fa.UnsupportedQueries(); n != 0 {
+		t.Errorf("%d prune queries hit the compatible server's unsupported-query guard", n)
+	}
+}
+
+func TestDryRunChangesNothingAndReportsTheSame(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, mixed, e.now)
+	dry, err := e.pruner(prune.Options{DryRun: true}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, list := range ids {
+		for _, id := range list {
+			if !e.exists(id) {
+				t.Fatalf("dry run deleted %s user %s", kind, id)
+			}
+		}
+	}
+	for _, id := range ids["pendingExpired"] {
+		if u, _ := e.fa.User(id); u["email"] == nil {
+			t.Fatalf("dry run released the email of %s", id)
+		}
+	}
+	if e.fa.Calls("PATCH /api/user/{userId}") != 0 || e.client.Counter().Count("DELETE /api/user/bulk") != 0 {
+		t.Errorf("dry run wrote: %v", e.client.Counter().Snapshot())
+	}
+	real, err := e.pruner(prune.Options{}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dry.DryRun || real.DryRun {
+		t.Errorf("DryRun flags: dry=%v real=%v", dry.DryRun, real.DryRun)
+	}
+	dry.DryRun, dry.FusionAuthCalls, real.FusionAuthCalls = false, 0, 0
+	if dry != real {
+		t.Errorf("dry run=%+v\nreal run=%+v, want the same numbers", dry, real)
+	}
+}
+
+func TestCapStopsAndNextRunContinues(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{staleStubs: 2500, freshStubs: 100, pendingExpired: 10}, e.now)
+	p := e.pruner(prune.Options{MaxPerRun: 1000, BatchSize: 400})
+	var total int64
+	for run := 1; ; run++ {
+		s, err := p.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += s.Deleted
+		left := 0
+		for _, id := range ids["staleStubs"] {
+			if e.exists(id) {
+				left++
+			}
+		}
+		if int64(left) != 2500-total {
+			t.Fatalf("run %d: %d stale stubs left, want %d (state inconsistent with summary)", run, left, 2500-total)
+		}
+		if s.Deleted+s.EmailsReleased > 1000 {
+			t.Fatalf("run %d changed %d users, cap is 1000", run, s.Deleted+s.EmailsReleased)
+		}
+		if s.Complete {
+			if run != 3 || total != 2500 {
+				t.Errorf("finished after %d runs with %d deleted, want 3 runs and 2500", run, total)
+			}
+			break
+		}
+		if s.StoppedBy != "cap" {
+			t.Fatalf("run %d stopped by %q, want cap", run, s.StoppedBy)
+		}
+		if run > 5 {
+			t.Fatal("prune never completes")
+		}
+	}
+	for _, id := range ids["freshStubs"] {
+		if !e.exists(id) {
+			t.Fatalf("fresh stub %s deleted", id)
+		}
+	}
+}
+
+func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{staleStubs: 3000}, e.now)
+	e.fa.SetLatency("DELETE /api/user/bulk", 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 1*time.Second+200*time.Millisecond)
+	defer cancel()
+	p := e.pruner(prune.Options{BatchSize: 1000, Margin: time.Second})
+	s, err := p.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Complete || s.StoppedBy != "deadline" || s.Deleted == 0 || s.Deleted >= 3000 {
+		t.Fatalf("summary=%+v, want a partial run stopped by the deadline", s)
+	}
+	left := 0
+	for _, id := range ids["staleStubs"] {
+		if e.exists(id) {
+			left++
+		}
+	}
+	if int64(left) != 3000-s.Deleted {
+		t.Errorf("%d left after deleting %d of 3000", left, s.Deleted)
+	}
+	e.fa.SetLatency("DELETE /api/user/bulk", 0)
+	s2, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s2.Complete || s.Deleted+s2.Deleted != 3000 {
+		t.Errorf("second run=%+v, want it to finish the remaining %d", s2, 3000-s.Deleted)
+	}
+}
+
+// racingStore converts a user right after the search that found it, as a visitor
+// logging in at that moment would.
+type racingStore struct {
+	*faclient.Client
+	convert func()
+}
+
+func (r *racingStore) SearchUsersByQuery(ctx context.Context, req faclient.SearchRequest) (*faclient.SearchResponse, error) {
+	resp, err := r.Client.SearchUsersByQuery(ctx, req)
+	if err == nil && len(resp.Users) > 0 && r.convert != nil {
+		r.convert()
+		r.convert = nil
+	}
+	return resp, err
+}
+
+func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{pendingExpired: 1}, e.now)
+	id := ids["pendingExpired"][0]
+	admin, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &racingStore{Client: e.client, convert: func() {
+		if _, err := admin.PatchUser(context.Background(), id, map[string]any{"user": map[string]any{"data": map[string]any{"anonymousUser": false, "convertedAt": e.now.UnixMilli()}}}); err != nil {
+			t.Error(err)
+		}
+	}}
+	p := prune.New(store, prune.Options{Now: func() time.Time { return e.now }}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.fa.User(id); u["email"] == nil || s.EmailsReleased != 0 {
+		t.Errorf("converted user's email released (summary %+v)", s)
+	}
+	if store.convert != nil {
+		t.Fatal("the search never found the pending user; the race was not exercised")
+	}
+}
+
+func BenchmarkPrune100kStaleStubs(b *testing.B) {
+	e := newEnv(b)
+	b.ReportAllocs()
+	var calls int
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		seed(b, e.fa, population{staleStubs: 100_000}, e.now)
+		e.client.Counter().Reset()
+		b.StartTimer()
+		s, err := e.pruner(prune.Options{MaxPerRun: 200_000}).Run(context.Background())
+		if err != nil || s.Deleted != 100_000 {
+			b.Fatalf("summary=%+v err=%v", s, err)
+		}
+		calls += s.FusionAuthCalls
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "fa-calls/op")
+}

@@ -1,0 +1,66 @@
+package site
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages are parsed once per process (cold start), from files embedded in the binary.
+var pages = map[string]*template.Template{
+	"video":    mustPage("video"),
+	"register": mustPage("register"),
+	"error":    mustPage("error"),
+}
+
+func mustPage(name string) *template.Template {
+	return template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+}
+
+// render writes a full HTML page. Pages may carry or clear the visitor cookie, so no
+// cache may keep them.
+func render(w http.ResponseWriter, status int, page string, data any, log *slog.Logger) {
+	var buf bytes.Buffer
+	if err := pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		log.Error("render page", "page", page, "error", err)
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; media-src https: 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage is what a visitor sees when something fails: a friendly page with the
+// right status and never an internal detail.
+type errorPage struct {
+	Title, Heading, Message string
+}
+
+func renderError(w http.ResponseWriter, status int, log *slog.Logger) {
+	p := errorPage{Title: "Something went wrong", Heading: "Something went wrong on our side", Message: "Please try again in a moment. Nothing you did here was lost."}
+	switch status {
+	case http.StatusBadRequest:
+		p = errorPage{Title: "Bad request", Heading: "We could not read that request", Message: "Please go back and try again."}
+	case http.StatusForbidden:
+		p = errorPage{Title: "Not allowed", Heading: "That request was not allowed", Message: "Forms on ChangeBank can only be sent from ChangeBank's own pages."}
+	case http.StatusNotFound:
+		p = errorPage{Title: "Not found", Heading: "This page does not exist", Message: "The link may be old or mistyped."}
+	case http.StatusMethodNotAllowed:
+		p = errorPage{Title: "Not allowed", Heading: "That method is not supported here", Message: "Please use the links on the page."}
+	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		p = errorPage{Title: "Temporarily unavailable", Heading: "We are briefly unavailable", Message: "Please try again in a moment. Nothing you did here was lost."}
+	}
+	render(w, status, "error", p, log)
+}

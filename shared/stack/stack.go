@@ -1,0 +1,165 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/site"
+)
+
+// NewLogger returns the JSON logger every function uses; LOG_LEVEL (debug, info,
+// warn, error) sets its level.
+func NewLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(strings.ToUpper(os.Getenv("LOG_LEVEL"))))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// LoadAPIKey reads the function's FusionAuth API key from AWS Secrets Manager, once per
+// cold start, with the default AWS configuration of the environment.
+func LoadAPIKey(ctx context.Context, secretID string) (*apikey.Source, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return apikey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), secretID)
+}
+
+// FusionAuthClient returns the client for cfg with the function's key source.
+func FusionAuthClient(cfg config.FusionAuth, keys faclient.KeySource) (*faclient.Client, error) {
+	fa, err := faclient.New(faclient.Options{BaseURL: cfg.URL, TenantID: cfg.TenantID, Keys: keys})
+	if err != nil {
+		return nil, fmt.Errorf("fusionauth client: %w", err)
+	}
+	return fa, nil
+}
+
+// CookieVerifier learns the signing key's kid and algorithm from FusionAuth's Key API
+// and returns a verifier that accepts only tokens signed by it.
+func CookieVerifier(ctx context.Context, fa *faclient.Client, signingKeyID string) (*anon.Verifier, error) {
+	kid, alg, err := anon.SigningKey(ctx, fa, signingKeyID)
+	if err != nil {
+		return nil, err
+	}
+	return anon.NewVerifier(ctx, anon.VerifierOptions{
+		JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
+		KID:        kid,
+		Algorithm:  alg,
+		Purpose:    anon.PurposeVisitor,
+		RequireExp: true,
+	})
+}
+
+// Video builds the GET /video handler.
+func Video(ctx context.Context, cfg config.Video, keys faclient.KeySource, log *slog.Logger) (*site.Video, *faclient.Client, error) {
+	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := CookieVerifier(ctx, fa, cfg.SigningKeyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &site.Video{
+		Visits:     anon.New(fa, cfg.SigningKeyID),
+		Tokens:     verifier,
+		CookieName: cfg.Cookie.Name,
+		VideoURL:   cfg.VideoURL,
+		Logger:     log,
+	}, fa, nil
+}
+
+// Register builds the GET and POST /register handler.
+func Register(ctx context.Context, cfg config.Register, keys faclient.KeySource, log *slog.Logger) (*site.Register, *faclient.Client, error) {
+	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := CookieVerifier(ctx, fa, cfg.SigningKeyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &site.Register{
+		Conversions:   anon.NewConverter(fa, cfg.ApplicationID, nil),
+		Tokens:        verifier,
+		CookieName:    cfg.Cookie.Name,
+		FusionAuthURL: cfg.PublicFusionAuthURL,
+		ApplicationID: cfg.ApplicationID,
+		RedirectURI:   cfg.RedirectURI,
+		Origin:        cfg.Origin,
+		Logger:        log,
+	}, fa, nil
+}
+
+// Webhook builds the FusionAuth webhook handler. secret is the shared secret FusionAuth
+// sends in cfg.SecretHeader ("" for none); with neither a secret nor a signing key the
+// webhook would accept anyone, so that configuration is refused.
+func Webhook(ctx context.Context, cfg config.Webhook, keys faclient.KeySource, secret string, log *slog.Logger) (*site.Webhook, *faclient.Client, error) {
+	if secret == "" && cfg.SigningKeyID == "" {
+		return nil, nil, errors.New("webhook: neither WEBHOOK_SIGNING_KEY_ID nor a webhookSecret in the secret is set; refusing to accept unauthenticated calls")
+	}
+	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &site.Webhook{
+		Secret:       secret,
+		SecretHeader: cfg.SecretHeader,
+		Conversions:  anon.NewConverter(fa, cfg.ApplicationID, nil),
+		Logger:       log,
+	}
+	if cfg.SigningKeyID != "" {
+		kid, alg, err := anon.SigningKey(ctx, fa, cfg.SigningKeyID)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.Signatures, err = anon.NewVerifier(ctx, anon.VerifierOptions{JWKSURL: fa.BaseURL() + faclient.JWKSPath, KID: kid, Algorithm: alg})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return h, fa, nil
+}
+
+// Pruner builds the prune pass for cfg.
+func Pruner(cfg config.Prune, keys faclient.KeySource, log *slog.Logger) (*prune.Pruner, *faclient.Client, error) {
+	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prune.New(fa, prune.Options{
+		Retention:    time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		PendingEmail: time.Duration(cfg.PendingEmailDays) * 24 * time.Hour,
+		MaxPerRun:    cfg.MaxPerRun,
+		BatchSize:    cfg.BatchSize,
+		DryRun:       cfg.DryRun,
+	}, log), fa, nil
+}
+
+// RunPrune runs one prune pass, logs its summary and writes it as CloudWatch metrics.
+func RunPrune(ctx context.Context, p *prune.Pruner, metrics io.Writer, log *slog.Logger) (prune.Summary, error) {
+	s, err := p.Run(ctx)
+	if werr := prune.WriteEMF(metrics, s, time.Now()); werr != nil {
+		log.WarnContext(ctx, "prune metrics not written", "error", werr)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "prune failed", "summary", s, "error", err)
+		return s, err
+	}
+	log.InfoContext(ctx, "prune finished", "summary", s)
+	return s, nil
+}
