@@ -155,7 +155,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 		return "", err
 	}
 	if p, _ := claims[ClaimPurpose].(string); v.purpose == "" || p != v.purpose {
-		return "", &TokenError{Reason: "not a " + v.purpose + " token"}
+		return "", &TokenError{Reason: "wrong purpose claim"}
 	}
 	userID, _ := claims[ClaimUserID].(string)
 	if !uuidPattern.MatchString(userID) {

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/changebank/anonuser/shared/config"
@@ -154,6 +156,7 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	s.pruneKeys = faclient.StaticKey(s.Variables["pruneApiKey"])
 	s.log = log.With("function", "prune")
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
+	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
 	return mux, nil
 }
@@ -238,12 +241,43 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 	}
 }
 
+var outboxPage = template.Must(template.New("outbox").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Outbox · local FusionAuth</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:820px;margin:32px auto;padding:0 20px}
+article{border:1px solid #ddd;border-radius:10px;padding:16px;margin:12px 0}pre{white-space:pre-wrap}</style></head>
+<body><h1>Emails sent by the local FusionAuth</h1>
+{{if not .}}<p>No email yet.</p>{{end}}
+{{range .}}<article class="email"><p><strong>To:</strong> <span class="to">{{.To}}</span><br><strong>Subject:</strong> {{.Subject}}</p>
+<p><a class="link" href="{{.Link}}">{{.Link}}</a></p><pre>{{.Text}}</pre></article>{{end}}
+</body></html>`))
+
+// handleOutbox lists the emails the embedded FusionAuth "sent", newest first, so the
+// set-password link can be followed in a browser. Loopback only.
+func (s *Stack) handleOutbox(w http.ResponseWriter, r *http.Request) {
+	if !fromLoopback(r) || s.FusionAuth == nil {
+		http.Error(w, "not available: loopback only, embedded FusionAuth only", http.StatusNotFound)
+		return
+	}
+	mails := s.FusionAuth.Outbox()
+	slices.Reverse(mails)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := outboxPage.Execute(w, mails); err != nil {
+		s.log.Error("render outbox", "error", err)
+	}
+}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
+}
+
 // handlePrune runs a prune pass now and answers its JSON summary. Only loopback
 // callers may trigger it. Query: dryRun=true, olderThan=<Go duration> (replaces the
 // retention, so a demo can prune what it created a second ago).
 func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	if !fromLoopback(r) {
 		http.Error(w, "forbidden: loopback only", http.StatusForbidden)
 		return
 	}
