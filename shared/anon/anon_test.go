@@ -1,0 +1,74 @@
+package anon_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/changebank/anonuser/shared/anon"
+)
+
+func TestRandomString(t *testing.T) {
+	seen := map[string]bool{}
+	counts := map[rune]int{}
+	for i := 0; i < 200; i++ {
+		s, err := anon.RandomString(64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s) != 64 {
+			t.Fatalf("len=%d, want 64", len(s))
+		}
+		if seen[s] {
+			t.Fatalf("repeated value %q", s)
+		}
+		seen[s] = true
+		for _, r := range s {
+			if !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", r) {
+				t.Fatalf("character %q outside [A-Za-z0-9]", r)
+			}
+			counts[r]++
+		}
+	}
+	// 12,800 draws over 62 symbols: each about 206; a biased modulo would skew the first ones.
+	for r, n := range counts {
+		if n < 120 || n > 300 {
+			t.Errorf("character %q drawn %d times, want about 206", r, n)
+		}
+	}
+	if len(counts) != 62 {
+		t.Errorf("%d distinct characters, want 62", len(counts))
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"Bob@Example.COM", "bob@example.com", true},
+		{"  a.b+tag@sub.example.org ", "a.b+tag@sub.example.org", true},
+		{"", "", false},
+		{"bob", "", false},
+		{"bob@localhost", "", false},
+		{"Bob <bob@example.com>", "", false},
+		{"bob@example.com, eve@example.com", "", false},
+		{"bob@@example.com", "", false},
+		{"bob@example..com", "", false},
+		{"bob@.example.com", "", false},
+		{strings.Repeat("a", 65) + "@example.com", "", false},
+		{"a@" + strings.Repeat("b", 250) + ".com", "", false},
+		{"\"quoted\"@example.com", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := anon.NormalizeEmail(tc.in)
+			if tc.ok != (err == nil) || got != tc.want {
+				t.Errorf("NormalizeEmail(%q)=%q, %v; want %q, ok=%v", tc.in, got, err, tc.want, tc.ok)
+			}
+			if err != nil && !errors.Is(err, anon.ErrInvalidEmail) {
+				t.Errorf("error %v is not ErrInvalidEmail", err)
+			}
+		})
+	}
+}

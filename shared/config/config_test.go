@@ -1,0 +1,73 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/changebank/anonuser/shared/config"
+)
+
+func lookup(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func TestOneErrorNamesEveryProblem(t *testing.T) {
+	_, err := config.LoadVideo(config.NewEnv(lookup(map[string]string{
+		"FUSIONAUTH_URL":       "localhost:9011",
+		"FUSIONAUTH_TENANT_ID": "not-a-uuid",
+		"COOKIE_NAME":          "bad name;",
+	})))
+	if err == nil {
+		t.Fatal("LoadVideo accepted an empty configuration")
+	}
+	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "SIGNING_KEY_ID", "COOKIE_NAME"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestValidConfigurations(t *testing.T) {
+	base := map[string]string{
+		"FUSIONAUTH_URL":            "https://auth.example.com/",
+		"FUSIONAUTH_TENANT_ID":      "D7D09513-A3F5-401C-9685-34AB6C552453",
+		"FUSIONAUTH_APPLICATION_ID": "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
+		"API_KEY_SECRET_ID":         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
+		"SIGNING_KEY_ID":            "1ae9da3f-fdd4-45af-b605-5d8be94320e1",
+		"REGISTER_REDIRECT_URI":     "https://www.example.com/video",
+	}
+	v, err := config.LoadVideo(config.NewEnv(lookup(base)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.URL != "https://auth.example.com" || v.TenantID != "d7d09513-a3f5-401c-9685-34ab6c552453" || v.Name != "anon_user" || v.VideoURL != config.DefaultVideoURL {
+		t.Errorf("video config=%+v", v)
+	}
+	r, err := config.LoadRegister(config.NewEnv(lookup(base)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PublicFusionAuthURL != "https://auth.example.com" {
+		t.Errorf("FUSIONAUTH_PUBLIC_URL default=%q, want FUSIONAUTH_URL", r.PublicFusionAuthURL)
+	}
+	p, err := config.LoadPrune(config.NewEnv(lookup(base)))
+	if err != nil || p.RetentionDays != 30 || p.PendingEmailDays != 7 || p.BatchSize != 10000 || p.DryRun {
+		t.Errorf("prune config=%+v err=%v, want the defaults", p, err)
+	}
+	base["PRUNE_BATCH_SIZE"] = "20000"
+	base["RETENTION_DAYS"] = "0"
+	if _, err := config.LoadPrune(config.NewEnv(lookup(base))); err == nil || !strings.Contains(err.Error(), "PRUNE_BATCH_SIZE") || !strings.Contains(err.Error(), "RETENTION_DAYS") {
+		t.Errorf("out-of-range prune settings accepted or not named: %v", err)
+	}
+}
+
+func TestNamesListsWhatWasRead(t *testing.T) {
+	e := config.NewEnv(lookup(nil))
+	_, _ = config.LoadWebhook(e)
+	got := strings.Join(e.Names(), ",")
+	for _, want := range []string{"API_KEY_SECRET_ID", "FUSIONAUTH_URL", "WEBHOOK_SIGNING_KEY_ID", "WEBHOOK_SECRET_HEADER"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Names()=%s, missing %s", got, want)
+		}
+	}
+}

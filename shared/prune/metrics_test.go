@@ -1,0 +1,53 @@
+package prune_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/changebank/anonuser/shared/prune"
+)
+
+func TestWriteEMF(t *testing.T) {
+	var buf bytes.Buffer
+	s := prune.Summary{Matched: 7, Deleted: 5, EmailsReleased: 2, RemainingAnonymous: 9, PendingConversions: 1, Converted: 3, FusionAuthCalls: 11}
+	at := time.UnixMilli(1700000000000)
+	if err := prune.WriteEMF(&buf, s, at); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(buf.Bytes(), []byte("\n")) != 1 {
+		t.Fatalf("EMF output is not one line: %q", buf.String())
+	}
+	var line struct {
+		AWS struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		} `json:"_aws"`
+		Function string
+		Deleted  int64
+		Matched  int64
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.AWS.Timestamp != 1700000000000 || len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != prune.Namespace {
+		t.Fatalf("_aws=%+v", line.AWS)
+	}
+	names := map[string]bool{}
+	for _, m := range line.AWS.CloudWatchMetrics[0].Metrics {
+		names[m.Name] = m.Unit == "Count"
+	}
+	for _, want := range []string{"Matched", "Deleted", "EmailsReleased", "RemainingAnonymous", "PendingConversions", "Converted"} {
+		if !names[want] {
+			t.Errorf("metric %s missing or not a Count", want)
+		}
+	}
+	if line.Deleted != 5 || line.Matched != 7 || line.Function != "prune" {
+		t.Errorf("values: deleted %d matched %d function %q", line.Deleted, line.Matched, line.Function)
+	}
+}
