@@ -1,0 +1,567 @@
+package esquery
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// toFloat converts a JSON-decoded (or hand-built) number to float64.
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case int16:
+		return float64(n), true
+	case int8:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case uint32:
+		return float64(n), true
+	case uint16:
+		return float64(n), true
+	case uint8:
+		return float64(n), true
+	case uint:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// parseNumber parses a numeric string the way Elasticsearch coerces strings for numeric fields.
+func parseNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// parseEpochMillis parses an integer string as epoch milliseconds.
+func parseEpochMillis(s string) (int64, bool) {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	return ms, err == nil
+}
+
+// digits parses exactly n ASCII digits at s[i:].
+func digits(s string, i, n int) (int, bool) {
+	if i+n > len(s) {
+		return 0, false
+	}
+	v := 0
+	for k := i; k < i+n; k++ {
+		c := s[k]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// parseISODate parses Elasticsearch's strict_date_optional_time (yyyy[-MM[-dd[THH[:mm[:ss[.fff]]][zone]]]])
+// into epoch milliseconds. A missing zone means UTC. When needDay is set, at least yyyy-MM-dd is
+// required (Elasticsearch's dynamic date detection). It does not allocate.
+func parseISODate(s string, needDay bool) (int64, bool) {
+	year, ok := digits(s, 0, 4)
+	if !ok {
+		return 0, false
+	}
+	month, day, hour, minute, sec, nsec := 1, 1, 0, 0, 0, 0
+	i := 4
+	if i < len(s) && s[i] == '-' {
+		if month, ok = digits(s, i+1, 2); !ok {
+			return 0, false
+		}
+		i += 3
+		if i < len(s) && s[i] == '-' {
+			if day, ok = digits(s, i+1, 2); !ok {
+				return 0, false
+			}
+			i += 3
+		} else if needDay {
+			return 0, false
+		}
+	} else if needDay {
+		return 0, false
+	}
+	offset := 0
+	if i < len(s) && s[i] == 'T' {
+		if hour, ok = digits(s, i+1, 2); !ok {
+			return 0, false
+		}
+		i += 3
+		if i < len(s) && s[i] == ':' {
+			if minute, ok = digits(s, i+1, 2); !ok {
+				return 0, false
+			}
+			i += 3
+			if i < len(s) && s[i] == ':' {
+				if sec, ok = digits(s, i+1, 2); !ok {
+					return 0, false
+				}
+				i += 3
+				if i < len(s) && (s[i] == '.' || s[i] == ',') {
+					i++
+					n, scale := 0, 100000000
+					for n < 9 && i < len(s) && s[i] >= '0' && s[i] <= '9' {
+						nsec += int(s[i]-'0') * scale
+						scale /= 10
+						i++
+						n++
+					}
+					if n == 0 {
+						return 0, false
+					}
+				}
+			}
+		}
+		if i < len(s) {
+			switch s[i] {
+			case 'Z':
+				i++
+			case '+', '-':
+				sign := 1
+				if s[i] == '-' {
+					sign = -1
+				}
+				oh, ok := digits(s, i+1, 2)
+				if !ok || oh > 18 {
+					return 0, false
+				}
+				i += 3
+				om := 0
+				if i < len(s) && s[i] == ':' {
+					i++
+				}
+				if i < len(s) {
+					if om, ok = digits(s, i, 2); !ok || om > 59 {
+						return 0, false
+					}
+					i += 2
+				}
+				offset = sign * (oh*3600 + om*60)
+			}
+		}
+	}
+	if i != len(s) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	if day > daysIn(year, month) {
+		return 0, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return t.UnixMilli() - int64(offset)*1000, true
+}
+
+func daysIn(year, month int) int {
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// dateValue converts a stored value of a date field to epoch milliseconds.
+func dateValue(v any) (int64, bool) {
+	if s, ok := v.(string); ok {
+		if ms, ok := parseISODate(s, false); ok {
+			return ms, true
+		}
+		return parseEpochMillis(s)
+	}
+	if f, ok := toFloat(v); ok {
+		return int64(f), true
+	}
+	return 0, false
+}
+
+// parseDateMath evaluates an Elasticsearch date expression: an anchor (now, an ISO-8601 date or
+// epoch milliseconds, the latter two followed by "||" when math follows) and then any number of
+// +N<unit>, -N<unit> and /<unit> (rounding) operations. roundUp selects the rounding direction used
+// by gt and lte (end of the unit) rather than gte and lt (start of the unit).
+func parseDateMath(s string, now time.Time, roundUp bool) (int64, error) {
+	var t time.Time
+	var ops string
+	switch {
+	case strings.HasPrefix(s, "now"):
+		t, ops = now.UTC(), s[3:]
+	case strings.Contains(s, "||"):
+		i := strings.Index(s, "||")
+		ms, ok := parseDateAnchor(s[:i])
+		if !ok {
+			return 0, fmt.Errorf("invalid date %q", s[:i])
+		}
+		t, ops = time.UnixMilli(ms).UTC(), s[i+2:]
+	default:
+		ms, ok := parseDateAnchor(s)
+		if !ok {
+			return 0, fmt.Errorf("invalid date %q", s)
+		}
+		return ms, nil
+	}
+	for ops != "" {
+		op := ops[0]
+		ops = ops[1:]
+		switch op {
+		case '+', '-':
+			n := 0
+			k := 0
+			for k < len(ops) && ops[k] >= '0' && ops[k] <= '9' {
+				n = n*10 + int(ops[k]-'0')
+				k++
+				if n > 1_000_000 {
+					return 0, fmt.Errorf("date math amount too large in %q", s)
+				}
+			}
+			if k == 0 {
+				n = 1
+			}
+			if k >= len(ops) {
+				return 0, fmt.Errorf("date math %q: missing unit", s)
+			}
+			if op == '-' {
+				n = -n
+			}
+			var err error
+			if t, err = addUnit(t, n, ops[k]); err != nil {
+				return 0, fmt.Errorf("date math %q: %w", s, err)
+			}
+			ops = ops[k+1:]
+		case '/':
+			if ops == "" {
+				return 0, fmt.Errorf("date math %q: missing rounding unit", s)
+			}
+			var err error
+			if t, err = roundUnit(t, ops[0], roundUp); err != nil {
+				return 0, fmt.Errorf("date math %q: %w", s, err)
+			}
+			ops = ops[1:]
+		default:
+			return 0, fmt.Errorf("date math %q: unexpected %q", s, op)
+		}
+	}
+	return t.UnixMilli(), nil
+}
+
+func parseDateAnchor(s string) (int64, bool) {
+	if ms, ok := parseISODate(s, false); ok {
+		return ms, true
+	}
+	return parseEpochMillis(s)
+}
+
+func addUnit(t time.Time, n int, unit byte) (time.Time, error) {
+	switch unit {
+	case 'y':
+		return t.AddDate(n, 0, 0), nil
+	case 'M':
+		return t.AddDate(0, n, 0), nil
+	case 'w':
+		return t.AddDate(0, 0, 7*n), nil
+	case 'd':
+		return t.AddDate(0, 0, n), nil
+	case 'h', 'H':
+		return t.Add(time.Duration(n) * time.Hour), nil
+	case 'm':
+		return t.Add(time.Duration(n) * time.Minute), nil
+	case 's':
+		return t.Add(time.Duration(n) * time.Second), nil
+	}
+	return t, fmt.Errorf("unknown unit %q", unit)
+}
+
+func roundUnit(t time.Time, unit byte, up bool) (time.Time, error) {
+	var start, next time.Time
+	switch unit {
+	case 'y':
+		start = time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		next = start.AddDate(1, 0, 0)
+	case 'M':
+		start = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		next = start.AddDate(0, 1, 0)
+	case 'w':
+		start = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		start = start.AddDate(0, 0, -((int(start.Weekday()) + 6) % 7)) // ISO weeks start on Monday.
+		next = start.AddDate(0, 0, 7)
+	case 'd':
+		start = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		next = start.AddDate(0, 0, 1)
+	case 'h', 'H':
+		start = t.Truncate(time.Hour)
+		next = start.Add(time.Hour)
+	case 'm':
+		start = t.Truncate(time.Minute)
+		next = start.Add(time.Minute)
+	case 's':
+		start = t.Truncate(time.Second)
+		next = start.Add(time.Second)
+	default:
+		return t, fmt.Errorf("unknown rounding unit %q", unit)
+	}
+	if up {
+		return next.Add(-time.Millisecond), nil
+	}
+	return start, nil
+}
+
+// Tokenizing approximates Elasticsearch's standard analyzer (Unicode word boundaries, lower-cased):
+// tokens are runs of letters, digits, marks and underscores; '.' and '\'' join two letters or two
+// digits ("john.doe", "3.14", "don't"), ',' joins two digits. Everything else separates tokens.
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '_'
+}
+
+// nextToken returns the bounds of the first token of s at or after byte offset i, or start < 0.
+func nextToken(s string, i int) (start, end int) {
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			break
+		}
+		i += size
+	}
+	if i >= len(s) {
+		return -1, -1
+	}
+	start = i
+	prev := rune(0)
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			prev = r
+			i += size
+			continue
+		}
+		if r == '.' || r == '\'' || r == '\u2019' || r == ',' {
+			next, nsize := utf8.DecodeRuneInString(s[i+size:])
+			if nsize > 0 && joins(prev, r, next) {
+				prev = next
+				i += size + nsize
+				continue
+			}
+		}
+		break
+	}
+	return start, i
+}
+
+func joins(prev, sep, next rune) bool {
+	switch {
+	case unicode.IsDigit(prev) && unicode.IsDigit(next):
+		return true
+	case sep == ',':
+		return false
+	default:
+		return unicode.IsLetter(prev) && unicode.IsLetter(next)
+	}
+}
+
+// analyze returns the lower-cased tokens of s.
+func analyze(s string) []string {
+	var out []string
+	for start, end := nextToken(s, 0); start >= 0; start, end = nextToken(s, end) {
+		out = append(out, strings.ToLower(s[start:end]))
+	}
+	return out
+}
+
+// hasToken reports whether one token of s equals the lower-case token tok (case folding the
+// stored text instead of allocating a lower-cased copy).
+func hasToken(s, tok string) bool {
+	for start, end := nextToken(s, 0); start >= 0; start, end = nextToken(s, end) {
+		if strings.EqualFold(s[start:end], tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPhrase reports whether the lower-case tokens toks occur consecutively in s.
+func hasPhrase(s string, toks []string) bool {
+	if len(toks) == 0 {
+		return false
+	}
+	for start, end := nextToken(s, 0); start >= 0; start, end = nextToken(s, end) {
+		if !strings.EqualFold(s[start:end], toks[0]) {
+			continue
+		}
+		ok := true
+		e := end
+		for _, tok := range toks[1:] {
+			var st int
+			st, e = nextToken(s, e)
+			if st < 0 || !strings.EqualFold(s[st:e], tok) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// pattern is a compiled wildcard pattern: '*' matches any run of characters, '?' one character,
+// and a backslash escapes the next character.
+type pattern struct {
+	elems []patElem
+	fold  bool
+}
+
+type patElem struct {
+	r    rune
+	kind byte // 0 literal, '?' any one, '*' any run
+}
+
+func compilePattern(p string, fold bool) pattern {
+	var out pattern
+	out.fold = fold
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRuneInString(p[i:])
+		i += size
+		switch r {
+		case '\\':
+			if i < len(p) {
+				r, size = utf8.DecodeRuneInString(p[i:])
+				i += size
+			}
+			out.elems = append(out.elems, patElem{r: foldRune(r, fold)})
+		case '*':
+			if n := len(out.elems); n == 0 || out.elems[n-1].kind != '*' {
+				out.elems = append(out.elems, patElem{kind: '*'})
+			}
+		case '?':
+			out.elems = append(out.elems, patElem{kind: '?'})
+		default:
+			out.elems = append(out.elems, patElem{r: foldRune(r, fold)})
+		}
+	}
+	return out
+}
+
+func foldRune(r rune, fold bool) rune {
+	if fold {
+		return unicode.ToLower(r)
+	}
+	return r
+}
+
+// match reports whether s matches the whole pattern (iterative glob matching with one backtrack
+// point; it does not allocate).
+func (p *pattern) match(s string) bool {
+	pi, si := 0, 0
+	starP, starS := -1, 0
+	for si < len(s) {
+		r, size := utf8.DecodeRuneInString(s[si:])
+		r = foldRune(r, p.fold)
+		if pi < len(p.elems) {
+			e := p.elems[pi]
+			switch {
+			case e.kind == '*':
+				starP, starS = pi, si
+				pi++
+				continue
+			case e.kind == '?' || e.r == r:
+				pi++
+				si += size
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		_, size = utf8.DecodeRuneInString(s[starS:])
+		starS += size
+		si = starS
+		pi = starP + 1
+	}
+	for pi < len(p.elems) && p.elems[pi].kind == '*' {
+		pi++
+	}
+	return pi == len(p.elems)
+}
+
+// hasWildcard reports whether s holds an unescaped '*' or '?'.
+func hasWildcard(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '*', '?':
+			return true
+		}
+	}
+	return false
+}
+
+// unescape removes query-string backslash escapes.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// eachElem calls fn for each element of a slice value that is not []any (hand-built documents may
+// hold []string or []map[string]any); it returns false when v is not such a slice.
+func eachElem(v any, fn func(any) bool) (isSlice, matched bool) {
+	switch t := v.(type) {
+	case []string:
+		for _, e := range t {
+			if fn(e) {
+				return true, true
+			}
+		}
+		return true, false
+	case []map[string]any:
+		for _, e := range t {
+			if fn(e) {
+				return true, true
+			}
+		}
+		return true, false
+	case nil, string, bool, float64, int64, int, map[string]any, json.Number:
+		return false, false
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return false, false
+	}
+	if rv.Type().Elem().Kind() == reflect.Uint8 {
+		return false, false // []byte is a scalar, not an array.
+	}
+	for i := 0; i < rv.Len(); i++ {
+		if fn(rv.Index(i).Interface()) {
+			return true, true
+		}
+	}
+	return true, false
+}

@@ -1,0 +1,116 @@
+package esquery
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestParseDateMath(t *testing.T) {
+	ms := func(s string) int64 {
+		t.Helper()
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatalf("time.Parse(%q): %v", s, err)
+		}
+		return tm.UnixMilli()
+	}
+	// testNow is 2025-06-15T12:00:00Z, a Sunday.
+	tests := []struct {
+		expr    string
+		roundUp bool
+		want    int64
+	}{
+		{"now", false, ms("2025-06-15T12:00:00Z")},
+		{"now-30d", false, ms("2025-05-16T12:00:00Z")},
+		{"now-1h", false, ms("2025-06-15T11:00:00Z")},
+		{"now+90m", false, ms("2025-06-15T13:30:00Z")},
+		{"now-1M", false, ms("2025-05-15T12:00:00Z")},
+		{"now-1y+2w", false, ms("2024-06-29T12:00:00Z")},
+		{"now-2H-30s", false, ms("2025-06-15T09:59:30Z")},
+		{"now/d", false, ms("2025-06-15T00:00:00Z")},
+		{"now/d", true, ms("2025-06-15T23:59:59.999Z")},
+		{"now-1d/d", false, ms("2025-06-14T00:00:00Z")},
+		{"now/M", false, ms("2025-06-01T00:00:00Z")},
+		{"now/y", true, ms("2025-12-31T23:59:59.999Z")},
+		{"now/w", false, ms("2025-06-09T00:00:00Z")},
+		{"now/h", false, ms("2025-06-15T12:00:00Z")},
+		{"2024-01-31||+1M", false, ms("2024-03-02T00:00:00Z")},
+		{"2024-02-10||/M", true, ms("2024-02-29T23:59:59.999Z")},
+		{"2024-01-02", false, ms("2024-01-02T00:00:00Z")},
+		{"2024-01-02T03:04:05.678+02:00", false, ms("2024-01-02T01:04:05.678Z")},
+		{"2024-01-02T03:04:05-0130", false, ms("2024-01-02T04:34:05Z")},
+		{"2024-01", false, ms("2024-01-01T00:00:00Z")},
+		{"1700000000000", false, 1700000000000},
+		{"1700000000000||+1s", false, 1700000001000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			got, err := parseDateMath(tt.expr, testNow, tt.roundUp)
+			if err != nil {
+				t.Fatalf("parseDateMath(%q) error = %v", tt.expr, err)
+			}
+			if got != tt.want {
+				t.Errorf("parseDateMath(%q, roundUp=%v) = %v, want %v", tt.expr, tt.roundUp,
+					time.UnixMilli(got).UTC(), time.UnixMilli(tt.want).UTC())
+			}
+		})
+	}
+	for _, bad := range []string{"", "yesterday", "now-", "now-3q", "now/", "now*2", "2024-13-01", "2024-02-30", "2024-01-02T25:00", "x||+1d"} {
+		t.Run("bad "+bad, func(t *testing.T) {
+			if got, err := parseDateMath(bad, testNow, false); err == nil {
+				t.Errorf("parseDateMath(%q) = %v, nil; want an error", bad, got)
+			}
+		})
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"John Doe", []string{"john", "doe"}},
+		{"john.doe@Example.com", []string{"john.doe", "example.com"}},
+		{"v-123", []string{"v", "123"}},
+		{"it's 3.14, 1,000 foo_bar", []string{"it's", "3.14", "1,000", "foo_bar"}},
+		{"Élodie ÇA", []string{"élodie", "ça"}},
+		{" -- ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := analyze(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("analyze(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPattern(t *testing.T) {
+	tests := []struct {
+		pat, s string
+		fold   bool
+		want   bool
+	}{
+		{"*@example.com", "a@example.com", false, true},
+		{"*@example.com", "a@example.org", false, false},
+		{"a?c", "abc", false, true},
+		{"a?c", "ac", false, false},
+		{"a*b*c", "axxbyyc", false, true},
+		{"a*b*c", "axxbyy", false, false},
+		{"*", "", false, true},
+		{`a\*`, "a*", false, true},
+		{`a\*`, "ab", false, false},
+		{"AB*", "abc", true, true},
+		{"AB*", "abc", false, false},
+		{"é?", "éü", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pat+" "+tt.s, func(t *testing.T) {
+			p := compilePattern(tt.pat, tt.fold)
+			if got := p.match(tt.s); got != tt.want {
+				t.Errorf("pattern %q (fold %v) match %q = %v, want %v", tt.pat, tt.fold, tt.s, got, tt.want)
+			}
+		})
+	}
+}

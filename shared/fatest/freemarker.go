@@ -1,0 +1,587 @@
+package fatest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// This file renders the subset of Apache FreeMarker (square-bracket syntax) that email
+// templates here use, with FreeMarker's semantics for it:
+//
+//	${a.b}            interpolation; a missing value is an error
+//	${a.b!'default'}  default when b is missing (a must exist); ${(a.b)!'x'} guards the chain
+//	${a.b?url}        URL-escaping (UTF-8), strings only
+//	[#if a??] [#if (a.b)??] [#if a.flag] [#if !(a??)]  [#elseif …] [#else] [/#if]
+//	[#-- comment --]
+//
+// Anything else is a parse error naming it, so that a template the server cannot render
+// faithfully is refused when it is saved rather than rendered wrongly.
+
+// ftlTemplate is a parsed template.
+type ftlTemplate struct {
+	nodes []ftlNode
+}
+
+type ftlNode interface{}
+
+type ftlText string
+
+type ftlInterp struct {
+	expr ftlExpr
+	src  string
+}
+
+type ftlIf struct {
+	branches []ftlBranch
+	elseBody []ftlNode
+}
+
+type ftlBranch struct {
+	cond ftlExpr
+	body []ftlNode
+}
+
+// ftlExpr is an expression node.
+type ftlExpr struct {
+	op      string // "path", "string", "number", "bool", "default", "exists", "builtin", "not", "paren"
+	path    []string
+	str     string
+	num     float64
+	boolean bool
+	x       *ftlExpr // operand
+	def     *ftlExpr // default value (nil = empty)
+	builtin string
+}
+
+// parseFTL parses a template.
+func parseFTL(src string) (*ftlTemplate, error) {
+	p := &ftlParser{src: src}
+	nodes, end, err := p.parseNodes()
+	if err != nil {
+		return nil, err
+	}
+	if end != "" {
+		return nil, fmt.Errorf("[#%s] without a matching [#if]", end)
+	}
+	return &ftlTemplate{nodes: nodes}, nil
+}
+
+type ftlParser struct {
+	src string
+	pos int
+}
+
+// markers that start something the parser must look at.
+var ftlMarkers = []string{"${", "#{", "[#", "[/#", "[@", "[/@", "<#", "</#", "<@", "</@"}
+
+// parseNodes parses until the end of input or a closing/branch tag, which it returns
+// ("/if", "else", "elseif <expr>").
+func (p *ftlParser) parseNodes() ([]ftlNode, string, error) {
+	var nodes []ftlNode
+	for p.pos < len(p.src) {
+		next, marker := -1, ""
+		for _, m := range ftlMarkers {
+			if i := strings.Index(p.src[p.pos:], m); i >= 0 && (next < 0 || i < next) {
+				next, marker = i, m
+			}
+		}
+		if next < 0 {
+			nodes = append(nodes, ftlText(p.src[p.pos:]))
+			p.pos = len(p.src)
+			break
+		}
+		if next > 0 {
+			nodes = append(nodes, ftlText(p.src[p.pos:p.pos+next]))
+			p.pos += next
+		}
+		switch marker {
+		case "${":
+			body, err := p.until(p.pos+2, '}')
+			if err != nil {
+				return nil, "", err
+			}
+			expr, err := parseFTLExpr(body)
+			if err != nil {
+				return nil, "", fmt.Errorf("${%s}: %w", body, err)
+			}
+			nodes = append(nodes, ftlInterp{expr: expr, src: "${" + body + "}"})
+		case "[#":
+			if strings.HasPrefix(p.src[p.pos:], "[#--") {
+				end := strings.Index(p.src[p.pos:], "--]")
+				if end < 0 {
+					return nil, "", errors.New("unterminated [#-- comment")
+				}
+				p.pos += end + 3
+				continue
+			}
+			body, err := p.until(p.pos+2, ']')
+			if err != nil {
+				return nil, "", err
+			}
+			name, rest, _ := strings.Cut(strings.TrimSpace(body), " ")
+			rest = strings.TrimSpace(rest)
+			switch name {
+			case "if":
+				n, err := p.parseIf(rest)
+				if err != nil {
+					return nil, "", err
+				}
+				nodes = append(nodes, n)
+			case "else":
+				if rest != "" {
+					return nil, "", fmt.Errorf("[#else %s]: unexpected text", rest)
+				}
+				return nodes, "else", nil
+			case "elseif":
+				return nodes, "elseif " + rest, nil
+			default:
+				return nil, "", fmt.Errorf("unsupported FreeMarker directive [#%s] (supported: if, elseif, else, comments)", name)
+			}
+		case "[/#":
+			body, err := p.until(p.pos+3, ']')
+			if err != nil {
+				return nil, "", err
+			}
+			if strings.TrimSpace(body) != "if" {
+				return nil, "", fmt.Errorf("unsupported FreeMarker closing tag [/#%s]", body)
+			}
+			return nodes, "/if", nil
+		default:
+			return nil, "", fmt.Errorf("unsupported FreeMarker syntax %q at offset %d (supported: ${…}, [#if]/[#elseif]/[#else]/[/#if], [#-- --])", marker, p.pos)
+		}
+	}
+	return nodes, "", nil
+}
+
+// parseIf parses an if block after its opening tag.
+func (p *ftlParser) parseIf(cond string) (ftlIf, error) {
+	var n ftlIf
+	for {
+		expr, err := parseFTLExpr(cond)
+		if err != nil {
+			return n, fmt.Errorf("[#if %s]: %w", cond, err)
+		}
+		body, end, err := p.parseNodes()
+		if err != nil {
+			return n, err
+		}
+		n.branches = append(n.branches, ftlBranch{cond: expr, body: body})
+		switch {
+		case end == "/if":
+			return n, nil
+		case end == "else":
+			body, end, err := p.parseNodes()
+			if err != nil {
+				return n, err
+			}
+			if end != "/if" {
+				return n, errors.New("[#else] must be followed by [/#if]")
+			}
+			n.elseBody = body
+			return n, nil
+		case strings.HasPrefix(end, "elseif "):
+			cond = strings.TrimPrefix(end, "elseif ")
+		default:
+			return n, fmt.Errorf("[#if %s] is not closed by [/#if]", cond)
+		}
+	}
+}
+
+// until returns the text from start to the closing delimiter (skipping string literals)
+// and moves past the delimiter.
+func (p *ftlParser) until(start int, closing byte) (string, error) {
+	var quote byte
+	for i := start; i < len(p.src); i++ {
+		c := p.src[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == closing:
+			body := p.src[start:i]
+			p.pos = i + 1
+			return body, nil
+		}
+	}
+	return "", fmt.Errorf("unterminated tag at offset %d (missing %q)", start, closing)
+}
+
+// ----- expressions -----
+
+type ftlToken struct {
+	kind string // "ident", "string", "number", or the punctuation itself
+	text string
+}
+
+func tokenizeFTL(s string) ([]ftlToken, error) {
+	var out []ftlToken
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '?' && i+1 < len(s) && s[i+1] == '?':
+			out = append(out, ftlToken{kind: "??"})
+			i += 2
+		case c == '.' || c == '(' || c == ')' || c == '!' || c == '?':
+			out = append(out, ftlToken{kind: string(c)})
+			i++
+		case c == '\'' || c == '"':
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(s) && s[j] != c; j++ {
+				if s[j] == '\\' && j+1 < len(s) {
+					j++
+					switch s[j] {
+					case 'n':
+						b.WriteByte('\n')
+					case 't':
+						b.WriteByte('\t')
+					default:
+						b.WriteByte(s[j])
+					}
+					continue
+				}
+				b.WriteByte(s[j])
+			}
+			if j >= len(s) {
+				return nil, errors.New("unterminated string literal")
+			}
+			out = append(out, ftlToken{kind: "string", text: b.String()})
+			i = j + 1
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+				j++
+			}
+			out = append(out, ftlToken{kind: "number", text: s[i:j]})
+			i = j
+		case c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(s) && (s[j] == '_' || s[j] == '$' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			out = append(out, ftlToken{kind: "ident", text: s[i:j]})
+			i = j
+		default:
+			return nil, fmt.Errorf("unsupported operator or character %q", s[i:])
+		}
+	}
+	return out, nil
+}
+
+type ftlExprParser struct {
+	toks []ftlToken
+	pos  int
+}
+
+func (p *ftlExprParser) peek() ftlToken {
+	if p.pos < len(p.toks) {
+		return p.toks[p.pos]
+	}
+	return ftlToken{kind: "eof"}
+}
+
+func (p *ftlExprParser) next() ftlToken {
+	t := p.peek()
+	p.pos++
+	return t
+}
+
+// parseFTLExpr parses one expression; anything left over is an error.
+func parseFTLExpr(s string) (ftlExpr, error) {
+	toks, err := tokenizeFTL(s)
+	if err != nil {
+		return ftlExpr{}, err
+	}
+	p := &ftlExprParser{toks: toks}
+	e, err := p.unary()
+	if err != nil {
+		return ftlExpr{}, err
+	}
+	if t := p.peek(); t.kind != "eof" {
+		return ftlExpr{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
+	}
+	return e, nil
+}
+
+func (p *ftlExprParser) unary() (ftlExpr, error) {
+	if p.peek().kind == "!" {
+		p.next()
+		x, err := p.unary()
+		if err != nil {
+			return ftlExpr{}, err
+		}
+		return ftlExpr{op: "not", x: &x}, nil
+	}
+	e, err := p.primary()
+	if err != nil {
+		return ftlExpr{}, err
+	}
+	for {
+		switch p.peek().kind {
+		case "??":
+			p.next()
+			x := e
+			e = ftlExpr{op: "exists", x: &x}
+		case "!":
+			p.next()
+			x := e
+			e = ftlExpr{op: "default", x: &x}
+			if k := p.peek().kind; k == "string" || k == "number" || k == "ident" || k == "(" {
+				d, err := p.primary()
+				if err != nil {
+					return ftlExpr{}, err
+				}
+				e.def = &d
+			}
+		case "?":
+			p.next()
+			t := p.next()
+			if t.kind != "ident" {
+				return ftlExpr{}, errors.New("expected a built-in name after ?")
+			}
+			if t.text != "url" {
+				return ftlExpr{}, fmt.Errorf("unsupported FreeMarker built-in ?%s (supported: ?url, ??)", t.text)
+			}
+			x := e
+			e = ftlExpr{op: "builtin", x: &x, builtin: t.text}
+		default:
+			return e, nil
+		}
+	}
+}
+
+func (p *ftlExprParser) primary() (ftlExpr, error) {
+	t := p.next()
+	switch t.kind {
+	case "(":
+		x, err := p.unary()
+		if err != nil {
+			return ftlExpr{}, err
+		}
+		if p.next().kind != ")" {
+			return ftlExpr{}, errors.New("missing )")
+		}
+		return ftlExpr{op: "paren", x: &x}, nil
+	case "string":
+		return ftlExpr{op: "string", str: t.text}, nil
+	case "number":
+		f, err := strconv.ParseFloat(t.text, 64)
+		if err != nil {
+			return ftlExpr{}, fmt.Errorf("bad number %q", t.text)
+		}
+		return ftlExpr{op: "number", num: f}, nil
+	case "ident":
+		if t.text == "true" || t.text == "false" {
+			return ftlExpr{op: "bool", boolean: t.text == "true"}, nil
+		}
+		path := []string{t.text}
+		for p.peek().kind == "." {
+			p.next()
+			n := p.next()
+			if n.kind != "ident" {
+				return ftlExpr{}, errors.New("expected a name after .")
+			}
+			path = append(path, n.text)
+		}
+		return ftlExpr{op: "path", path: path}, nil
+	case "eof":
+		return ftlExpr{}, errors.New("empty expression")
+	}
+	return ftlExpr{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
+}
+
+// ----- evaluation -----
+
+// ftlMissing reports an undefined value; last says whether only the last step of a
+// bare path was missing (what `a.b!x` and `a.b??` tolerate).
+type ftlMissing struct {
+	name string
+	last bool
+}
+
+func (m *ftlMissing) Error() string {
+	return "The following has evaluated to null or missing: " + m.name
+}
+
+// eval evaluates an expression against vars.
+func (e ftlExpr) eval(vars map[string]any) (any, error) {
+	switch e.op {
+	case "string":
+		return e.str, nil
+	case "number":
+		return e.num, nil
+	case "bool":
+		return e.boolean, nil
+	case "paren":
+		return e.x.eval(vars)
+	case "path":
+		var cur any = vars
+		for i, part := range e.path {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s is not a hash", strings.Join(e.path[:i], "."))
+			}
+			v, ok := m[part]
+			if !ok || v == nil {
+				return nil, &ftlMissing{name: strings.Join(e.path[:i+1], "."), last: i == len(e.path)-1}
+			}
+			cur = v
+		}
+		return cur, nil
+	case "exists", "default":
+		v, err := e.x.eval(vars)
+		var miss *ftlMissing
+		if errors.As(err, &miss) && (e.x.op == "paren" || miss.last) {
+			if e.op == "exists" {
+				return false, nil
+			}
+			if e.def == nil {
+				return "", nil
+			}
+			return e.def.eval(vars)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.op == "exists" {
+			return true, nil
+		}
+		return v, nil
+	case "not":
+		v, err := e.x.eval(vars)
+		if err != nil {
+			return nil, err
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return nil, errors.New("! needs a boolean")
+		}
+		return !b, nil
+	case "builtin":
+		v, err := e.x.eval(vars)
+		if err != nil {
+			return nil, err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("?%s needs a string, got %T", e.builtin, v)
+		}
+		return freemarkerURLEscape(s), nil
+	}
+	return nil, fmt.Errorf("unknown expression %q", e.op)
+}
+
+// render renders the template with vars.
+func (t *ftlTemplate) render(vars map[string]any) (string, error) {
+	var b strings.Builder
+	if err := renderNodes(&b, t.nodes, vars); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func renderNodes(b *strings.Builder, nodes []ftlNode, vars map[string]any) error {
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case ftlText:
+			b.WriteString(string(n))
+		case ftlInterp:
+			v, err := n.expr.eval(vars)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.src, err)
+			}
+			s, err := ftlString(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.src, err)
+			}
+			b.WriteString(s)
+		case ftlIf:
+			body := n.elseBody
+			for _, br := range n.branches {
+				v, err := br.cond.eval(vars)
+				if err != nil {
+					return fmt.Errorf("[#if]: %w", err)
+				}
+				ok, isBool := v.(bool)
+				if !isBool {
+					return fmt.Errorf("[#if] condition must be a boolean, got %T", v)
+				}
+				if ok {
+					body = br.body
+					break
+				}
+			}
+			if err := renderNodes(b, body, vars); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ftlString formats an interpolated value as FreeMarker does by default (en_US numbers
+// with grouping, at most three decimals); booleans and containers cannot be interpolated.
+func ftlString(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int64:
+		return groupDigits(strconv.FormatInt(x, 10)), nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return groupDigits(strconv.FormatInt(int64(x), 10)), nil
+		}
+		s := strconv.FormatFloat(x, 'f', 3, 64)
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		intPart, frac, _ := strings.Cut(s, ".")
+		if frac != "" {
+			return groupDigits(intPart) + "." + frac, nil
+		}
+		return groupDigits(intPart), nil
+	case bool:
+		return "", errors.New("a boolean cannot be interpolated (FreeMarker needs ?c or ?string)")
+	}
+	return "", fmt.Errorf("a %T cannot be interpolated", v)
+}
+
+func groupDigits(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// freemarkerURLEscape is FreeMarker's ?url with UTF-8: everything except ASCII letters,
+// digits and - _ . ! ~ * ' ( ) is percent-encoded (space as %20).
+func freemarkerURLEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			strings.IndexByte("-_.!~*'()", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,240 @@
+package fatest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"net/http"
+)
+
+// signJWT returns a compact JWS of claims signed with k; the header carries the key's
+// algorithm, typ "JWT" and the key's kid (never its id).
+func signJWT(k *keyRecord, claims map[string]any) (string, error) {
+	header, err := json.Marshal(map[string]any{"alg": k.algorithm, "typ": "JWT", "kid": k.kid})
+	if err != nil {
+		return "", fmt.Errorf("encode JWT header: %w", err)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("encode JWT claims: %w", err)
+	}
+	input := b64url(header) + "." + b64url(payload)
+	sig, err := k.sign([]byte(input))
+	if err != nil {
+		return "", err
+	}
+	return input + "." + b64url(sig), nil
+}
+
+// sign produces the JWS signature of data.
+func (k *keyRecord) sign(data []byte) ([]byte, error) {
+	var h crypto.Hash
+	switch k.algorithm[2:] {
+	case "256":
+		h = crypto.SHA256
+	case "384":
+		h = crypto.SHA384
+	case "512":
+		h = crypto.SHA512
+	default:
+		return nil, fmt.Errorf("sign with key %s: unsupported algorithm %q", k.id, k.algorithm)
+	}
+	if k.keyType == "HMAC" {
+		var newHash func() hash.Hash
+		switch h {
+		case crypto.SHA256:
+			newHash = sha256.New
+		case crypto.SHA384:
+			newHash = sha512.New384
+		default:
+			newHash = sha512.New
+		}
+		mac := hmac.New(newHash, k.secret)
+		mac.Write(data)
+		return mac.Sum(nil), nil
+	}
+	hw := h.New()
+	hw.Write(data)
+	digest := hw.Sum(nil)
+	switch priv := k.signer.(type) {
+	case *rsa.PrivateKey:
+		sig, err := rsa.SignPKCS1v15(rand.Reader, priv, h, digest)
+		if err != nil {
+			return nil, fmt.Errorf("sign with key %s: %w", k.id, err)
+		}
+		return sig, nil
+	case *ecdsa.PrivateKey:
+		r, s, err := ecdsa.Sign(rand.Reader, priv, digest)
+		if err != nil {
+			return nil, fmt.Errorf("sign with key %s: %w", k.id, err)
+		}
+		size := (priv.Curve.Params().BitSize + 7) / 8
+		out := make([]byte, 2*size)
+		r.FillBytes(out[:size])
+		s.FillBytes(out[size:])
+		return out, nil
+	}
+	return nil, fmt.Errorf("sign with key %s: no private key", k.id)
+}
+
+// accessTokenKeyID is the key an application signs access tokens with: its own
+// jwtConfiguration when enabled, else its tenant's. Callers hold s.mu.
+func (s *Server) accessTokenKeyID(app map[string]any) string {
+	if app != nil {
+		if enabled, _ := lookupPath(app, "jwtConfiguration.enabled"); truthy(enabled) {
+			if id, _ := lookupPath(app, "jwtConfiguration.accessTokenKeyId"); asString(id) != "" {
+				return asString(id)
+			}
+		}
+		if t := s.state.tenants[asString(app["tenantId"])]; t != nil {
+			id, _ := lookupPath(t, "jwtConfiguration.accessTokenKeyId")
+			return asString(id)
+		}
+	}
+	id, _ := lookupPath(s.state.tenants[s.state.defaultTenantID], "jwtConfiguration.accessTokenKeyId")
+	return asString(id)
+}
+
+// tokenTTL is the access-token lifetime in seconds for an application (or its tenant).
+// Callers hold s.mu.
+func (s *Server) tokenTTL(tenantID string, app map[string]any) int64 {
+	if app != nil {
+		if enabled, _ := lookupPath(app, "jwtConfiguration.enabled"); truthy(enabled) {
+			if v, _ := lookupPath(app, "jwtConfiguration.timeToLiveInSeconds"); v != nil {
+				if ttl, ok := asInt64(v); ok && ttl > 0 {
+					return ttl
+				}
+			}
+		}
+	}
+	if v, _ := lookupPath(s.state.tenants[tenantID], "jwtConfiguration.timeToLiveInSeconds"); v != nil {
+		if ttl, ok := asInt64(v); ok && ttl > 0 {
+			return ttl
+		}
+	}
+	return 3600
+}
+
+// issueUserToken signs an access token for u like FusionAuth's login and create
+// responses do; app may be nil (no application claims). It returns the token and its
+// expiry instant in ms. Callers hold s.mu (read or write).
+func (s *Server) issueUserToken(u *userRecord, app map[string]any, authenticationType string) (string, int64, error) {
+	k := s.state.keys[s.accessTokenKeyID(app)]
+	if k == nil {
+		return "", 0, fmt.Errorf("issue token: no access token key")
+	}
+	now := s.now()
+	ttl := s.tokenTTL(u.tenantID(), app)
+	exp := now.Unix() + ttl
+	tenant := s.state.tenants[u.tenantID()]
+	claims := map[string]any{
+		"iat":                now.Unix(),
+		"exp":                exp,
+		"auth_time":          now.Unix(),
+		"jti":                newUUID(),
+		"sub":                u.id(),
+		"iss":                asString(tenant["issuer"]),
+		"tid":                u.tenantID(),
+		"authenticationType": authenticationType,
+	}
+	if e := u.email(); e != "" {
+		claims["email"] = e
+		claims["email_verified"] = u.doc["verified"] == true
+	}
+	if n := u.username(); n != "" {
+		claims["preferred_username"] = n
+	}
+	if app != nil {
+		appID := asString(app["id"])
+		claims["aud"] = appID
+		claims["applicationId"] = appID
+		roles := []any{}
+		if reg := registrationFor(u, appID); reg != nil {
+			if rs, ok := reg["roles"].([]any); ok {
+				roles = rs
+			}
+		}
+		claims["roles"] = roles
+	}
+	tok, err := signJWT(k, claims)
+	if err != nil {
+		return "", 0, err
+	}
+	return tok, exp * 1000, nil
+}
+
+// handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus exp and iat,
+// plus iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the tenant's
+// access-token key).
+func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return
+	}
+	body, errs := decodeJSON(raw)
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	errs = &apiErrors{}
+	f := fields{m: body, errs: errs}
+	claimsIn := f.object("claims")
+	keyID := f.str("keyId")
+	ttl, hasTTL := f.integer("timeToLiveInSeconds")
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	s.mu.RLock()
+	tenantID := rc.tenantID
+	if tenantID == "" {
+		tenantID = s.state.defaultTenantID
+	}
+	if keyID == "" {
+		id, _ := lookupPath(s.state.tenants[tenantID], "jwtConfiguration.accessTokenKeyId")
+		keyID = asString(id)
+	}
+	var k *keyRecord
+	if id, ok := canonicalUUID(keyID); ok {
+		k = s.state.keys[id]
+	}
+	if !hasTTL {
+		ttl = s.tokenTTL(tenantID, nil)
+	}
+	s.mu.RUnlock()
+	if k == nil {
+		errs.field("keyId", "[invalid]keyId", "The [keyId] property does not reference an existing Key with a private key or secret for signing.")
+	}
+	if ttl <= 0 {
+		errs.field("timeToLiveInSeconds", "[invalid]timeToLiveInSeconds", "The [timeToLiveInSeconds] property must be greater than 0.")
+	}
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	claims := cloneMap(claimsIn)
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	delete(claims, "exp")
+	delete(claims, "iat")
+	now := s.now().Unix()
+	claims["iat"] = now
+	claims["exp"] = now + ttl
+	claims["jti"] = newUUID()
+	tok, err := signJWT(k, claims)
+	if err != nil {
+		s.log.Error("fatest: vend", "err", err)
+		writeEmpty(w, http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok})
+}

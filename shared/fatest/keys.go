@@ -1,0 +1,435 @@
+package fatest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// keyRecord is a Key Master key. Its id is the UUID callers use (vend keyId, webhook
+// signingKeyId, accessTokenKeyId); its kid is what JWT headers and the JWKS carry: for an
+// asymmetric key the base64url SHA-1 thumbprint of its certificate (= x5t), for an HMAC
+// key a short random string.
+type keyRecord struct {
+	id, kid, name, algorithm, keyType, issuer string
+	length                                    int
+	signer                                    crypto.Signer // RSA or ECDSA private key; nil for HMAC
+	secret                                    []byte        // HMAC secret
+	certDER                                   []byte
+	cert                                      *x509.Certificate
+	insertInstant                             int64
+}
+
+func (k *keyRecord) asymmetric() bool { return k.signer != nil }
+
+// keyMaterial is what is expensive to generate: cached per (id, algorithm, length,
+// issuer) for the whole process, so many test servers reuse the same RSA keys.
+type keyMaterial struct {
+	once    sync.Once
+	signer  crypto.Signer
+	certDER []byte
+	cert    *x509.Certificate
+	err     error
+}
+
+var keyCache struct {
+	mu sync.Mutex
+	m  map[string]*keyMaterial
+}
+
+// generateKeyMaterial returns (cached) key material for an asymmetric algorithm.
+func generateKeyMaterial(id, algorithm string, length int, issuer string) (*keyMaterial, error) {
+	cacheKey := fmt.Sprintf("%s|%s|%d|%s", id, algorithm, length, issuer)
+	keyCache.mu.Lock()
+	if keyCache.m == nil {
+		keyCache.m = map[string]*keyMaterial{}
+	}
+	km := keyCache.m[cacheKey]
+	if km == nil {
+		km = &keyMaterial{}
+		keyCache.m[cacheKey] = km
+	}
+	keyCache.mu.Unlock()
+	km.once.Do(func() {
+		km.signer, km.certDER, km.cert, km.err = newKeyPair(algorithm, length, issuer)
+	})
+	if km.err != nil {
+		return nil, km.err
+	}
+	return km, nil
+}
+
+// newKeyPair generates a private key and a self-signed certificate for it.
+func newKeyPair(algorithm string, length int, issuer string) (crypto.Signer, []byte, *x509.Certificate, error) {
+	var signer crypto.Signer
+	var sigAlg x509.SignatureAlgorithm
+	var err error
+	switch algorithm {
+	case "RS256", "RS384", "RS512":
+		signer, err = rsa.GenerateKey(rand.Reader, length)
+		sigAlg = map[string]x509.SignatureAlgorithm{"RS256": x509.SHA256WithRSA, "RS384": x509.SHA384WithRSA, "RS512": x509.SHA512WithRSA}[algorithm]
+	case "ES256":
+		signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		sigAlg = x509.ECDSAWithSHA256
+	case "ES384":
+		signer, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		sigAlg = x509.ECDSAWithSHA384
+	case "ES512":
+		signer, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+		sigAlg = x509.ECDSAWithSHA512
+	default:
+		return nil, nil, nil, fmt.Errorf("generate key: unsupported algorithm %q", algorithm)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("generate %s key: %w", algorithm, err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("generate certificate serial: %w", err)
+	}
+	// Certificate validity uses the real clock: it is about the certificate, not about
+	// the instants tests move.
+	notBefore := time.Now().Add(-time.Hour).Truncate(time.Second)
+	tmpl := &x509.Certificate{
+		SerialNumber:       serial,
+		Subject:            pkix.Name{CommonName: issuer},
+		Issuer:             pkix.Name{CommonName: issuer},
+		NotBefore:          notBefore,
+		NotAfter:           notBefore.AddDate(10, 0, 0),
+		SignatureAlgorithm: sigAlg,
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("create certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse certificate: %w", err)
+	}
+	return signer, der, cert, nil
+}
+
+// b64url is unpadded base64url, as JOSE uses it.
+func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// x5t is the base64url SHA-1 thumbprint of a certificate's DER.
+func x5t(der []byte) string {
+	sum := sha1.Sum(der)
+	return b64url(sum[:])
+}
+
+// x5tS256 is the base64url SHA-256 thumbprint of a certificate's DER.
+func x5tS256(der []byte) string {
+	sum := sha256.Sum256(der)
+	return b64url(sum[:])
+}
+
+// fingerprint renders a digest as colon-separated upper-case hex.
+func fingerprint(sum []byte) string {
+	h := strings.ToUpper(hex.EncodeToString(sum))
+	parts := make([]string, 0, len(sum))
+	for i := 0; i < len(h); i += 2 {
+		parts = append(parts, h[i:i+2])
+	}
+	return strings.Join(parts, ":")
+}
+
+// publicPEM returns the key's public key as a PEM "PUBLIC KEY" block.
+func (k *keyRecord) publicPEM() string {
+	der, err := x509.MarshalPKIXPublicKey(k.signer.Public())
+	if err != nil {
+		return ""
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+// certificatePEM returns the key's certificate as PEM.
+func (k *keyRecord) certificatePEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.certDER}))
+}
+
+// toJSON is the Key object of the Key API; private keys and secrets are never included.
+func (k *keyRecord) toJSON() map[string]any {
+	m := map[string]any{
+		"id":                k.id,
+		"algorithm":         k.algorithm,
+		"type":              k.keyType,
+		"kid":               k.kid,
+		"name":              k.name,
+		"hasPrivateKey":     true,
+		"insertInstant":     k.insertInstant,
+		"lastUpdateInstant": k.insertInstant,
+	}
+	if !k.asymmetric() {
+		return m
+	}
+	sha1Sum, sha256Sum, md5Sum := sha1.Sum(k.certDER), sha256.Sum256(k.certDER), md5.Sum(k.certDER)
+	m["issuer"] = k.issuer
+	m["length"] = k.length
+	m["publicKey"] = k.publicPEM()
+	m["certificate"] = k.certificatePEM()
+	m["expirationInstant"] = k.cert.NotAfter.UnixMilli()
+	m["certificateInformation"] = map[string]any{
+		"issuer":            k.cert.Issuer.String(),
+		"subject":           k.cert.Subject.String(),
+		"serialNumber":      k.cert.SerialNumber.String(),
+		"sha1Fingerprint":   fingerprint(sha1Sum[:]),
+		"sha1Thumbprint":    x5t(k.certDER),
+		"sha256Fingerprint": fingerprint(sha256Sum[:]),
+		"sha256Thumbprint":  x5tS256(k.certDER),
+		"md5Fingerprint":    fingerprint(md5Sum[:]),
+		"validFrom":         k.cert.NotBefore.UnixMilli(),
+		"validTo":           k.cert.NotAfter.UnixMilli(),
+	}
+	return m
+}
+
+// jwk is the key's JSON Web Key (public part), nil for HMAC keys.
+func (k *keyRecord) jwk() map[string]any {
+	if !k.asymmetric() {
+		return nil
+	}
+	m := map[string]any{
+		"alg":      k.algorithm,
+		"use":      "sig",
+		"kid":      k.kid,
+		"x5c":      []any{base64.StdEncoding.EncodeToString(k.certDER)},
+		"x5t":      x5t(k.certDER),
+		"x5t#S256": x5tS256(k.certDER),
+	}
+	switch pub := k.signer.Public().(type) {
+	case *rsa.PublicKey:
+		m["kty"] = "RSA"
+		m["n"] = b64url(pub.N.Bytes())
+		m["e"] = b64url(big.NewInt(int64(pub.E)).Bytes())
+	case *ecdsa.PublicKey:
+		m["kty"] = "EC"
+		m["crv"] = pub.Curve.Params().Name
+		size := (pub.Curve.Params().BitSize + 7) / 8
+		ecdh, err := pub.ECDH()
+		if err != nil {
+			return nil
+		}
+		raw := ecdh.Bytes() // 0x04 || X || Y
+		m["x"] = b64url(raw[1 : 1+size])
+		m["y"] = b64url(raw[1+size:])
+	}
+	return m
+}
+
+// rsaLengths are the RSA key lengths FusionAuth generates.
+var rsaLengths = []int64{2048, 3072, 4096}
+
+// newHMACKey returns an HMAC key record with a random secret and kid.
+func newHMACKey(id, name, algorithm string, now int64) *keyRecord {
+	size := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[algorithm]
+	secret := make([]byte, size)
+	_, _ = rand.Read(secret)
+	kid := make([]byte, 5)
+	_, _ = rand.Read(kid)
+	return &keyRecord{id: id, kid: hex.EncodeToString(kid), name: name, algorithm: algorithm,
+		keyType: "HMAC", secret: secret, insertInstant: now}
+}
+
+// handleGenerateKey serves POST /api/key/generate[/{keyId}].
+func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id := ""
+	if r.PathValue("keyId") != "" {
+		var ok bool
+		if id, ok = pathUUID(w, r, "keyId"); !ok {
+			return
+		}
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return
+	}
+	body, errs := decodeJSON(raw)
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	errs = &apiErrors{}
+	kf := fields{m: body, errs: errs}.sub("key")
+	name := strings.TrimSpace(kf.str("name"))
+	algorithm := kf.str("algorithm")
+	length, _ := kf.integer("length")
+	issuer := kf.str("issuer")
+	if name == "" {
+		errs.field("key.name", "[blank]key.name", "You must specify the [key.name] property.")
+	}
+	switch {
+	case algorithm == "":
+		errs.field("key.algorithm", "[blank]key.algorithm", "You must specify the [key.algorithm] property.")
+	case strings.HasPrefix(algorithm, "RS"):
+		if !slices.Contains([]string{"RS256", "RS384", "RS512"}, algorithm) {
+			errs.field("key.algorithm", "[invalid]key.algorithm", "The [key.algorithm] property is invalid.")
+		} else if !slices.Contains(rsaLengths, length) {
+			errs.field("key.length", "[invalid]key.length", "The [key.length] property must be 2048, 3072 or 4096 for an RSA key.")
+		}
+	case slices.Contains([]string{"ES256", "ES384", "ES512", "HS256", "HS384", "HS512"}, algorithm):
+	default:
+		errs.field("key.algorithm", "[invalid]key.algorithm", "The [key.algorithm] property ["+algorithm+"] is invalid or not supported by this server (RS256/384/512, ES256/384/512, HS256/384/512).")
+	}
+	s.mu.RLock()
+	if id != "" && s.state.keys[id] != nil {
+		errs.field("key.id", "[duplicate]key.id", "A Key with Id ["+id+"] already exists.")
+	}
+	for _, k := range s.state.keys {
+		if name != "" && strings.EqualFold(k.name, name) {
+			errs.field("key.name", "[duplicate]key.name", "A Key with name ["+name+"] already exists.")
+		}
+	}
+	if issuer == "" {
+		issuer = asString(s.state.tenants[s.state.defaultTenantID]["issuer"])
+	}
+	s.mu.RUnlock()
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	if id == "" {
+		id = newUUID()
+	}
+	now := s.now().UnixMilli()
+	var k *keyRecord
+	if strings.HasPrefix(algorithm, "HS") {
+		k = newHMACKey(id, name, algorithm, now)
+	} else {
+		// Generation happens outside the lock: RSA keys take a while.
+		km, err := generateKeyMaterial(id, algorithm, int(length), issuer)
+		if err != nil {
+			s.log.Error("fatest: generate key", "id", id, "err", err)
+			writeEmpty(w, http.StatusInternalServerError)
+			return
+		}
+		k = &keyRecord{id: id, kid: x5t(km.certDER), name: name, algorithm: algorithm, issuer: issuer,
+			signer: km.signer, certDER: km.certDER, cert: km.cert, insertInstant: now, keyType: "RSA", length: int(length)}
+		if strings.HasPrefix(algorithm, "ES") {
+			k.keyType = "EC"
+			k.length = map[string]int{"ES256": 256, "ES384": 384, "ES512": 521}[algorithm]
+		}
+	}
+	s.mu.Lock()
+	if s.state.keys[id] != nil {
+		s.mu.Unlock()
+		writeErrors(w, http.StatusBadRequest, fieldError("key.id", "[duplicate]key.id", "A Key with Id ["+id+"] already exists."))
+		return
+	}
+	s.addKey(k)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"key": k.toJSON()})
+}
+
+// addKey stores a key. Callers hold s.mu.
+func (s *Server) addKey(k *keyRecord) {
+	s.state.keys[k.id] = k
+	s.state.keyOrder = append(s.state.keyOrder, k.id)
+}
+
+// keyByKID finds a key by its kid. Callers hold s.mu.
+func (s *Server) keyByKID(kid string) *keyRecord {
+	for _, id := range s.state.keyOrder {
+		if k := s.state.keys[id]; k != nil && k.kid == kid {
+			return k
+		}
+	}
+	return nil
+}
+
+// handleGetKey serves GET /api/key/{keyId}.
+func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, ok := pathUUID(w, r, "keyId")
+	if !ok {
+		return
+	}
+	s.mu.RLock()
+	k := s.state.keys[id]
+	s.mu.RUnlock()
+	if k == nil {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"key": k.toJSON()})
+}
+
+// handleListKeys serves GET /api/key.
+func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	s.mu.RLock()
+	keys := make([]any, 0, len(s.state.keyOrder))
+	for _, id := range s.state.keyOrder {
+		keys = append(keys, s.state.keys[id].toJSON())
+	}
+	s.mu.RUnlock()
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+// handleJWKS serves GET /.well-known/jwks.json: every asymmetric key, never HMAC secrets.
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	s.mu.RLock()
+	keys := []any{}
+	for _, id := range s.state.keyOrder {
+		if j := s.state.keys[id].jwk(); j != nil {
+			keys = append(keys, j)
+		}
+	}
+	s.mu.RUnlock()
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+// handlePublicKey serves GET /api/jwt/public-key[?applicationId=|?kid=].
+func (s *Server) handlePublicKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	q := r.URL.Query()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case q.Has("applicationId"):
+		id, _ := canonicalUUID(q.Get("applicationId"))
+		app := s.state.applications[id]
+		if app == nil {
+			writeEmpty(w, http.StatusNotFound)
+			return
+		}
+		k := s.state.keys[s.accessTokenKeyID(app)]
+		if k == nil || !k.asymmetric() {
+			writeEmpty(w, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"publicKey": k.publicPEM()})
+	case q.Has("kid"):
+		k := s.keyByKID(q.Get("kid"))
+		if k == nil || !k.asymmetric() {
+			writeEmpty(w, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"publicKey": k.publicPEM()})
+	default:
+		keys := map[string]any{}
+		for _, id := range s.state.keyOrder {
+			if k := s.state.keys[id]; k.asymmetric() {
+				keys[k.kid] = k.publicPEM()
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"publicKeys": keys})
+	}
+}

@@ -1,0 +1,337 @@
+package fatest
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// patchKind is a PATCH flavour, chosen by Content-Type (§1.6).
+type patchKind int
+
+const (
+	patchOriginal patchKind = iota // application/json: merge, arrays appended, null removes
+	patchMerge                     // application/merge-patch+json: RFC 7396
+	patchJSON                      // application/json-patch+json: RFC 6902
+)
+
+// patchKindOf maps a request's Content-Type to a PATCH flavour. A missing Content-Type is
+// treated as application/json, as FusionAuth does for its other JSON APIs.
+func patchKindOf(r *http.Request) (patchKind, *apiErrors) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return patchOriginal, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, generalError("[invalidContentType]", "The Content-Type ["+ct+"] could not be parsed.")
+	}
+	switch mt {
+	case "application/json":
+		return patchOriginal, nil
+	case "application/merge-patch+json":
+		return patchMerge, nil
+	case "application/json-patch+json":
+		return patchJSON, nil
+	}
+	return 0, generalError("[invalidContentType]", "The Content-Type ["+ct+"] is not supported for PATCH. Use application/json, application/merge-patch+json or application/json-patch+json.")
+}
+
+// applyPatch applies a PATCH body of the given flavour to doc (the request shape, e.g.
+// {"user":{…}}) and returns the result; doc itself is not modified.
+func applyPatch(kind patchKind, doc map[string]any, body []byte) (map[string]any, *apiErrors) {
+	switch kind {
+	case patchJSON:
+		v, err := parseJSON(body)
+		if err != nil {
+			return nil, generalError("[invalidJSON]", "Unable to parse JSON. The error was ["+err.Error()+"].")
+		}
+		ops, ok := v.([]any)
+		if !ok {
+			return nil, generalError("[invalidJSON]", "Unable to parse JSON. A JSON Patch document must be an array of operations.")
+		}
+		out, err := jsonPatch(cloneMap(doc), ops)
+		if err != nil {
+			return nil, generalError("[invalidJSONPatch]", "Unable to apply the JSON Patch: "+err.Error())
+		}
+		return out, nil
+	default:
+		patch, errs := decodeJSON(body)
+		if errs != nil {
+			return nil, errs
+		}
+		if kind == patchMerge {
+			out, _ := mergePatch(cloneMap(doc), patch).(map[string]any)
+			return out, nil
+		}
+		return mergeOriginal(cloneMap(doc), patch), nil
+	}
+}
+
+// mergeOriginal is FusionAuth's original PATCH: objects merge recursively, arrays are
+// appended to the existing array, and null removes the key. dst is modified.
+func mergeOriginal(dst, patch map[string]any) map[string]any {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(dst, k)
+		case map[string]any:
+			if cur, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeOriginal(cur, pv)
+			} else {
+				dst[k] = mergeOriginal(map[string]any{}, pv)
+			}
+		case []any:
+			if cur, ok := dst[k].([]any); ok {
+				dst[k] = append(cur, cloneValue(pv).([]any)...)
+			} else {
+				dst[k] = cloneValue(pv)
+			}
+		default:
+			dst[k] = pv
+		}
+	}
+	return dst
+}
+
+// mergePatch is RFC 7396 JSON Merge Patch: objects merge recursively, anything else
+// (arrays included) replaces, null removes.
+func mergePatch(target any, patch any) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		return cloneValue(patch)
+	}
+	tm, ok := target.(map[string]any)
+	if !ok {
+		tm = map[string]any{}
+	}
+	for k, v := range pm {
+		if v == nil {
+			delete(tm, k)
+			continue
+		}
+		tm[k] = mergePatch(tm[k], v)
+	}
+	// Nested nulls inside a new object are removed too, per RFC 7396.
+	return tm
+}
+
+// jsonPatch applies RFC 6902 operations to doc.
+func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
+	var root any = doc
+	for i, raw := range ops {
+		op, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("operation %d is not an object", i)
+		}
+		name := asString(op["op"])
+		path, ok := op["path"].(string)
+		if !ok {
+			return nil, fmt.Errorf("operation %d has no path", i)
+		}
+		var err error
+		switch name {
+		case "add":
+			root, err = pointerAdd(root, path, cloneValue(op["value"]))
+		case "remove":
+			root, _, err = pointerRemove(root, path)
+		case "replace":
+			if root, _, err = pointerRemove(root, path); err == nil {
+				root, err = pointerAdd(root, path, cloneValue(op["value"]))
+			}
+		case "move", "copy":
+			from, ok := op["from"].(string)
+			if !ok {
+				return nil, fmt.Errorf("operation %d (%s) has no from", i, name)
+			}
+			var v any
+			if name == "move" {
+				root, v, err = pointerRemove(root, from)
+			} else {
+				v, err = pointerGet(root, from)
+				v = cloneValue(v)
+			}
+			if err == nil {
+				root, err = pointerAdd(root, path, v)
+			}
+		case "test":
+			var v any
+			if v, err = pointerGet(root, path); err == nil && !deepEqual(v, op["value"]) {
+				err = fmt.Errorf("test failed at %q", path)
+			}
+		default:
+			return nil, fmt.Errorf("operation %d has unknown op %q", i, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("operation %d (%s %s): %w", i, name, path, err)
+		}
+	}
+	out, ok := root.(map[string]any)
+	if !ok {
+		return nil, errors.New("the patched document is not an object")
+	}
+	return out, nil
+}
+
+// splitPointer splits a JSON Pointer (RFC 6901) into unescaped tokens.
+func splitPointer(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("pointer %q must start with /", p)
+	}
+	parts := strings.Split(p[1:], "/")
+	for i, part := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+	}
+	return parts, nil
+}
+
+func pointerGet(root any, p string) (any, error) {
+	parts, err := splitPointer(p)
+	if err != nil {
+		return nil, err
+	}
+	cur := root
+	for _, part := range parts {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[part]
+			if !ok {
+				return nil, fmt.Errorf("%q does not exist", p)
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, fmt.Errorf("%q: bad array index", p)
+			}
+			cur = c[i]
+		default:
+			return nil, fmt.Errorf("%q does not exist", p)
+		}
+	}
+	return cur, nil
+}
+
+// pointerAdd adds v at p and returns the (possibly new) root.
+func pointerAdd(root any, p string, v any) (any, error) {
+	parts, err := splitPointer(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return v, nil
+	}
+	parentPath := "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
+	if len(parts) == 1 {
+		parentPath = ""
+	}
+	parent, err := pointerGet(root, parentPath)
+	if err != nil {
+		return nil, err
+	}
+	last := parts[len(parts)-1]
+	switch c := parent.(type) {
+	case map[string]any:
+		c[last] = v
+		return root, nil
+	case []any:
+		i := len(c)
+		if last != "-" {
+			if i, err = strconv.Atoi(last); err != nil || i < 0 || i > len(c) {
+				return nil, fmt.Errorf("%q: bad array index", p)
+			}
+		}
+		c = append(c[:i], append([]any{v}, c[i:]...)...)
+		return pointerSet(root, parentPath, c)
+	}
+	return nil, fmt.Errorf("%q: parent is not a container", p)
+}
+
+// pointerRemove removes the value at p, returning the new root and the removed value.
+func pointerRemove(root any, p string) (any, any, error) {
+	parts, err := splitPointer(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(parts) == 0 {
+		return nil, nil, errors.New("cannot remove the whole document")
+	}
+	parentPath := ""
+	if len(parts) > 1 {
+		parentPath = "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
+	}
+	parent, err := pointerGet(root, parentPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	last := parts[len(parts)-1]
+	switch c := parent.(type) {
+	case map[string]any:
+		v, ok := c[last]
+		if !ok {
+			return nil, nil, fmt.Errorf("%q does not exist", p)
+		}
+		delete(c, last)
+		return root, v, nil
+	case []any:
+		i, err := strconv.Atoi(last)
+		if err != nil || i < 0 || i >= len(c) {
+			return nil, nil, fmt.Errorf("%q: bad array index", p)
+		}
+		v := c[i]
+		c = append(c[:i:i], c[i+1:]...)
+		root, err = pointerSet(root, parentPath, c)
+		return root, v, err
+	}
+	return nil, nil, fmt.Errorf("%q does not exist", p)
+}
+
+// pointerSet replaces the value at p (which exists) and returns the root.
+func pointerSet(root any, p string, v any) (any, error) {
+	parts, err := splitPointer(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return v, nil
+	}
+	parentPath := ""
+	if len(parts) > 1 {
+		parentPath = "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
+	}
+	parent, err := pointerGet(root, parentPath)
+	if err != nil {
+		return nil, err
+	}
+	last := parts[len(parts)-1]
+	switch c := parent.(type) {
+	case map[string]any:
+		c[last] = v
+	case []any:
+		i, err := strconv.Atoi(last)
+		if err != nil || i < 0 || i >= len(c) {
+			return nil, fmt.Errorf("%q: bad array index", p)
+		}
+		c[i] = v
+	default:
+		return nil, fmt.Errorf("%q: parent is not a container", p)
+	}
+	return root, nil
+}
+
+func escapeTokens(parts []string) []string {
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package fatest
+
+// routeTable lists every endpoint the server implements with its FusionAuth permission
+// root (the key of apiKey.permissions.endpoints that grants it) and its authentication.
+// Patterns are also the endpoint labels of Calls, InjectFault and SetLatency.
+func (s *Server) routeTable() []route {
+	return []route{
+		// Users (§3–§7).
+		{pattern: "POST /api/user", root: "/api/user", handle: s.handleCreateUser},
+		{pattern: "POST /api/user/{userId}", root: "/api/user", handle: s.handleCreateUser},
+		{pattern: "GET /api/user", root: "/api/user", handle: s.handleLookupUser},
+		{pattern: "GET /api/user/{userId}", root: "/api/user", handle: s.handleGetUser},
+		{pattern: "PUT /api/user/{userId}", root: "/api/user", handle: s.handleUpdateUser},
+		{pattern: "PATCH /api/user/{userId}", root: "/api/user", handle: s.handleUpdateUser},
+		{pattern: "DELETE /api/user/{userId}", root: "/api/user", handle: s.handleDeleteUser},
+		{pattern: "DELETE /api/user/bulk", root: "/api/user/bulk", handle: s.handleBulkDelete},
+		{pattern: "POST /api/user/search", root: "/api/user/search", handle: s.handleSearch},
+		{pattern: "GET /api/user/search", root: "/api/user/search", handle: s.handleSearch},
+		{pattern: "PUT /api/user/search", root: "/api/user/search", handle: s.handleFlushSearch},
+		{pattern: "POST /api/user/registration", root: "/api/user/registration", handle: s.handleRegister},
+		{pattern: "POST /api/user/registration/{userId}", root: "/api/user/registration", handle: s.handleRegister},
+		{pattern: "GET /api/user/registration/{userId}/{applicationId}", root: "/api/user/registration", handle: s.handleGetRegistration},
+
+		// Passwords (§9).
+		{pattern: "POST /api/user/forgot-password", root: "/api/user/forgot-password", auth: authOptional, handle: s.handleForgotPassword},
+		{pattern: "GET /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleCheckChangePassword},
+		{pattern: "GET /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: s.handleCheckChangePassword},
+		{pattern: "POST /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
+		{pattern: "POST /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
+
+		// Keys and JWTs (§10).
+		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", handle: s.handleGenerateKey},
+		{pattern: "POST /api/key/generate", root: "/api/key/generate", handle: s.handleGenerateKey},
+		{pattern: "GET /api/key/{keyId}", root: "/api/key", handle: s.handleGetKey},
+		{pattern: "GET /api/key", root: "/api/key", handle: s.handleListKeys},
+		{pattern: "GET /.well-known/jwks.json", auth: authNone, handle: s.handleJWKS},
+		{pattern: "GET /api/jwt/public-key", auth: authNone, handle: s.handlePublicKey},
+		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: s.handleVend},
+
+		// Login (§11).
+		{pattern: "POST /api/login", root: "/api/login", auth: authOptional, handle: s.handleLogin},
+
+		// Configuration (§12–§13).
+		{pattern: "POST /api/application", root: "/api/application", handle: s.handleCreateApplication},
+		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.handleCreateApplication},
+		{pattern: "GET /api/application/{applicationId}", root: "/api/application", handle: s.handleGetApplication},
+		{pattern: "PATCH /api/application/{applicationId}", root: "/api/application", handle: s.handlePatchApplication},
+		{pattern: "POST /api/email/template", root: "/api/email/template", handle: s.handleCreateEmailTemplate},
+		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", handle: s.handleCreateEmailTemplate},
+		{pattern: "GET /api/email/template/{emailTemplateId}", root: "/api/email/template", handle: s.handleGetEmailTemplate},
+		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "GET /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleGetWebhook},
+		{pattern: "GET /api/webhook", root: "/api/webhook", handle: s.handleListWebhooks},
+		{pattern: "PATCH /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handlePatchWebhook},
+		{pattern: "DELETE /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleDeleteWebhook},
+		{pattern: "GET /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleGetTenant},
+		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handlePatchTenant},
+		{pattern: "GET /api/system-configuration", root: "/api/system-configuration", handle: s.handleGetSystemConfiguration},
+		{pattern: "PATCH /api/system-configuration", root: "/api/system-configuration", handle: s.handlePatchSystemConfiguration},
+		{pattern: "GET /api/status", auth: authNone, handle: s.handleStatus},
+
+		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
+		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},
+		{pattern: "POST /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},
+		{pattern: "GET /oauth2/authorize", auth: authPage, handle: s.handleAuthorizePage},
+		{pattern: "POST /oauth2/authorize", auth: authPage, handle: s.handleAuthorizePage},
+		{pattern: "GET /oauth2/register", auth: authPage, handle: s.handleRegisterPage},
+		{pattern: "POST /oauth2/register", auth: authPage, handle: s.handleRegisterPage},
+	}
+}

@@ -1,0 +1,369 @@
+package fatest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure a Server. The zero value is a bare server on a random loopback port.
+type Options struct {
+	// Kickstart is the path of a kickstart.json to load at start-up; "" means a bare server
+	// with one default tenant, the FusionAuth admin application and no API keys (Start), or
+	// the module's kickstart/kickstart.json (NewTestServer).
+	Kickstart string
+	// Variables override the kickstart file's variables before substitution
+	// (e.g. "webhookURL" to point the webhook at a test receiver).
+	Variables map[string]string
+	// Addr is the listen address; default "127.0.0.1:0".
+	Addr string
+	// Now is the clock for instants, expiries and JWT times; default time.Now.
+	Now func() time.Time
+	// Logger receives the server's logs; default discards them.
+	Logger *slog.Logger
+	// OnResponse, when set, observes every response (status, header and full body)
+	// after it is written; tests validate the responses against the OpenAPI file.
+	OnResponse func(r *http.Request, status int, header http.Header, body []byte)
+	// HTTPClient delivers webhooks; default a client per webhook with the webhook's
+	// connectTimeout and readTimeout.
+	HTTPClient *http.Client
+}
+
+// Email is a message the server "sent" (recorded instead of delivered over SMTP).
+type Email struct {
+	To, From, TemplateID, Subject, Text, HTML string
+	// State is the state object of the forgot-password request, if any.
+	State map[string]any
+	// ChangePasswordID is the change-password id the email carries.
+	ChangePasswordID string
+	// Link is the first http(s) URL in the text body.
+	Link string
+	// UserID is the recipient's user id.
+	UserID string
+	// SentAt is the server clock's time of sending.
+	SentAt time.Time
+}
+
+// Delivery is one attempt to deliver a webhook event.
+type Delivery struct {
+	WebhookID, URL, EventType string
+	// Body is the exact request body sent.
+	Body []byte
+	// Header is the request header sent (including X-FusionAuth-Signature-JWT).
+	Header http.Header
+	// Status is the receiver's HTTP status, 0 when no response arrived.
+	Status int
+	// Err is the transport error or a non-2xx status as an error; nil on success.
+	Err error
+}
+
+// Server is an in-memory FusionAuth-compatible HTTP server. It is safe for concurrent use.
+type Server struct {
+	opts   Options
+	now    func() time.Time
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes map[string]route
+
+	mu    sync.RWMutex // guards the data below
+	state *state
+
+	obs obsState // counters, outbox, deliveries, faults; has its own lock
+
+	listener net.Listener
+	http     *http.Server
+	url      string
+	closed   sync.Once
+	closeErr error
+}
+
+// state is everything FusionAuth would keep in its database.
+type state struct {
+	defaultTenantID string
+	tenants         map[string]map[string]any
+	apiKeys         map[string]*apiKey // by key string
+	firstKey        string
+	users           map[string]*userRecord
+	order           []*userRecord // users in insertion order (removed ones until compacted)
+	removedInOrder  int
+	nextSeq         int64
+	byEmail         map[string]string // tenantID + "\x00" + lower-case email -> user id
+	byUsername      map[string]string // tenantID + "\x00" + lower-case username -> user id
+	keys            map[string]*keyRecord
+	keyOrder        []string
+	applications    map[string]map[string]any
+	templates       map[string]*emailTemplate
+	webhooks        map[string]map[string]any
+	webhookOrder    []string
+	changePassword  map[string]*changePasswordRecord
+	oneTimePassword map[string]*oneTimePasswordRecord
+	authCodes       map[string]string // OAuth authorization code -> user id
+	systemConfig    map[string]any
+	variables       map[string]string
+}
+
+// obsState holds what tests observe and steer; separate from state so that counting a
+// call never waits for a long search.
+type obsState struct {
+	mu          sync.Mutex
+	calls       map[string]int
+	total       int
+	outbox      []Email
+	deliveries  []Delivery
+	faults      map[string]*fault
+	latency     map[string]time.Duration
+	unsupported int
+}
+
+// Start creates a server, listens on opts.Addr and loads opts.Kickstart. The error names
+// any kickstart request the server does not understand or refuses.
+func Start(opts Options) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("fatest: listen on %s: %w", addr, err)
+	}
+	s.listener = ln
+	s.url = "http://" + ln.Addr().String()
+	if opts.Kickstart != "" {
+		if err := s.loadKickstart(opts.Kickstart, opts.Variables); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("fatest: kickstart %s: %w", opts.Kickstart, err)
+		}
+	}
+	s.ResetCalls()
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("fatest: serve", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// NewTestServer starts a server for a test and closes it when the test ends. When
+// opts.Kickstart is "" it loads kickstart/kickstart.json from the module root (found by
+// walking up from the working directory to go.mod).
+func NewTestServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	if opts.Kickstart == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			tb.Fatalf("fatest: %v", err)
+		}
+		opts.Kickstart = filepath.Join(root, "kickstart", "kickstart.json")
+	}
+	s, err := Start(opts)
+	if err != nil {
+		tb.Fatalf("fatest: start: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("fatest: close: %v", err)
+		}
+	})
+	return s
+}
+
+// moduleRoot walks up from the working directory to the directory holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// newServer builds a server with the default tenant, the admin application and the
+// default HMAC signing key, without listening.
+func newServer(opts Options) (*Server, error) {
+	s := &Server{
+		opts: opts,
+		now:  opts.Now,
+		log:  opts.Logger,
+		mux:  http.NewServeMux(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.obs.calls = map[string]int{}
+	s.obs.faults = map[string]*fault{}
+	s.obs.latency = map[string]time.Duration{}
+	st, err := s.initialState()
+	if err != nil {
+		return nil, err
+	}
+	s.state = st
+	s.routes = map[string]route{}
+	for _, rt := range s.routeTable() {
+		s.routes[rt.pattern] = rt
+		s.mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	return s, nil
+}
+
+// URL returns the server's base URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string { return s.url }
+
+// Handler returns the server's HTTP handler (the same one the listener serves).
+func (s *Server) Handler() http.Handler { return s }
+
+// Close stops the listener and waits for in-flight requests briefly.
+func (s *Server) Close() error {
+	s.closed.Do(func() {
+		if s.http == nil {
+			if s.listener != nil {
+				s.closeErr = s.listener.Close()
+			}
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.closeErr = fmt.Errorf("fatest: shutdown: %w", err)
+			_ = s.http.Close()
+		}
+	})
+	return s.closeErr
+}
+
+// Variable returns a resolved kickstart variable (API keys, ids…), "" when unknown.
+// Built-ins FUSIONAUTH_APPLICATION_ID, FUSIONAUTH_TENANT_ID and
+// FUSIONAUTH_DEFAULT_SIGNING_KEY_ID are included.
+func (s *Server) Variable(name string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state.variables[name]
+}
+
+// ServeHTTP dispatches a request. Requests no route matches answer 501 with an empty
+// body (FusionAuth would know the endpoint; this server does not), and are logged.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{header: http.Header{}}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("fatest: panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				rec.reset()
+				rec.WriteHeader(http.StatusInternalServerError)
+			}
+		}()
+		if _, pattern := s.mux.Handler(r); pattern == "" {
+			s.log.Warn("fatest: endpoint not implemented", "method", r.Method, "path", r.URL.Path)
+			rec.WriteHeader(http.StatusNotImplemented)
+			return
+		}
+		s.mux.ServeHTTP(rec, r)
+	}()
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	if rec.body.Len() > 0 && w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(rec.body.Bytes())
+	if s.opts.OnResponse != nil {
+		s.opts.OnResponse(r, status, w.Header().Clone(), bytes.Clone(rec.body.Bytes()))
+	}
+}
+
+// recorder buffers a response so it can be observed (OnResponse) and replaced (panics).
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.body.Write(p)
+}
+
+func (rec *recorder) reset() {
+	rec.header = http.Header{}
+	rec.status = 0
+	rec.body.Reset()
+}
+
+// wrap applies, in order: call counting, latency, fault injection and authentication.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pattern := r.Pattern
+		s.countCall(pattern, rt.auth == authPage)
+		if err := s.sleepLatency(r.Context(), pattern); err != nil {
+			// The client went away; FusionAuth would not answer either.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if f, ok := s.takeFault(pattern); ok {
+			writeFault(w, f)
+			return
+		}
+		rc, ok := s.authenticate(w, r, rt)
+		if !ok {
+			return
+		}
+		rt.handle(w, r, rc)
+	})
+}
+
+// readBody reads a request body with a generous limit.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,619 @@
+package fatest
+
+import (
+	"fmt"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// connectorID is the id of FusionAuth's built-in user store (§2).
+const connectorID = "e3306678-a53a-4964-9040-1c96f36dda72"
+
+// userRecord is a stored user: the User object exactly as the API returns it (never
+// with password or salt), plus its password.
+type userRecord struct {
+	doc      map[string]any
+	password string
+	seq      int64 // insertion order: the default order of search results
+	removed  bool
+}
+
+func (u *userRecord) id() string       { return asString(u.doc["id"]) }
+func (u *userRecord) tenantID() string { return asString(u.doc["tenantId"]) }
+func (u *userRecord) email() string    { return asString(u.doc["email"]) }
+func (u *userRecord) username() string { return asString(u.doc["username"]) }
+func (u *userRecord) active() bool     { return u.doc["active"] == true }
+
+// indexKey is the key of the per-tenant, case-insensitive email and username indexes.
+func indexKey(tenantID, value string) string {
+	return tenantID + "\x00" + strings.ToLower(value)
+}
+
+// insertUser stores a new user and indexes its email and username. Callers hold s.mu.
+func (s *Server) insertUser(u *userRecord) {
+	st := s.state
+	st.nextSeq++
+	u.seq = st.nextSeq
+	st.users[u.id()] = u
+	st.order = append(st.order, u)
+	s.indexUser(u)
+}
+
+// indexUser adds a user's email and username to the indexes. Callers hold s.mu.
+func (s *Server) indexUser(u *userRecord) {
+	st := s.state
+	if e := u.email(); e != "" {
+		st.byEmail[indexKey(u.tenantID(), e)] = u.id()
+	}
+	if n := u.username(); n != "" {
+		st.byUsername[indexKey(u.tenantID(), n)] = u.id()
+	}
+}
+
+// removeUser deletes a user, its indexes and its pending ids. Callers hold s.mu.
+func (s *Server) removeUser(u *userRecord) {
+	st := s.state
+	s.unindexUser(u)
+	delete(st.users, u.id())
+	u.removed = true
+	st.removedInOrder++
+	if st.removedInOrder > 1024 && st.removedInOrder > len(st.order)/2 {
+		kept := st.order[:0]
+		for _, r := range st.order {
+			if !r.removed {
+				kept = append(kept, r)
+			}
+		}
+		clear(st.order[len(kept):])
+		st.order = kept
+		st.removedInOrder = 0
+	}
+	for id, cp := range st.changePassword {
+		if cp.userID == u.id() {
+			delete(st.changePassword, id)
+		}
+	}
+	for id, otp := range st.oneTimePassword {
+		if otp.userID == u.id() {
+			delete(st.oneTimePassword, id)
+		}
+	}
+}
+
+// unindexUser removes a user's email and username from the indexes. Callers hold s.mu.
+func (s *Server) unindexUser(u *userRecord) {
+	st := s.state
+	if e := u.email(); e != "" && st.byEmail[indexKey(u.tenantID(), e)] == u.id() {
+		delete(st.byEmail, indexKey(u.tenantID(), e))
+	}
+	if n := u.username(); n != "" && st.byUsername[indexKey(u.tenantID(), n)] == u.id() {
+		delete(st.byUsername, indexKey(u.tenantID(), n))
+	}
+}
+
+// replaceUserDoc swaps a user's document, keeping the indexes in step. Callers hold s.mu.
+func (s *Server) replaceUserDoc(u *userRecord, doc map[string]any) {
+	s.unindexUser(u)
+	u.doc = doc
+	s.indexUser(u)
+}
+
+// findByLoginID finds a user by email or username (case-insensitive) in a tenant, trying
+// the login id types in order (default email, then username). Callers hold s.mu.
+func (s *Server) findByLoginID(tenantID, loginID string, types []string) *userRecord {
+	if len(types) == 0 {
+		types = []string{"email", "username"}
+	}
+	for _, t := range types {
+		var id string
+		switch t {
+		case "email":
+			id = s.state.byEmail[indexKey(tenantID, strings.TrimSpace(loginID))]
+		case "username":
+			id = s.state.byUsername[indexKey(tenantID, strings.TrimSpace(loginID))]
+		}
+		if u := s.state.users[id]; id != "" && u != nil {
+			return u
+		}
+	}
+	return nil
+}
+
+// profileStrings are the User string fields a caller may set.
+var profileStrings = []string{
+	"email", "username", "firstName", "middleName", "lastName", "fullName", "birthDate",
+	"mobilePhone", "phoneNumber", "imageUrl", "timezone", "parentEmail", "cleanSpeakId",
+}
+
+var birthDatePattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+
+// sanitizeProfile keeps the caller-settable fields of a User object, coerced to their
+// types. Blank strings count as unset (the anonymous-user example clears a username
+// with ""). Server-managed fields (id, active, instants, registrations…) are dropped;
+// callers impose them.
+func sanitizeProfile(in map[string]any, errs *apiErrors) map[string]any {
+	f := fields{m: in, prefix: "user.", errs: errs}
+	out := make(map[string]any, 24) // room for the server-managed fields added later
+	for _, name := range profileStrings {
+		v := strings.TrimSpace(f.str(name))
+		if v == "" {
+			continue
+		}
+		switch name {
+		case "email":
+			v = strings.ToLower(v)
+		case "birthDate":
+			if _, err := time.Parse(time.DateOnly, v); err != nil || !birthDatePattern.MatchString(v) {
+				f.invalid(name, v)
+				continue
+			}
+		}
+		out[name] = v
+	}
+	if d := f.object("data"); d != nil {
+		out["data"] = cloneMap(d)
+	}
+	if langs := f.strings("preferredLanguages"); langs != nil {
+		if len(langs) > 20 {
+			errs.field("user.preferredLanguages", "[tooMany]user.preferredLanguages", "The [user.preferredLanguages] property has more than the maximum of [20] entries.")
+		}
+		out["preferredLanguages"] = normalize(langs)
+	} else {
+		out["preferredLanguages"] = []any{}
+	}
+	if v, ok := f.integer("expiry"); ok {
+		out["expiry"] = v
+	}
+	if v, ok := f.boolean("passwordChangeRequired"); ok {
+		out["passwordChangeRequired"] = v
+	} else {
+		out["passwordChangeRequired"] = false
+	}
+	if m, ok := in["memberships"].([]any); ok && len(m) > 0 {
+		errs.field("user.memberships", "[invalid]user.memberships", "The [user.memberships] property references a group that does not exist.")
+	}
+	return out
+}
+
+// validEmail accepts a bare address with a dotted domain, as FusionAuth's validator does
+// for the addresses this project uses.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
+}
+
+// checkIdentity validates email and username: at least one, email format, and
+// case-insensitive uniqueness within the tenant (ignoring the user selfID). Callers hold s.mu.
+func (s *Server) checkIdentity(tenantID, selfID string, u map[string]any, errs *apiErrors) {
+	email, username := asString(u["email"]), asString(u["username"])
+	if email == "" && username == "" {
+		const msg = "You must specify either the [user.email] or [user.username] property. If you are emailing the user you must specify the [user.email]."
+		errs.field("user.email", "[blank]user.email", msg)
+		errs.field("user.username", "[blank]user.username", msg)
+	}
+	if email != "" {
+		if !validEmail(email) {
+			errs.field("user.email", "[notEmail]user.email", "The [user.email] property is not a valid email address.")
+		} else if id, ok := s.state.byEmail[indexKey(tenantID, email)]; ok && id != selfID {
+			errs.field("user.email", "[duplicate]user.email", "A User with email = ["+email+"] already exists.")
+		}
+	}
+	if username != "" {
+		if id, ok := s.state.byUsername[indexKey(tenantID, username)]; ok && id != selfID {
+			errs.field("user.username", "[duplicate]user.username", "A User with username = ["+username+"] already exists.")
+		}
+	}
+}
+
+// newUserRequest is the part of a create request that matters here.
+type newUserRequest struct {
+	user                 map[string]any
+	password             string
+	hasPassword          bool
+	sendSetPasswordEmail bool
+	skipVerification     bool
+}
+
+// parseNewUserRequest reads a UserRequest (or the user half of a RegistrationRequest).
+func parseNewUserRequest(body map[string]any, errs *apiErrors) newUserRequest {
+	top := fields{m: body, errs: errs}
+	req := newUserRequest{user: top.object("user")}
+	if req.user == nil {
+		req.user = map[string]any{}
+	}
+	uf := fields{m: req.user, prefix: "user.", errs: errs}
+	if uf.present("password") {
+		req.password = uf.str("password")
+		req.hasPassword = req.password != ""
+	}
+	req.sendSetPasswordEmail, _ = top.boolean("sendSetPasswordEmail")
+	req.skipVerification, _ = top.boolean("skipVerification")
+	return req
+}
+
+// buildUser validates a create request and returns the new user, not yet stored.
+// Callers hold s.mu.
+func (s *Server) buildUser(tenantID, id string, req newUserRequest, errs *apiErrors) *userRecord {
+	doc := sanitizeProfile(req.user, errs)
+	if id == "" {
+		id = newUUID()
+	} else if _, exists := s.state.users[id]; exists {
+		errs.field("userId", "[duplicate]userId", "A User with Id ["+id+"] already exists.")
+	}
+	s.checkIdentity(tenantID, id, doc, errs)
+	password := req.password
+	switch {
+	case req.sendSetPasswordEmail:
+		password = randomToken(32) // FusionAuth sets a random password and mails a link
+	case !req.hasPassword:
+		errs.field("user.password", "[blank]user.password", "You must specify the [user.password] property.")
+	default:
+		s.checkPassword(tenantID, "user.password", password, errs)
+	}
+	if errs.has() {
+		return nil
+	}
+	now := s.now().UnixMilli()
+	doc["id"] = id
+	doc["tenantId"] = tenantID
+	doc["active"] = true
+	doc["insertInstant"] = now
+	doc["lastUpdateInstant"] = now
+	doc["passwordLastUpdateInstant"] = now
+	doc["connectorId"] = connectorID
+	doc["usernameStatus"] = "ACTIVE"
+	doc["memberships"] = []any{}
+	doc["registrations"] = []any{}
+	verified := req.skipVerification || !s.tenantVerifiesEmail(tenantID)
+	doc["verified"] = verified
+	if verified {
+		doc["verifiedInstant"] = now
+	}
+	return &userRecord{doc: doc, password: password}
+}
+
+// tenantVerifiesEmail reports whether the tenant requires email verification. Callers hold s.mu.
+func (s *Server) tenantVerifiesEmail(tenantID string) bool {
+	v, _ := lookupPath(s.state.tenants[tenantID], "emailConfiguration.verifyEmail")
+	return truthy(v)
+}
+
+// handleCreateUser serves POST /api/user and POST /api/user/{userId}.
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id := ""
+	if r.PathValue("userId") != "" {
+		var ok bool
+		if id, ok = pathUUID(w, r, "userId"); !ok {
+			return
+		}
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return
+	}
+	body, errs := decodeJSON(raw)
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	errs = &apiErrors{}
+	req := parseNewUserRequest(body, errs)
+	s.mu.Lock()
+	tenantID, terr := s.requireTenant(rc)
+	if terr != nil {
+		s.mu.Unlock()
+		writeErrors(w, http.StatusBadRequest, terr)
+		return
+	}
+	u := s.buildUser(tenantID, id, req, errs)
+	if errs.has() {
+		s.mu.Unlock()
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	s.insertUser(u)
+	sent := false
+	if req.sendSetPasswordEmail {
+		sent = s.sendSetPasswordEmailLocked(u)
+	}
+	resp := map[string]any{"user": cloneMap(u.doc)}
+	if !sent {
+		if tok, exp, err := s.issueUserToken(u, nil, "USER_CREATE"); err == nil {
+			resp["token"], resp["tokenExpirationInstant"] = tok, exp
+		} else {
+			s.log.Error("fatest: sign create-user token", "err", err)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// handleGetUser serves GET /api/user/{userId}.
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, ok := pathUUID(w, r, "userId")
+	if !ok {
+		return
+	}
+	s.mu.RLock()
+	u := s.state.users[id]
+	var doc map[string]any
+	if u != nil && rc.inTenant(u.tenantID()) {
+		doc = cloneMap(u.doc)
+	}
+	s.mu.RUnlock()
+	if doc == nil {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": doc})
+}
+
+// handleLookupUser serves GET /api/user?email=|username=|loginId=|changePasswordId=.
+func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	q := r.URL.Query()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var u *userRecord
+	switch {
+	case q.Has("changePasswordId"):
+		if cp := s.state.changePassword[q.Get("changePasswordId")]; cp != nil && s.now().Before(cp.expires) {
+			u = s.state.users[cp.userID]
+		}
+	case q.Has("email"), q.Has("username"), q.Has("loginId"):
+		tenantID, terr := s.requireTenant(rc)
+		if terr != nil {
+			writeErrors(w, http.StatusBadRequest, terr)
+			return
+		}
+		switch {
+		case q.Has("email"):
+			u = s.findByLoginID(tenantID, q.Get("email"), []string{"email"})
+		case q.Has("username"):
+			u = s.findByLoginID(tenantID, q.Get("username"), []string{"username"})
+		default:
+			u = s.findByLoginID(tenantID, q.Get("loginId"), q["loginIdTypes"])
+		}
+	}
+	if u == nil || !rc.inTenant(u.tenantID()) {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": cloneMap(u.doc)})
+}
+
+// handleUpdateUser serves PUT and PATCH /api/user/{userId}.
+func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, ok := pathUUID(w, r, "userId")
+	if !ok {
+		return
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return
+	}
+	kind := patchOriginal
+	if r.Method == http.MethodPatch {
+		var kerr *apiErrors
+		if kind, kerr = patchKindOf(r); kerr != nil {
+			writeErrors(w, http.StatusBadRequest, kerr)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.state.users[id]
+	if u == nil || !rc.inTenant(u.tenantID()) {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	if r.Method == http.MethodPut && r.URL.Query().Get("reactivate") == "true" && len(strings.TrimSpace(string(raw))) == 0 {
+		// The Reactivate User API: PUT ?reactivate=true without a body.
+		u.doc["active"] = true
+		u.doc["lastUpdateInstant"] = s.now().UnixMilli()
+		writeJSON(w, http.StatusOK, map[string]any{"user": cloneMap(u.doc)})
+		return
+	}
+	var body map[string]any
+	var errs *apiErrors
+	if r.Method == http.MethodPatch {
+		body, errs = applyPatch(kind, map[string]any{"user": cloneMap(u.doc)}, raw)
+	} else {
+		body, errs = decodeJSON(raw)
+	}
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	errs = &apiErrors{}
+	userIn := fields{m: body, errs: errs}.object("user")
+	if userIn == nil {
+		userIn = map[string]any{}
+	}
+	doc := sanitizeProfile(userIn, errs)
+	s.checkIdentity(u.tenantID(), id, doc, errs)
+	password, hasPassword := "", false
+	if pw := (fields{m: userIn, prefix: "user.", errs: errs}).str("password"); pw != "" {
+		password, hasPassword = pw, true
+		s.checkPassword(u.tenantID(), "user.password", pw, errs)
+	}
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	now := s.now().UnixMilli()
+	// Server-managed fields cannot be changed through the User API (active is changed
+	// by delete and reactivate only).
+	for _, k := range []string{"id", "tenantId", "active", "insertInstant", "lastLoginInstant",
+		"passwordLastUpdateInstant", "connectorId", "usernameStatus", "memberships",
+		"registrations", "verified", "verifiedInstant"} {
+		if v, ok := u.doc[k]; ok {
+			doc[k] = cloneValue(v)
+		}
+	}
+	doc["lastUpdateInstant"] = now
+	if asString(doc["email"]) != u.email() && s.tenantVerifiesEmail(u.tenantID()) {
+		doc["verified"] = false
+		delete(doc, "verifiedInstant")
+	}
+	if r.Method == http.MethodPut && r.URL.Query().Get("reactivate") == "true" {
+		doc["active"] = true
+	}
+	if hasPassword {
+		u.password = password
+		doc["passwordLastUpdateInstant"] = now
+	}
+	s.replaceUserDoc(u, doc)
+	writeJSON(w, http.StatusOK, map[string]any{"user": cloneMap(u.doc)})
+}
+
+// handleDeleteUser serves DELETE /api/user/{userId}: soft (deactivate) unless hardDelete.
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, ok := pathUUID(w, r, "userId")
+	if !ok {
+		return
+	}
+	hard := r.URL.Query().Get("hardDelete") == "true"
+	if raw, err := readBody(r); err == nil && len(strings.TrimSpace(string(raw))) > 0 {
+		body, errs := decodeJSON(raw)
+		if errs != nil {
+			writeErrors(w, http.StatusBadRequest, errs)
+			return
+		}
+		errs = &apiErrors{}
+		if v, set := (fields{m: body, errs: errs}).boolean("hardDelete"); set {
+			hard = v
+		}
+		if errs.has() {
+			writeErrors(w, http.StatusBadRequest, errs)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.state.users[id]
+	if u == nil || !rc.inTenant(u.tenantID()) {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	s.deleteUserLocked(u, hard)
+	writeEmpty(w, http.StatusOK)
+}
+
+// deleteUserLocked hard-deletes or deactivates a user. Callers hold s.mu.
+func (s *Server) deleteUserLocked(u *userRecord, hard bool) {
+	if hard {
+		s.removeUser(u)
+		return
+	}
+	u.doc["active"] = false
+	u.doc["lastUpdateInstant"] = s.now().UnixMilli()
+}
+
+// PutUser stores a user directly, bypassing the API (fast seeding for tests with many
+// users). Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
+// active are honoured; missing ones get defaults. Email is lower-cased; email and
+// username must be unique within the tenant, and at least one must be set.
+func (s *Server) PutUser(user map[string]any, password string) error {
+	in, _ := normalize(user).(map[string]any)
+	if in == nil {
+		return fmt.Errorf("fatest: put user: not a JSON object")
+	}
+	errs := &apiErrors{}
+	doc := sanitizeProfile(in, errs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tenantID := s.state.defaultTenantID
+	if t := asString(in["tenantId"]); t != "" {
+		var ok bool
+		if tenantID, ok = canonicalUUID(t); !ok || s.state.tenants[tenantID] == nil {
+			return fmt.Errorf("fatest: put user: unknown tenant %q", t)
+		}
+	}
+	id := newUUID()
+	if v := asString(in["id"]); v != "" {
+		var ok bool
+		if id, ok = canonicalUUID(v); !ok {
+			return fmt.Errorf("fatest: put user: id %q is not a UUID", v)
+		}
+		if _, exists := s.state.users[id]; exists {
+			return fmt.Errorf("fatest: put user: a user with id %s already exists", id)
+		}
+	}
+	s.checkIdentity(tenantID, id, doc, errs)
+	if errs.has() {
+		return fmt.Errorf("fatest: put user %s: %s", id, errs.summary())
+	}
+	now := s.now().UnixMilli()
+	doc["id"] = id
+	doc["tenantId"] = tenantID
+	doc["active"] = true
+	if v, ok := in["active"].(bool); ok {
+		doc["active"] = v
+	}
+	for _, k := range []string{"insertInstant", "lastUpdateInstant", "passwordLastUpdateInstant"} {
+		doc[k] = now
+		if v, ok := asInt64(in[k]); ok {
+			doc[k] = v
+		}
+	}
+	if v, ok := asInt64(in["lastLoginInstant"]); ok {
+		doc["lastLoginInstant"] = v
+	}
+	doc["connectorId"] = connectorID
+	doc["usernameStatus"] = "ACTIVE"
+	doc["memberships"] = []any{}
+	doc["registrations"] = []any{}
+	if regs, ok := in["registrations"].([]any); ok {
+		doc["registrations"] = cloneValue(regs)
+	}
+	doc["verified"] = true
+	if v, ok := in["verified"].(bool); ok {
+		doc["verified"] = v
+	}
+	s.insertUser(&userRecord{doc: doc, password: password})
+	return nil
+}
+
+// User returns a copy of the stored user, as the API would return it.
+func (s *Server) User(id string) (map[string]any, bool) {
+	if c, ok := canonicalUUID(id); ok {
+		id = c
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.state.users[id]
+	if u == nil {
+		return nil, false
+	}
+	return cloneMap(u.doc), true
+}
+
+// UserCount returns how many users are stored (active or not).
+func (s *Server) UserCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.state.users)
+}
+
+// summary renders the error codes on one line (for Go errors, never for responses).
+func (e *apiErrors) summary() string {
+	var codes []string
+	for _, k := range sortedKeys(e.FieldErrors) {
+		for _, fe := range e.FieldErrors[k] {
+			codes = append(codes, fe.Code)
+		}
+	}
+	for _, ge := range e.GeneralErrors {
+		codes = append(codes, ge.Code+" "+ge.Message)
+	}
+	return strings.Join(codes, ", ")
+}

@@ -1,0 +1,189 @@
+package fatest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// webhookTarget is a webhook that will receive an event, captured under the lock so that
+// delivery can run without it.
+type webhookTarget struct {
+	id, url            string
+	headers            map[string]string
+	username, password string
+	connect, read      time.Duration
+	signingKey         *keyRecord
+}
+
+// eventRoutingLocked returns the webhooks that receive eventType in a tenant (the three
+// switches of §12.2: the tenant enables the event, the webhook is global or lists the
+// tenant, the webhook enables the event) and the tenant's transactionType for it ("" when
+// the tenant does not enable the event). Callers hold s.mu.
+func (s *Server) eventRoutingLocked(tenantID, eventType string) ([]webhookTarget, string) {
+	ev, _ := lookupPath(s.state.tenants[tenantID], "eventConfiguration.events")
+	events, _ := ev.(map[string]any)
+	cfg, _ := events[eventType].(map[string]any)
+	if !truthy(cfg["enabled"]) {
+		return nil, ""
+	}
+	txType := asString(cfg["transactionType"])
+	if txType == "" {
+		txType = "None"
+	}
+	var out []webhookTarget
+	for _, id := range s.state.webhookOrder {
+		wh := s.state.webhooks[id]
+		tenants, _ := wh["tenantIds"].([]any)
+		if wh["global"] != true && !slices.Contains(tenants, any(tenantID)) {
+			continue
+		}
+		enabled, _ := wh["eventsEnabled"].(map[string]any)
+		if enabled[eventType] != true {
+			continue
+		}
+		t := webhookTarget{
+			id:       id,
+			url:      asString(wh["url"]),
+			headers:  map[string]string{},
+			username: asString(wh["httpAuthenticationUsername"]),
+			password: asString(wh["httpAuthenticationPassword"]),
+		}
+		connect, _ := asInt64(wh["connectTimeout"])
+		read, _ := asInt64(wh["readTimeout"])
+		t.connect, t.read = time.Duration(connect)*time.Millisecond, time.Duration(read)*time.Millisecond
+		if h, ok := wh["headers"].(map[string]any); ok {
+			for k, v := range h {
+				t.headers[k] = asString(v)
+			}
+		}
+		if sc, ok := wh["signatureConfiguration"].(map[string]any); ok && sc["enabled"] == true {
+			t.signingKey = s.state.keys[asString(sc["signingKeyId"])]
+		}
+		out = append(out, t)
+	}
+	return out, txType
+}
+
+// transactionMet reports whether successes out of total satisfy a transactionType.
+func transactionMet(txType string, successes, total int) bool {
+	switch txType {
+	case "Any":
+		return total == 0 || successes >= 1
+	case "SimpleMajority":
+		return successes*2 >= total
+	case "SuperMajority":
+		return successes*3 >= total*2
+	case "AbsoluteMajority":
+		return successes == total
+	}
+	return true // None
+}
+
+// deliverEvent sends one event to its webhooks, synchronously (so tests are
+// deterministic) and without holding any lock. It reports whether the transaction
+// requirement was met. When it was, failed deliveries are retried up to 3 more times;
+// when it was not, nothing is retried (§12.5). Every attempt is recorded in Deliveries.
+func (s *Server) deliverEvent(ctx context.Context, targets []webhookTarget, eventType, txType string, body []byte) bool {
+	failed := []webhookTarget{}
+	for _, t := range targets {
+		if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
+			failed = append(failed, t)
+		}
+	}
+	if !transactionMet(txType, len(targets)-len(failed), len(targets)) {
+		return false
+	}
+	for retry := 0; retry < 3 && len(failed) > 0; retry++ {
+		var still []webhookTarget
+		for _, t := range failed {
+			if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
+				still = append(still, t)
+			}
+		}
+		failed = still
+	}
+	for _, t := range failed {
+		s.log.Warn("fatest: webhook delivery failed after retries", "webhook", t.id, "url", t.url, "event", eventType)
+	}
+	return true
+}
+
+// attemptDelivery POSTs the event body once and records the attempt.
+func (s *Server) attemptDelivery(ctx context.Context, t webhookTarget, eventType string, body []byte) Delivery {
+	d := Delivery{WebhookID: t.id, URL: t.url, EventType: eventType, Body: bytes.Clone(body)}
+	defer func() { s.recordDelivery(d) }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		d.Err = fmt.Errorf("webhook %s: build request: %w", t.id, err)
+		return d
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range t.headers {
+		req.Header.Set(k, v)
+	}
+	if t.username != "" || t.password != "" {
+		req.SetBasicAuth(t.username, t.password)
+	}
+	if t.signingKey != nil {
+		sum := sha256.Sum256(body)
+		sig, err := signJWT(t.signingKey, map[string]any{"request_body_sha256": base64.StdEncoding.EncodeToString(sum[:])})
+		if err != nil {
+			d.Err = fmt.Errorf("webhook %s: sign: %w", t.id, err)
+			return d
+		}
+		req.Header.Set("X-FusionAuth-Signature-JWT", sig)
+	}
+	d.Header = req.Header.Clone()
+	client := s.opts.HTTPClient
+	if client == nil {
+		tr := &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: t.connect}).DialContext,
+			ResponseHeaderTimeout: t.read,
+			DisableKeepAlives:     true,
+		}
+		defer tr.CloseIdleConnections()
+		client = &http.Client{Transport: tr, Timeout: t.connect + t.read}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		d.Err = fmt.Errorf("webhook %s: deliver %s: %w", t.id, eventType, err)
+		return d
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+	d.Status = resp.StatusCode
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		d.Err = fmt.Errorf("webhook %s: deliver %s: status %d", t.id, eventType, resp.StatusCode)
+	}
+	return d
+}
+
+// eventBody builds the {"event":{…}} envelope (§12.3).
+func (s *Server) eventBody(eventType, tenantID string, fields map[string]any) ([]byte, error) {
+	ev := map[string]any{
+		"id":            newUUID(),
+		"type":          eventType,
+		"createInstant": s.now().UnixMilli(),
+		"tenantId":      tenantID,
+	}
+	for k, v := range fields {
+		ev[k] = v
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"event": ev}); err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", eventType, err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
