@@ -1,5 +1,5 @@
 [#if (state.anon_user)??]
-<p>Welcome back to ChangeBank.</p>
+<p>Thanks for trying ChangeBank.</p>
 <p>You asked to keep the profile you built while browsing. Set a password to finish creating your account; everything you did so far stays with it.</p>
 <p><a href="${baseUrl}/password/change/${changePasswordId}?tenantId=${user.tenantId}&anon_user=${state.anon_user?url}">Set your password</a></p>
 [#else]

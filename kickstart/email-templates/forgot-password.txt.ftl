@@ -1,5 +1,5 @@
 [#if (state.anon_user)??]
-Welcome back to ChangeBank.
+Thanks for trying ChangeBank.
 
 You asked to keep the profile you built while browsing. Set a password to finish creating your account; everything you did so far stays with it:
 [#else]

@@ -71,13 +71,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	s := &Stack{URL: "http://" + ln.Addr().String(), done: make(chan error, 1)}
 	if err := s.startFusionAuth(o); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return nil, err
 	}
 	mux, err := s.routes(ctx, o.Logger)
 	if err != nil {
-		ln.Close()
-		s.closeFusionAuth()
+		_ = ln.Close()
+		_ = s.closeFusionAuth()
 		return nil, err
 	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}

@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 
@@ -30,6 +31,7 @@ type Video struct {
 type videoPage struct {
 	Title        string
 	VideoURL     string
+	Poster       template.URL
 	Counted      bool
 	Count        int
 	Converted    bool
@@ -43,7 +45,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		renderError(w, http.StatusMethodNotAllowed, v.Logger)
 		return
 	}
-	page := videoPage{Title: "Watch", VideoURL: v.VideoURL}
+	page := videoPage{Title: "Watch", VideoURL: v.VideoURL, Poster: poster}
 	userID, state := readVisitor(r, v.CookieName, v.Tokens, v.Logger)
 	if state == cookieInvalid {
 		http.SetCookie(w, anon.ClearCookie(v.CookieName))
@@ -83,3 +85,13 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page.EmailPending = profile.EmailPending
 	render(w, http.StatusOK, "video", page, v.Logger)
 }
+
+// poster is the still shown before the video plays: an inline SVG, so the page loads
+// nothing from elsewhere until the visitor presses play.
+const poster = template.URL("data:image/svg+xml;charset=utf-8," +
+	"%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1600 900'%3E" +
+	"%3Cdefs%3E%3ClinearGradient id='g' x1='0' y1='0' x2='1' y2='1'%3E%3Cstop offset='0' stop-color='%230b6e4f'/%3E%3Cstop offset='1' stop-color='%231d2433'/%3E%3C/linearGradient%3E%3C/defs%3E" +
+	"%3Crect width='1600' height='900' fill='url(%23g)'/%3E" +
+	"%3Ccircle cx='800' cy='410' r='110' fill='rgba(255,255,255,.15)'/%3E%3Cpath d='M765 345 L765 475 L875 410 Z' fill='white'/%3E" +
+	"%3Ctext x='800' y='620' font-family='system-ui,sans-serif' font-size='64' font-weight='700' fill='white' text-anchor='middle'%3EHow ChangeBank works%3C/text%3E" +
+	"%3C/svg%3E")
