@@ -38,16 +38,19 @@ func FindRIE() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find aws-lambda-rie: not on PATH, and go env failed: %w", err)
 	}
-	var tried []string
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	for i, dir := range lines {
-		dir = strings.TrimSpace(dir)
-		if dir == "" {
-			continue
-		}
-		if i > 0 { // GOPATH: the first entry's bin
-			dir = filepath.Join(filepath.SplitList(dir)[0], "bin")
-		}
+	// One line each, GOBIN first; an unset GOBIN is an empty line.
+	lines := strings.Split(string(out), "\n")
+	if len(lines) < 2 {
+		return "", fmt.Errorf("find aws-lambda-rie: unexpected go env output %q", out)
+	}
+	var dirs, tried []string
+	if gobin := strings.TrimSpace(lines[0]); gobin != "" {
+		dirs = append(dirs, gobin)
+	}
+	if gopath := strings.TrimSpace(lines[1]); gopath != "" {
+		dirs = append(dirs, filepath.Join(filepath.SplitList(gopath)[0], "bin"))
+	}
+	for _, dir := range dirs {
 		p := filepath.Join(dir, "aws-lambda-rie")
 		if _, err := exec.LookPath(p); err == nil {
 			return p, nil
@@ -160,13 +163,20 @@ func launch(opts Options) (*Emulator, error) {
 // freePorts returns n distinct free TCP ports on 127.0.0.1. They are free when picked; Start
 // retries if one is taken before the emulator binds it.
 func freePorts(n int) ([]int, error) {
+	// Hold every listener until all are picked, so the ports differ.
+	listeners := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("pick a free port: %w", err)
 		}
-		defer l.Close()
+		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
@@ -245,13 +255,20 @@ type FunctionError struct {
 // Error implements error.
 func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
 
+// ErrTimedOut means the invocation ran past AWS_LAMBDA_FUNCTION_TIMEOUT. The emulator
+// answers 200 with the plain text "Task timed out after N seconds" as the payload.
+var ErrTimedOut = errors.New("function timed out")
+
 // Err returns nil for a successful invocation, a *FunctionError when the payload is the
-// runtime's error object, and an error naming the status otherwise. The emulator sends no
-// header that marks a function error, so a result object that itself has an "errorType"
-// string reads as one.
+// runtime's error object, ErrTimedOut (wrapped) for a timeout, and an error naming the
+// status otherwise. The emulator sends no header that marks a function error, so a result
+// object that itself has an "errorType" string reads as one.
 func (r Result) Err() error {
 	if r.StatusCode != http.StatusOK {
 		return fmt.Errorf("emulator answered %d: %q", r.StatusCode, r.Payload)
+	}
+	if bytes.HasPrefix(r.Payload, []byte("Task timed out after ")) {
+		return fmt.Errorf("%w: %s", ErrTimedOut, r.Payload)
 	}
 	var fe FunctionError
 	if bytes.HasPrefix(bytes.TrimSpace(r.Payload), []byte("{")) && json.Unmarshal(r.Payload, &fe) == nil && fe.Type != "" {
@@ -279,7 +296,7 @@ func (e *Emulator) Invoke(ctx context.Context, event []byte) (Result, error) {
 			return Result{}, fmt.Errorf("invoke: %w", err)
 		}
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	payload, err := io.ReadAll(io.LimitReader(res.Body, maxPayload))
 	if err != nil {
 		return Result{}, fmt.Errorf("invoke: read response: %w", err)

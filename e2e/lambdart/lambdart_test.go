@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +24,7 @@ import (
 
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 )
@@ -126,68 +127,27 @@ func newStack(tb testing.TB) *stack {
 
 func secretName(function string) string { return "anonuser/" + function + "-api-key" }
 
-// env returns the function's environment as template.yaml sets it (with this stack's URLs
-// and the kickstart ids), plus what the Lambda service and a local AWS SDK need.
+// env returns the function's environment as template.yaml sets it, pointing at this stack.
 func (s *stack) env(function string) map[string]string {
-	env := map[string]string{
-		"AWS_LAMBDA_FUNCTION_NAME":         "anonuser-" + function,
-		"AWS_LAMBDA_FUNCTION_VERSION":      "$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "256",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT":      "10",
-		"AWS_REGION":                       smtest.Region,
-		"AWS_ACCESS_KEY_ID":                "AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":            "fake-secret-key-for-the-local-endpoint",
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.sm.URL,
-		// Nothing from a developer's ~/.aws, and no instance metadata lookups.
-		"AWS_CONFIG_FILE":             s.noConfig,
-		"AWS_SHARED_CREDENTIALS_FILE": s.noConfig,
-		"AWS_EC2_METADATA_DISABLED":   "true",
-
-		"FUSIONAUTH_URL":            s.fa.URL(),
-		"FUSIONAUTH_TENANT_ID":      s.fa.Variable("defaultTenantId"),
-		"FUSIONAUTH_APPLICATION_ID": s.fa.Variable("applicationId"),
-		"LOG_LEVEL":                 "info",
+	return lambdart.FunctionEnv(function, lambdart.Stack{
+		FusionAuthURL:     s.fa.URL(),
+		SecretsManagerURL: s.sm.URL,
+		Region:            smtest.Region,
+		Variable:          s.fa.Variable,
 		// !Ref of an AWS::SecretsManager::Secret is its ARN.
-		"API_KEY_SECRET_ID": s.sm.ARN(secretName(function)),
-	}
-	switch function {
-	case "video":
-		env["SIGNING_KEY_ID"] = s.fa.Variable("signingKeyId")
-		env["COOKIE_NAME"] = "anon_user"
-		env["VIDEO_URL"] = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
-	case "register":
-		env["SIGNING_KEY_ID"] = s.fa.Variable("signingKeyId")
-		env["COOKIE_NAME"] = "anon_user"
-		env["FUSIONAUTH_PUBLIC_URL"] = s.fa.URL()
-		env["REGISTER_REDIRECT_URI"] = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/video"
-		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
-	case "webhook":
-		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"
-		env["WEBHOOK_SIGNING_KEY_ID"] = s.fa.Variable("webhookSigningKeyId")
-		env["WEBHOOK_SECRET_HEADER"] = "X-Webhook-Secret"
-	case "prune":
-		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "900"
-		env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "512"
-		env["RETENTION_DAYS"] = "30"
-		env["PENDING_EMAIL_DAYS"] = "7"
-		env["PRUNE_MAX_PER_RUN"] = "50000"
-		env["PRUNE_BATCH_SIZE"] = "10000"
-		env["PRUNE_DRY_RUN"] = "false"
-	}
-	return env
+		SecretID:    func(function string) string { return s.sm.ARN(secretName(function)) },
+		NoAWSConfig: s.noConfig,
+	})
 }
 
 // start runs the function's bootstrap under its own emulator with env and stops both when
 // the test ends; on failure the test log gets everything they printed.
 func (s *stack) start(tb testing.TB, function string, env map[string]string) *lambdart.Emulator {
 	tb.Helper()
+	bin := bootstrap(tb, function) // may build first, so before the start deadline
 	ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)
 	defer cancel()
-	vars := make([]string, 0, len(env))
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		vars = append(vars, k+"="+env[k])
-	}
-	e, err := lambdart.Start(ctx, lambdart.Options{RIE: s.rie, Bootstrap: bootstrap(tb, function), Env: vars})
+	e, err := lambdart.Start(ctx, lambdart.Options{RIE: s.rie, Bootstrap: bin, Env: lambdart.EnvList(env)})
 	if err != nil {
 		tb.Fatalf("start %s: %v", function, err)
 	}
@@ -663,6 +623,86 @@ func TestColdStartFailure(t *testing.T) {
 			}
 			if got := s.fa.TotalCalls() - callsBefore; got != 0 {
 				t.Errorf("FusionAuth calls: got %d, want 0 (init stops first)", got)
+			}
+		})
+	}
+}
+
+// TestFunctionEnv checks that the environment the emulator runs use is one each function's
+// configuration accepts, and that it sets every variable the function reads, so a run
+// exercises the template's values rather than the code's defaults.
+func TestFunctionEnv(t *testing.T) {
+	stack := lambdart.Stack{
+		FusionAuthURL:     "http://127.0.0.1:9011",
+		SecretsManagerURL: "http://127.0.0.1:4566",
+		Region:            "eu-west-1",
+		Variable:          func(string) string { return "00000000-0000-4000-8000-000000000001" },
+		SecretID:          secretName,
+		NoAWSConfig:       "/nonexistent",
+	}
+	tests := []struct {
+		function string
+		load     func(*config.Env) error
+	}{
+		{"video", func(e *config.Env) error { _, err := config.LoadVideo(e); return err }},
+		{"register", func(e *config.Env) error { _, err := config.LoadRegister(e); return err }},
+		{"webhook", func(e *config.Env) error { _, err := config.LoadWebhook(e); return err }},
+		{"prune", func(e *config.Env) error { _, err := config.LoadPrune(e); return err }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.function, func(t *testing.T) {
+			env := lambdart.FunctionEnv(tc.function, stack)
+			e := config.NewEnv(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
+			if err := tc.load(e); err != nil {
+				t.Fatalf("load config: got %v, want nil", err)
+			}
+			for _, name := range e.Names() {
+				if _, ok := env[name]; !ok {
+					t.Errorf("env: got no %s, want every variable the function reads", name)
+				}
+			}
+			if got, want := env["API_KEY_SECRET_ID"], secretName(tc.function); got != want {
+				t.Errorf("API_KEY_SECRET_ID: got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestResultErr checks how an emulator answer is classified.
+func TestResultErr(t *testing.T) {
+	tests := []struct {
+		name        string
+		result      lambdart.Result
+		wantErr     bool
+		wantType    string // set when the error is a *FunctionError
+		wantTimeout bool
+	}{
+		{name: "handler result", result: lambdart.Result{StatusCode: 200, Payload: []byte(`{"statusCode":204}`)}},
+		{name: "string result", result: lambdart.Result{StatusCode: 200, Payload: []byte(`"hello"`)}},
+		{name: "handler error", result: lambdart.Result{StatusCode: 200, Payload: []byte(`{"errorMessage":"boom","errorType":"errorString"}`)},
+			wantErr: true, wantType: "errorString"},
+		{name: "timeout", result: lambdart.Result{StatusCode: 200, Payload: []byte("Task timed out after 1.00 seconds")},
+			wantErr: true, wantTimeout: true},
+		{name: "init failed", result: lambdart.Result{StatusCode: 502}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.result.Err()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Err: got %v, want error %v", err, tc.wantErr)
+			}
+			if got := errors.Is(err, lambdart.ErrTimedOut); got != tc.wantTimeout {
+				t.Errorf("errors.Is(%v, ErrTimedOut): got %v, want %v", err, got, tc.wantTimeout)
+			}
+			fe, ok := errors.AsType[*lambdart.FunctionError](err)
+			if tc.wantType == "" {
+				if ok {
+					t.Errorf("Err: got *FunctionError %v, want none", fe)
+				}
+				return
+			}
+			if !ok || fe.Type != tc.wantType {
+				t.Errorf("Err: got %v, want *FunctionError of type %q", err, tc.wantType)
 			}
 		})
 	}
