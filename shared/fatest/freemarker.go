@@ -389,7 +389,7 @@ func (p *ftlExprParser) primary() (ftlExpr, error) {
 			p.next()
 			n := p.next()
 			if n.kind != "ident" {
-				return ftlExpr{}, errors.New("expected a name after .")
+				return ftlExpr{}, errors.New("expected a name after the dot")
 			}
 			path = append(path, n.text)
 		}
@@ -464,7 +464,7 @@ func (e ftlExpr) eval(vars map[string]any) (any, error) {
 		}
 		b, ok := v.(bool)
 		if !ok {
-			return nil, errors.New("! needs a boolean")
+			return nil, errors.New("the ! operator needs a boolean")
 		}
 		return !b, nil
 	case "builtin":

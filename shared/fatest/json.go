@@ -3,6 +3,7 @@ package fatest
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -384,7 +385,17 @@ func newUUID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
 
 // lookupPath returns the value at a dotted path in a JSON object.
@@ -401,21 +412,6 @@ func lookupPath(m map[string]any, path string) (any, bool) {
 		}
 	}
 	return cur, true
-}
-
-// setPath sets a value at a dotted path, creating objects on the way.
-func setPath(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	cur := m
-	for _, part := range parts[:len(parts)-1] {
-		next, ok := cur[part].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			cur[part] = next
-		}
-		cur = next
-	}
-	cur[parts[len(parts)-1]] = v
 }
 
 // truthy reads a boolean-ish configuration value (true or "true").

@@ -222,3 +222,25 @@ func TestBareServer(t *testing.T) {
 	wantStatus(t, do(t, s, http.MethodGet, "/api/user/6b1a3a80-0000-4000-8000-000000000000", "any-key", nil), http.StatusUnauthorized)
 	wantStatus(t, do(t, s, http.MethodGet, "/api/nothing-here", "", nil), http.StatusNotImplemented)
 }
+
+func TestUnknownRoutes(t *testing.T) {
+	s, _ := newServer(t, fatest.Options{})
+	tests := map[string]struct {
+		method, path string
+		wantStatus   int
+		wantAllow    string
+	}{
+		"known path, other method": {http.MethodPost, "/api/status", http.StatusMethodNotAllowed, "GET"},
+		"unknown path":             {http.MethodGet, "/api/theme", http.StatusNotImplemented, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := do(t, s, tc.method, tc.path, keysOf(s).admin, nil)
+			wantStatus(t, r, tc.wantStatus)
+			wantEmpty(t, r)
+			if got := r.header.Get("Allow"); got != tc.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tc.wantAllow)
+			}
+		})
+	}
+}

@@ -313,3 +313,22 @@ func TestWebhookReceiverCanCallBack(t *testing.T) {
 		t.Errorf("user after conversion = %v, want username removed, anonymousUser false and the login recorded", u)
 	}
 }
+
+func TestWebhookReadTimeout(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client leaving
+		<-r.Context().Done()               // never answers; the client's read timeout ends it
+	}))
+	t.Cleanup(hang.Close)
+	ks := writeKickstart(t, map[string]string{"kickstart.json": `{"apiKeys": [{"key": "admin-key-1234567890"}], "requests": [
+		{"method": "POST", "url": "/api/user", "body": {"user": {"email": "t@example.com", "password": "long-enough-pw"}}},
+		{"method": "POST", "url": "/api/webhook", "body": {"webhook": {"url": "` + hang.URL + `", "connectTimeout": 1000, "readTimeout": 50, "global": true, "eventsEnabled": {"user.login.success": true}}}},
+		{"method": "PATCH", "url": "/api/tenant/#{FUSIONAUTH_TENANT_ID}", "body": {"tenant": {"eventConfiguration": {"events": {"user.login.success": {"enabled": true, "transactionType": "Any"}}}}}}]}`})
+	s := fatest.NewTestServer(t, fatest.Options{Kickstart: ks})
+	r := do(t, s, http.MethodPost, "/api/login", "admin-key-1234567890", map[string]any{"loginId": "t@example.com", "password": "long-enough-pw"})
+	wantStatus(t, r, http.StatusGatewayTimeout)
+	d := s.Deliveries()
+	if len(d) != 1 || d[0].Err == nil || d[0].Status != 0 {
+		t.Errorf("Deliveries = %+v, want one attempt that timed out without a status", d)
+	}
+}

@@ -27,7 +27,7 @@ func patchKindOf(r *http.Request) (patchKind, *apiErrors) {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return 0, generalError("[invalidContentType]", "The Content-Type ["+ct+"] could not be parsed.")
+		return 0, generalError("[UnsupportedContentType]", "Unsupported [Content-Type] HTTP request header value of ["+ct+"].")
 	}
 	switch mt {
 	case "application/json":
@@ -37,7 +37,7 @@ func patchKindOf(r *http.Request) (patchKind, *apiErrors) {
 	case "application/json-patch+json":
 		return patchJSON, nil
 	}
-	return 0, generalError("[invalidContentType]", "The Content-Type ["+ct+"] is not supported for PATCH. Use application/json, application/merge-patch+json or application/json-patch+json.")
+	return 0, generalError("[UnsupportedContentType]", "Unsupported [Content-Type] HTTP request header value of ["+ct+"]. Supported values for this request include [application/json, application/merge-patch+json, application/json-patch+json].")
 }
 
 // applyPatch applies a PATCH body of the given flavour to doc (the request shape, e.g.

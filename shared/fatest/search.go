@@ -234,7 +234,8 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 			rows = append(rows, synthetic)
 		}
 		if err := esquery.Sort(rows, c.sortFields); err != nil {
-			return s.queryError(err, "search.sortFields")
+			status, body := s.queryError(err, "search.sortFields")
+			return status, body
 		}
 		start := int(c.startRow)
 		if cur != nil {
@@ -291,7 +292,7 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 
 // compileQuery compiles query (preferred) or queryString. On failure it returns a nil
 // query with the status and Errors body to answer; unsupported queries are counted.
-func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, any) {
+func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, *apiErrors) {
 	var q *esquery.Query
 	var err error
 	field := prefix + "query"
@@ -314,7 +315,7 @@ func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query
 
 // queryError turns an esquery error into a 400: unsupported constructs are general errors
 // naming what is unsupported (and counted), malformed queries field errors.
-func (s *Server) queryError(err error, field string) (int, any) {
+func (s *Server) queryError(err error, field string) (int, *apiErrors) {
 	var unsupported *esquery.UnsupportedError
 	if errors.As(err, &unsupported) {
 		s.countUnsupported()
@@ -463,17 +464,16 @@ func (s *Server) handleBulkDelete(w http.ResponseWriter, r *http.Request, rc *re
 		writeErrors(w, http.StatusBadRequest, fieldError("limit", "[invalid]limit", "The [limit] property must be greater than 0."))
 		return
 	}
+	if len(req.userIDs) == 0 && req.query == "" && req.queryString == "" {
+		writeErrors(w, http.StatusBadRequest, fieldError("userIds", "[blank]userIds", "You must specify either the [userIds], [query] or [queryString] property."))
+		return
+	}
 	var query *esquery.Query
 	if len(req.userIDs) == 0 {
 		var status int
-		var body any
+		var body *apiErrors
 		if query, status, body = s.compileQuery(req.query, req.queryString, ""); query == nil {
-			if e, ok := body.(*apiErrors); ok && e.FieldErrors["queryString"] != nil && req.query == "" && req.queryString == "" {
-				e = fieldError("userIds", "[blank]userIds", "You must specify either the [userIds], [query] or [queryString] property.")
-				writeErrors(w, status, e)
-				return
-			}
-			writeErrors(w, status, body.(*apiErrors))
+			writeErrors(w, status, body)
 			return
 		}
 	}

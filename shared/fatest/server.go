@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +45,8 @@ type Options struct {
 
 // Email is a message the server "sent" (recorded instead of delivered over SMTP).
 type Email struct {
+	// To, From (the sender address), TemplateID, Subject, Text and HTML are the
+	// rendered message.
 	To, From, TemplateID, Subject, Text, HTML string
 	// State is the state object of the forgot-password request, if any.
 	State map[string]any
@@ -57,6 +62,7 @@ type Email struct {
 
 // Delivery is one attempt to deliver a webhook event.
 type Delivery struct {
+	// WebhookID, URL and EventType say which webhook got which event.
 	WebhookID, URL, EventType string
 	// Body is the exact request body sent.
 	Body []byte
@@ -270,8 +276,9 @@ func (s *Server) Variable(name string) string {
 	return s.state.variables[name]
 }
 
-// ServeHTTP dispatches a request. Requests no route matches answer 501 with an empty
-// body (FusionAuth would know the endpoint; this server does not), and are logged.
+// ServeHTTP dispatches a request. A known path with another method answers 405; a path
+// no route matches answers 501 with an empty body (FusionAuth would know the endpoint;
+// this server does not) and is logged as a warning.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{header: http.Header{}}
 	func() {
@@ -283,6 +290,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 		if _, pattern := s.mux.Handler(r); pattern == "" {
+			if allow := s.allowedMethods(r); len(allow) > 0 {
+				rec.Header().Set("Allow", strings.Join(allow, ", "))
+				rec.WriteHeader(http.StatusMethodNotAllowed)
+				return
+			}
 			s.log.Warn("fatest: endpoint not implemented", "method", r.Method, "path", r.URL.Path)
 			rec.WriteHeader(http.StatusNotImplemented)
 			return
@@ -301,9 +313,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(rec.body.Bytes())
+	s.log.Debug("fatest: request", "method", r.Method, "path", r.URL.Path, "status", status)
 	if s.opts.OnResponse != nil {
 		s.opts.OnResponse(r, status, w.Header().Clone(), bytes.Clone(rec.body.Bytes()))
 	}
+}
+
+// allowedMethods lists the methods the server implements for the request's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // recorder buffers a response so it can be observed (OnResponse) and replaced (panics).
@@ -352,8 +378,44 @@ func (s *Server) wrap(rt route) http.Handler {
 		if !ok {
 			return
 		}
+		if rt.auth != authPage && !checkContentType(w, r) {
+			return
+		}
 		rt.handle(w, r, rc)
 	})
+}
+
+// checkContentType refuses an API request body that is not sent as JSON (for PATCH, also
+// as a JSON merge or JSON patch document), as FusionAuth does: 400 with
+// [UnsupportedContentType]. It buffers the body so handlers can still read it.
+func checkContentType(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Method == http.MethodGet {
+		return true
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	allowed := []string{"application/json"}
+	if r.Method == http.MethodPatch {
+		allowed = append(allowed, "application/merge-patch+json", "application/json-patch+json")
+	}
+	if slices.Contains(allowed, mt) {
+		return true
+	}
+	msg := "Unsupported [Content-Type] HTTP request header value of [" + ct + "]. Supported values for this request include [" + strings.Join(allowed, ", ") + "]."
+	if ct == "" {
+		msg = "Missing [Content-Type] HTTP request header. Supported values for this request include [" + strings.Join(allowed, ", ") + "]."
+	}
+	writeErrors(w, http.StatusBadRequest, generalError("[UnsupportedContentType]", msg))
+	return false
 }
 
 // readBody reads a request body with a generous limit.

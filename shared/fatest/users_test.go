@@ -118,6 +118,15 @@ func TestCreateUserValidation(t *testing.T) {
 		r := do(t, s, http.MethodPost, "/api/user", k.admin, map[string]any{"sendSetPasswordEmail": true, "user": map[string]any{"email": "set@example.com"}})
 		wantStatus(t, r, http.StatusOK)
 	})
+	for name, ct := range map[string]string{"form content type": "application/x-www-form-urlencoded", "no content type": ""} {
+		t.Run(name, func(t *testing.T) {
+			r := do(t, s, http.MethodPost, "/api/user", k.admin, `{"user":{"email":"ct@example.com","password":"long-enough-pw"}}`, "Content-Type", ct)
+			wantStatus(t, r, http.StatusBadRequest)
+			if got := generalCodes(r); !slices.Contains(got, "[UnsupportedContentType]") {
+				t.Errorf("generalErrors = %v, want [UnsupportedContentType]", got)
+			}
+		})
+	}
 	t.Run("invalid JSON", func(t *testing.T) {
 		r := do(t, s, http.MethodPost, "/api/user", k.admin, `{"user":`)
 		wantStatus(t, r, http.StatusBadRequest)
