@@ -113,17 +113,11 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, string, error) {
 // patch). Two tabs counting at once can lose one count; FusionAuth has no atomic
 // increment and the count is a courtesy, not a ledger. Errors: ErrUserGone.
 func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
-	got, err := s.fa.RetrieveUser(ctx, userID)
-	if faclient.IsNotFound(err) {
-		return Profile{}, ErrUserGone
-	}
+	u, err := readActive(ctx, s.fa, userID)
 	if err != nil {
-		return Profile{}, fmt.Errorf("read user %s: %w", userID, err)
+		return Profile{}, err
 	}
-	if !got.User.Active {
-		return Profile{}, ErrUserGone
-	}
-	count := ProfileOf(got.User).WatchCount + 1
+	count := ProfileOf(u).WatchCount + 1
 	patched, err := s.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{"data": map[string]any{DataWatchCount: count}}})
 	if faclient.IsNotFound(err) {
 		return Profile{}, ErrUserGone
@@ -132,4 +126,24 @@ func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, erro
 		return Profile{}, fmt.Errorf("record watch for user %s: %w", userID, err)
 	}
 	return ProfileOf(patched.User), nil
+}
+
+// userReader reads a user by id (every FusionAuth interface here includes it).
+type userReader interface {
+	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
+}
+
+// readActive reads a user that must still exist and be active. Errors: ErrUserGone.
+func readActive(ctx context.Context, fa userReader, userID string) (faclient.User, error) {
+	got, err := fa.RetrieveUser(ctx, userID)
+	if faclient.IsNotFound(err) {
+		return faclient.User{}, ErrUserGone
+	}
+	if err != nil {
+		return faclient.User{}, fmt.Errorf("read user %s: %w", userID, err)
+	}
+	if !got.User.Active {
+		return faclient.User{}, ErrUserGone
+	}
+	return got.User, nil
 }

@@ -82,20 +82,14 @@ func NormalizeEmail(s string) (string, error) {
 // have accounts. FusionAuth's duplicate error on the PATCH decides, not a lookup
 // first, which would race. Errors: ErrUserGone, ErrNotAnonymous, ErrEmailNotSent.
 func (c *Converter) RequestConversion(ctx context.Context, userID, email string) error {
-	got, err := c.fa.RetrieveUser(ctx, userID)
-	if faclient.IsNotFound(err) {
-		return ErrUserGone
-	}
+	u, err := readActive(ctx, c.fa, userID)
 	if err != nil {
-		return fmt.Errorf("read user %s: %w", userID, err)
+		return err
 	}
-	if !got.User.Active {
-		return ErrUserGone
-	}
-	if anonymous, _ := got.User.Data[DataAnonymous].(bool); !anonymous {
+	if anonymous, _ := u.Data[DataAnonymous].(bool); !anonymous {
 		return ErrNotAnonymous
 	}
-	if !strings.EqualFold(got.User.Email, email) {
+	if !strings.EqualFold(u.Email, email) {
 		_, err := c.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{
 			"email": email,
 			"data":  map[string]any{DataEmailPending: c.now().UnixMilli()},
@@ -123,15 +117,9 @@ func (c *Converter) RequestConversion(ctx context.Context, userID, email string)
 // Visitor reads the profile of userID for the register page: one call. Errors:
 // ErrUserGone.
 func (c *Converter) Visitor(ctx context.Context, userID string) (Profile, error) {
-	got, err := c.fa.RetrieveUser(ctx, userID)
-	if faclient.IsNotFound(err) {
-		return Profile{}, ErrUserGone
-	}
+	u, err := readActive(ctx, c.fa, userID)
 	if err != nil {
-		return Profile{}, fmt.Errorf("read user %s: %w", userID, err)
+		return Profile{}, err
 	}
-	if !got.User.Active {
-		return Profile{}, ErrUserGone
-	}
-	return ProfileOf(got.User), nil
+	return ProfileOf(u), nil
 }

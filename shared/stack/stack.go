@@ -49,9 +49,15 @@ func FusionAuthClient(cfg config.FusionAuth, keys faclient.KeySource) (*faclient
 }
 
 // CookieVerifier learns the signing key's kid and algorithm from FusionAuth's Key API
-// and returns a verifier that accepts only tokens signed by it.
+// and returns a verifier that accepts only visitor tokens signed by it.
 func CookieVerifier(ctx context.Context, fa *faclient.Client, signingKeyID string) (*anon.Verifier, error) {
-	kid, alg, err := anon.SigningKey(ctx, fa, signingKeyID)
+	return keyVerifier(ctx, fa, signingKeyID, anon.PurposeVisitor, true)
+}
+
+// keyVerifier returns a verifier pinned to the kid and algorithm of the Key Master key
+// keyID, checked against FusionAuth's JWKS.
+func keyVerifier(ctx context.Context, fa *faclient.Client, keyID, purpose string, requireExp bool) (*anon.Verifier, error) {
+	kid, alg, err := anon.SigningKey(ctx, fa, keyID)
 	if err != nil {
 		return nil, err
 	}
@@ -59,18 +65,28 @@ func CookieVerifier(ctx context.Context, fa *faclient.Client, signingKeyID strin
 		JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
 		KID:        kid,
 		Algorithm:  alg,
-		Purpose:    anon.PurposeVisitor,
-		RequireExp: true,
+		Purpose:    purpose,
+		RequireExp: requireExp,
 	})
+}
+
+// cookieFunction builds what the video and register functions share: the client and
+// the cookie verifier.
+func cookieFunction(ctx context.Context, fc config.FusionAuth, cookie config.Cookie, keys faclient.KeySource) (*faclient.Client, *anon.Verifier, error) {
+	fa, err := FusionAuthClient(fc, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := CookieVerifier(ctx, fa, cookie.SigningKeyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fa, verifier, nil
 }
 
 // Video builds the GET /video handler.
 func Video(ctx context.Context, cfg config.Video, keys faclient.KeySource, log *slog.Logger) (*site.Video, *faclient.Client, error) {
-	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	verifier, err := CookieVerifier(ctx, fa, cfg.SigningKeyID)
+	fa, verifier, err := cookieFunction(ctx, cfg.FusionAuth, cfg.Cookie, keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,11 +101,7 @@ func Video(ctx context.Context, cfg config.Video, keys faclient.KeySource, log *
 
 // Register builds the GET and POST /register handler.
 func Register(ctx context.Context, cfg config.Register, keys faclient.KeySource, log *slog.Logger) (*site.Register, *faclient.Client, error) {
-	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	verifier, err := CookieVerifier(ctx, fa, cfg.SigningKeyID)
+	fa, verifier, err := cookieFunction(ctx, cfg.FusionAuth, cfg.Cookie, keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,11 +135,8 @@ func Webhook(ctx context.Context, cfg config.Webhook, keys faclient.KeySource, s
 		Logger:       log,
 	}
 	if cfg.SigningKeyID != "" {
-		kid, alg, err := anon.SigningKey(ctx, fa, cfg.SigningKeyID)
-		if err != nil {
-			return nil, nil, err
-		}
-		h.Signatures, err = anon.NewVerifier(ctx, anon.VerifierOptions{JWKSURL: fa.BaseURL() + faclient.JWKSPath, KID: kid, Algorithm: alg})
+		// FusionAuth's signature JWT carries no purpose and, per its docs, no exp.
+		h.Signatures, err = keyVerifier(ctx, fa, cfg.SigningKeyID, "", false)
 		if err != nil {
 			return nil, nil, err
 		}
