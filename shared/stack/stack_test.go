@@ -4,9 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/fatest"
@@ -34,5 +38,65 @@ func TestColdStartFailsOnUnknownSigningKey(t *testing.T) {
 	_, _, err := stack.Video(context.Background(), cfg, faclient.StaticKey(fa.Variable("videoApiKey")), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "00000000-0000-4000-8000-00000000dead") {
 		t.Fatalf("err=%v, want a cold-start error naming the missing key", err)
+	}
+}
+
+// TestRotatedKeyFromSecretsManager runs the video function's wiring with its key read
+// through the real AWS SDK from a local Secrets Manager endpoint: many requests read
+// the secret once, and after FusionAuth refuses the key (401) the secret is read again
+// and the request succeeds with the rotated key.
+func TestRotatedKeyFromSecretsManager(t *testing.T) {
+	fa := fatest.NewTestServer(t, fatest.Options{})
+	sm := smtest.NewServer(t, map[string]string{"video": fa.Variable("videoApiKey")})
+	ctx := context.Background()
+	keys, err := apikey.Load(ctx, sm.Client(t), "video")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Video{
+		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
+		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: "anon_user"},
+	}
+	video, client, err := stack.Video(ctx, cfg, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	visit := func() *http.Response {
+		w := httptest.NewRecorder()
+		video.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil))
+		return w.Result()
+	}
+	for i := 0; i < 20; i++ {
+		if resp := visit(); resp.StatusCode != http.StatusOK {
+			t.Fatalf("visit %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if got := sm.Reads("video"); got != 1 {
+		t.Errorf("secret read %d times for 20 visits, want 1", got)
+	}
+	// Rotation: the secret now holds the admin key and FusionAuth no longer knows the
+	// old one: FusionAuth answers the next create with 401.
+	sm.Set("video", fa.Variable("apiKey"))
+	fa.InjectFault("POST /api/user", http.StatusUnauthorized, 1)
+	client.Counter().Reset()
+	if resp := visit(); resp.StatusCode != http.StatusOK {
+		t.Fatalf("visit after rotation: status %d", resp.StatusCode)
+	}
+	if got := sm.Reads("video"); got != 2 {
+		t.Errorf("secret read %d times after a 401, want 2", got)
+	}
+	if got := client.Counter().Count("POST /api/user"); got != 2 {
+		t.Errorf("POST /api/user sent %d times, want 2 (refused, then with the rotated key)", got)
+	}
+	if k, _ := keys.APIKey(ctx); k != fa.Variable("apiKey") {
+		t.Error("the rotated key is not the one in use")
+	}
+}
+
+func TestMissingSecretFailsColdStart(t *testing.T) {
+	sm := smtest.NewServer(t, map[string]string{})
+	_, err := apikey.Load(context.Background(), sm.Client(t), "anon-users/video-api-key")
+	if err == nil || !strings.Contains(err.Error(), "anon-users/video-api-key") || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("err=%v, want a clear not-found error naming the secret", err)
 	}
 }
