@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/changebank/anonuser/shared/fatest"
 	"github.com/changebank/anonuser/shared/localstack"
 )
 
@@ -377,7 +377,7 @@ func screenshotDir(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv("ARTIFACTS_DIR")
 	if base == "" {
-		root, err := moduleRoot()
+		root, err := fatest.ModuleRoot()
 		if err != nil {
 			tb.Fatalf("find the module root: %v", err)
 		}
@@ -388,23 +388,6 @@ func screenshotDir(tb testing.TB) string {
 		tb.Fatalf("create the screenshot directory: %v", err)
 	}
 	return dir
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // screenshot saves a full-page PNG of the current page and logs its path.

@@ -13,24 +13,6 @@ import (
 	"strings"
 )
 
-// ModuleRoot returns the directory holding go.mod, found by walking up from dir.
-func ModuleRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above " + dir)
-		}
-		dir = parent
-	}
-}
-
 // Build compiles main packages into Lambda bootstraps the way a deployment builds them,
 // for the host architecture so that they run here:
 //

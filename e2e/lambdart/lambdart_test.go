@@ -75,7 +75,7 @@ func bootstrap(tb testing.TB, name string) string {
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		root, err := lambdart.ModuleRoot(".")
+		root, err := fatest.ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return

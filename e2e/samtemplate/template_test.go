@@ -2,7 +2,6 @@ package samtemplate_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -23,6 +22,7 @@ import (
 	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/fatest"
 )
 
 // route is one HTTP API route of a function.
@@ -242,29 +242,11 @@ func (st *stack) resolve(node any, path, key string, numbers map[string]float64)
 	}
 }
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // loadRepoTemplate parses the repository's template.yaml once: goformation's YAML
 // processor registers its tag resolvers in a package-level map on every call, so
 // templates are never parsed concurrently (no t.Parallel in this package).
 var loadRepoTemplate = sync.OnceValues(func() (*stack, error) {
-	root, err := repoRoot()
+	root, err := fatest.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,8 @@
 // (GOOS=linux CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags "-s -w") for the host
 // architecture, and also for arm64 (what template.yaml deploys) to report those sizes. It
 // starts an in-memory FusionAuth (shared/fatest, loaded from kickstart/kickstart.json) and a
-// minimal Secrets Manager endpoint on 127.0.0.1, because the functions read their API key
-// and FusionAuth's signing keys during init.
+// fake Secrets Manager (shared/apikey/smtest) on 127.0.0.1, because the functions read their
+// API key and FusionAuth's signing keys during init.
 //
 // For each function, n times: start aws-lambda-rie with the bootstrap on fresh loopback
 // ports, wait until its HTTP server answers, send one event from e2e/lambdart/testdata, and
@@ -31,12 +31,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,6 +43,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
+	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/fatest"
 )
 
@@ -64,7 +62,8 @@ var benches = []bench{
 	{"prune", "./functions/prune", "eventbridge-scheduled-prune.json"},
 }
 
-const region = "eu-west-1"
+// region is the functions' AWS region: the fake Secrets Manager's.
+const region = smtest.Region
 
 func main() {
 	n := flag.Int("n", 10, "cold starts per function")
@@ -105,7 +104,7 @@ func run(n int, only string, arm64, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	root, err := lambdart.ModuleRoot(".")
+	root, err := fatest.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -141,7 +140,7 @@ func run(n int, only string, arm64, verbose bool) error {
 		return err
 	}
 	defer func() { _ = fa.Close() }()
-	sm, smURL, err := startSecretsManager(map[string]string{
+	sm, err := smtest.Start(map[string]string{
 		secretID("video"):    fa.Variable("videoApiKey"),
 		secretID("register"): fa.Variable("registerApiKey"),
 		secretID("webhook"):  fmt.Sprintf(`{"apiKey":%q,"webhookSecret":%q}`, fa.Variable("webhookApiKey"), fa.Variable("webhookSecret")),
@@ -150,10 +149,10 @@ func run(n int, only string, arm64, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = sm.Close() }()
+	defer sm.Close()
 	stack := lambdart.Stack{
 		FusionAuthURL:     fa.URL(),
-		SecretsManagerURL: smURL,
+		SecretsManagerURL: sm.URL,
 		Region:            region,
 		Variable:          fa.Variable,
 		SecretID:          secretID,
@@ -275,45 +274,6 @@ func loadAverage() string {
 }
 
 func secretID(function string) string { return "anonuser/" + function + "-api-key" }
-
-// startSecretsManager serves GetSecretValue for secrets (name → SecretString) on
-// 127.0.0.1: just enough of the protocol for the SDK in the functions' init
-// (shared/apikey/smtest is the full fake, but it is built for tests).
-func startSecretsManager(secrets map[string]string) (*http.Server, string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("secrets manager: %w", err)
-	}
-	reply := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			SecretID string `json:"SecretId"`
-		}
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || json.NewDecoder(r.Body).Decode(&in) != nil {
-			reply(w, http.StatusBadRequest, map[string]string{"__type": "UnknownOperationException", "Message": "only GetSecretValue"})
-			return
-		}
-		value, ok := secrets[in.SecretID]
-		if !ok {
-			reply(w, http.StatusBadRequest, map[string]string{"__type": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."})
-			return
-		}
-		reply(w, http.StatusOK, map[string]any{
-			"ARN":           "arn:aws:secretsmanager:" + region + ":123456789012:secret:" + in.SecretID + "-AbCdEf",
-			"Name":          in.SecretID,
-			"SecretString":  value,
-			"VersionId":     "00000000-0000-4000-8000-000000000001",
-			"VersionStages": []string{"AWSCURRENT"},
-			"CreatedDate":   time.Now().Unix(),
-		})
-	})}
-	go func() { _ = srv.Serve(l) }()
-	return srv, "http://" + l.Addr().String(), nil
-}
 
 func fileSize(path string) (int64, error) {
 	fi, err := os.Stat(path)

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"slices"
@@ -64,7 +65,7 @@ func TestSigningKeyPublished(t *testing.T) {
 				keys := jwksKeys(t, e)
 				k, ok := keys[key.Key.KID]
 				if !ok {
-					t.Fatalf("JWKS kids = %v, want %q", sortedKeys(keys), key.Key.KID)
+					t.Fatalf("JWKS kids = %v, want %q", slices.Sorted(maps.Keys(keys)), key.Key.KID)
 				}
 				if _, ok := keys[id]; ok {
 					t.Errorf("JWKS publishes a key under the key id %s, want it under its kid only", id)
@@ -176,7 +177,7 @@ func TestVendJWT(t *testing.T) {
 						wantKeys = append(wantKeys, k)
 					}
 				}
-				gotKeys := sortedKeys(claims)
+				gotKeys := slices.Sorted(maps.Keys(claims))
 				if !e.compat() {
 					// §10.1: newer FusionAuth versions may add "amr" (issue #3177).
 					gotKeys = slices.DeleteFunc(gotKeys, func(k string) bool { return k == "amr" })
@@ -300,13 +301,4 @@ func kidOf(t testing.TB, token string) string {
 	header, _ := decodeJWT(t, token)
 	kid, _ := header["kid"].(string)
 	return kid
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

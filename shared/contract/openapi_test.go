@@ -19,6 +19,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/changebank/anonuser/shared/fatest"
 )
 
 // specPathEnv overrides where the FusionAuth OpenAPI file is read from.
@@ -83,30 +85,11 @@ func specFile() (string, error) {
 	if p := os.Getenv(specPathEnv); p != "" {
 		return p, nil
 	}
-	root, err := moduleRoot()
+	root, err := fatest.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "..", "shared", "reference", "fusionauth-openapi.yaml"), nil
-}
-
-// moduleRoot walks up from the working directory (the package directory under go
-// test) to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func loadSpec() {

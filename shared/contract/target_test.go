@@ -401,7 +401,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // configured from that file has the same fixed ids (signing keys, application,
 // tenant).
 func kickstartVariables() (map[string]string, error) {
-	root, err := moduleRoot()
+	root, err := fatest.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}

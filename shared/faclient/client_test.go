@@ -193,8 +193,13 @@ func TestTimeoutOnSafeCallRetriedThenFails(t *testing.T) {
 	if _, err := c.RetrieveJsonWebKeySet(context.Background()); err == nil || faclient.StatusCode(err) != 0 {
 		t.Fatalf("err=%v, want a transport error", err)
 	}
-	if got := calls.Load(); got != 2 {
-		t.Errorf("calls=%d, want 2 (one retry)", got)
+	// Count attempts where the client makes them: under load a 20 ms timeout can expire
+	// before the server sees the request.
+	if got := c.Counter().Count("GET /.well-known/jwks.json"); got != 2 {
+		t.Errorf("attempts=%d, want 2 (one retry)", got)
+	}
+	if got := calls.Load(); got > 2 {
+		t.Errorf("server saw %d calls, want at most 2", got)
 	}
 }
 

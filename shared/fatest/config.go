@@ -132,36 +132,34 @@ func (s *Server) setDefaultTenantID(id string) {
 	}
 }
 
-// readRequest reads a JSON request body and returns its wrapped object (e.g. "tenant").
-func readRequest(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
-		return nil, false
-	}
-	body, errs := decodeJSON(raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return nil, false
-	}
-	return body, true
-}
-
-// ----- tenants -----
-
-func (s *Server) handleGetTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "tenantId")
+// serveGet answers GET …/{param}: {key: a copy of the object find returns for the id in
+// the path}, or 404 when find returns nil. find runs under the read lock and returns the
+// stored object, nil when there is none or the request may not see it.
+func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, param, key string, find func(id string) map[string]any) {
+	id, ok := pathUUID(w, r, param)
 	if !ok {
 		return
 	}
 	s.mu.RLock()
-	t := cloneMap(s.state.tenants[id])
+	obj := cloneMap(find(id))
 	s.mu.RUnlock()
-	if t == nil || !rc.inTenant(id) {
+	if obj == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tenant": t})
+	writeJSON(w, http.StatusOK, map[string]any{key: obj})
+}
+
+// ----- tenants -----
+
+// handleGetTenant serves GET /api/tenant/{tenantId}.
+func (s *Server) handleGetTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	s.serveGet(w, r, "tenantId", "tenant", func(id string) map[string]any {
+		if !rc.inTenant(id) {
+			return nil
+		}
+		return s.state.tenants[id]
+	})
 }
 
 // handlePatchTenant serves PATCH /api/tenant/{tenantId} (application/json or merge patch).
@@ -170,14 +168,8 @@ func (s *Server) handlePatchTenant(w http.ResponseWriter, r *http.Request, rc *r
 	if !ok {
 		return
 	}
-	kind, kerr := patchKindOf(r)
-	if kerr != nil {
-		writeErrors(w, http.StatusBadRequest, kerr)
-		return
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	kind, raw, ok := readPatch(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -187,15 +179,9 @@ func (s *Server) handlePatchTenant(w http.ResponseWriter, r *http.Request, rc *r
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
-	body, errs := applyPatch(kind, map[string]any{"tenant": cloneMap(cur)}, raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
+	body, t, errs, ok := patchObject(w, kind, "tenant", cur, raw)
+	if !ok {
 		return
-	}
-	errs = &apiErrors{}
-	t := fields{m: body, errs: errs}.object("tenant")
-	if t == nil {
-		t = map[string]any{}
 	}
 	s.normalizeTenant(t, errs)
 	webhookIDs := fields{m: body, errs: errs}.strings("webhookIds")
@@ -300,12 +286,9 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 
 // handleCreateApplication serves POST /api/application[/{applicationId}].
 func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("applicationId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "applicationId"); !ok {
-			return
-		}
+	id, ok := optionalPathUUID(w, r, "applicationId")
+	if !ok {
+		return
 	}
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -437,18 +420,13 @@ func (s *Server) normalizeApplication(app map[string]any, errs *apiErrors) {
 
 // handleGetApplication serves GET /api/application/{applicationId}.
 func (s *Server) handleGetApplication(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "applicationId")
-	if !ok {
-		return
-	}
-	s.mu.RLock()
-	app := cloneMap(s.state.applications[id])
-	s.mu.RUnlock()
-	if app == nil || !rc.inTenant(asString(app["tenantId"])) {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"application": app})
+	s.serveGet(w, r, "applicationId", "application", func(id string) map[string]any {
+		app := s.state.applications[id]
+		if app == nil || !rc.inTenant(asString(app["tenantId"])) {
+			return nil
+		}
+		return app
+	})
 }
 
 // handlePatchApplication serves PATCH /api/application/{applicationId}.
@@ -457,14 +435,8 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	kind, kerr := patchKindOf(r)
-	if kerr != nil {
-		writeErrors(w, http.StatusBadRequest, kerr)
-		return
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	kind, raw, ok := readPatch(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -474,15 +446,9 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request, 
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
-	body, errs := applyPatch(kind, map[string]any{"application": cloneMap(cur)}, raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
+	_, app, errs, ok := patchObject(w, kind, "application", cur, raw)
+	if !ok {
 		return
-	}
-	errs = &apiErrors{}
-	app := fields{m: body, errs: errs}.object("application")
-	if app == nil {
-		app = map[string]any{}
 	}
 	for _, k := range []string{"id", "tenantId", "insertInstant", "active", "state"} {
 		app[k] = cur[k]
@@ -509,12 +475,9 @@ type emailTemplate struct {
 // templates are parsed on save: anything outside the supported FreeMarker subset is a
 // 400 naming it (and so stops a kickstart).
 func (s *Server) handleCreateEmailTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("emailTemplateId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "emailTemplateId"); !ok {
-			return
-		}
+	id, ok := optionalPathUUID(w, r, "emailTemplateId")
+	if !ok {
+		return
 	}
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -578,34 +541,21 @@ func (s *Server) handleCreateEmailTemplate(w http.ResponseWriter, r *http.Reques
 
 // handleGetEmailTemplate serves GET /api/email/template/{emailTemplateId}.
 func (s *Server) handleGetEmailTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "emailTemplateId")
-	if !ok {
-		return
-	}
-	s.mu.RLock()
-	et := s.state.templates[id]
-	var doc map[string]any
-	if et != nil {
-		doc = cloneMap(et.doc)
-	}
-	s.mu.RUnlock()
-	if doc == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"emailTemplate": doc})
+	s.serveGet(w, r, "emailTemplateId", "emailTemplate", func(id string) map[string]any {
+		if et := s.state.templates[id]; et != nil {
+			return et.doc
+		}
+		return nil
+	})
 }
 
 // ----- webhooks -----
 
 // handleCreateWebhook serves POST /api/webhook[/{webhookId}].
 func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("webhookId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "webhookId"); !ok {
-			return
-		}
+	id, ok := optionalPathUUID(w, r, "webhookId")
+	if !ok {
+		return
 	}
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -710,18 +660,7 @@ func (s *Server) normalizeWebhook(wh map[string]any, errs *apiErrors) {
 
 // handleGetWebhook serves GET /api/webhook/{webhookId}.
 func (s *Server) handleGetWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "webhookId")
-	if !ok {
-		return
-	}
-	s.mu.RLock()
-	wh := cloneMap(s.state.webhooks[id])
-	s.mu.RUnlock()
-	if wh == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"webhook": wh})
+	s.serveGet(w, r, "webhookId", "webhook", func(id string) map[string]any { return s.state.webhooks[id] })
 }
 
 // handleListWebhooks serves GET /api/webhook.
@@ -741,14 +680,8 @@ func (s *Server) handlePatchWebhook(w http.ResponseWriter, r *http.Request, rc *
 	if !ok {
 		return
 	}
-	kind, kerr := patchKindOf(r)
-	if kerr != nil {
-		writeErrors(w, http.StatusBadRequest, kerr)
-		return
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	kind, raw, ok := readPatch(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -758,15 +691,9 @@ func (s *Server) handlePatchWebhook(w http.ResponseWriter, r *http.Request, rc *
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
-	body, errs := applyPatch(kind, map[string]any{"webhook": cloneMap(cur)}, raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
+	_, wh, errs, ok := patchObject(w, kind, "webhook", cur, raw)
+	if !ok {
 		return
-	}
-	errs = &apiErrors{}
-	wh := fields{m: body, errs: errs}.object("webhook")
-	if wh == nil {
-		wh = map[string]any{}
 	}
 	wh["id"] = id
 	wh["insertInstant"] = cur["insertInstant"]
@@ -807,14 +734,8 @@ func (s *Server) handleGetSystemConfiguration(w http.ResponseWriter, r *http.Req
 }
 
 func (s *Server) handlePatchSystemConfiguration(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	kind, kerr := patchKindOf(r)
-	if kerr != nil {
-		writeErrors(w, http.StatusBadRequest, kerr)
-		return
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	kind, raw, ok := readPatch(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

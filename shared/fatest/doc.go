@@ -14,5 +14,6 @@
 // Tests use NewTestServer; the local stack uses Start. Both load a kickstart file the same
 // way FusionAuth does, so one kickstart.json configures the real server and this one.
 // Tests can observe calls per endpoint (Calls), sent emails (Outbox) and webhook
-// deliveries (Deliveries), and inject faults and latency per endpoint.
+// deliveries (Deliveries), and inject faults and latency per endpoint. ModuleRoot finds
+// the checkout (the directory holding go.mod) for them and for the repository's tools.
 package fatest

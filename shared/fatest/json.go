@@ -379,6 +379,15 @@ func pathUUID(w http.ResponseWriter, r *http.Request, name string) (string, bool
 	return id, true
 }
 
+// optionalPathUUID reads a UUID path parameter that the route may not have (POST
+// /api/user and POST /api/user/{userId}): "" when it is absent, else as pathUUID.
+func optionalPathUUID(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
+	if r.PathValue(name) == "" {
+		return "", true
+	}
+	return pathUUID(w, r, name)
+}
+
 // newUUID returns a random (version 4) UUID.
 func newUUID() string {
 	var b [16]byte

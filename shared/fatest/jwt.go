@@ -174,17 +174,11 @@ func (s *Server) issueUserToken(u *userRecord, app map[string]any, authenticatio
 // plus iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the tenant's
 // access-token key).
 func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	body, ok := readRequest(w, r)
+	if !ok {
 		return
 	}
-	body, errs := decodeJSON(raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	errs = &apiErrors{}
+	errs := &apiErrors{}
 	f := fields{m: body, errs: errs}
 	claimsIn := f.object("claims")
 	keyID := f.str("keyId")

@@ -251,24 +251,15 @@ func newHMACKey(id, name, algorithm string, now int64) *keyRecord {
 
 // handleGenerateKey serves POST /api/key/generate[/{keyId}].
 func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("keyId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "keyId"); !ok {
-			return
-		}
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	id, ok := optionalPathUUID(w, r, "keyId")
+	if !ok {
 		return
 	}
-	body, errs := decodeJSON(raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
+	body, ok := readRequest(w, r)
+	if !ok {
 		return
 	}
-	errs = &apiErrors{}
+	errs := &apiErrors{}
 	kf := fields{m: body, errs: errs}.sub("key")
 	name := strings.TrimSpace(kf.str("name"))
 	algorithm := kf.str("algorithm")

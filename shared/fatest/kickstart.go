@@ -106,23 +106,11 @@ func (s *Server) kickstartVariables(raw any, overrides map[string]string) (map[s
 				b, _ := json.Marshal(m[k])
 				str = string(b)
 			}
-			var ferr error
-			str = variableRef.ReplaceAllStringFunc(str, func(ref string) string {
-				if strings.HasPrefix(ref, `\`) {
-					return ref[1:]
-				}
-				name := ref[2 : len(ref)-1]
-				switch {
-				case name == "UUID()":
-					return newUUID()
-				case strings.HasPrefix(name, "ENV."):
-					return os.Getenv(strings.TrimPrefix(name, "ENV."))
-				}
-				ferr = fmt.Errorf("variable %q: only #{UUID()} and #{ENV.NAME} can be used inside variables, not %s", k, ref)
-				return ref
+			str, err := expandRefs(str, func(_, ref string) (string, error) {
+				return "", fmt.Errorf("variable %q: only #{UUID()} and #{ENV.NAME} can be used inside variables, not %s", k, ref)
 			})
-			if ferr != nil {
-				return nil, ferr
+			if err != nil {
+				return nil, err
 			}
 			vars[k] = str
 		}
@@ -187,31 +175,45 @@ func inlineIncludes(v any, dir string, depth int) (any, error) {
 	return v, nil
 }
 
+// expandRefs replaces the variable references in s: \#{ is a literal #{, #{UUID()} a fresh
+// UUID, #{ENV.NAME} the environment variable NAME, and any other #{name} what lookup returns
+// for name (ref is the reference as written). When lookup fails, the reference stays as
+// written and the error (the last one, when several fail) is returned with the result.
+func expandRefs(s string, lookup func(name, ref string) (string, error)) (string, error) {
+	var ferr error
+	out := variableRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if strings.HasPrefix(ref, `\`) {
+			return ref[1:]
+		}
+		name := ref[2 : len(ref)-1]
+		switch {
+		case name == "UUID()":
+			return newUUID()
+		case strings.HasPrefix(name, "ENV."):
+			return os.Getenv(strings.TrimPrefix(name, "ENV."))
+		}
+		val, err := lookup(name, ref)
+		if err != nil {
+			ferr = err
+			return ref
+		}
+		return val
+	})
+	return out, ferr
+}
+
 // substitute replaces #{name} in every string (and object key) with its variable;
 // \#{ escapes. An unknown variable is an error.
 func substitute(v any, vars map[string]string) (any, error) {
 	switch x := v.(type) {
 	case string:
-		var ferr error
-		out := variableRef.ReplaceAllStringFunc(x, func(ref string) string {
-			if strings.HasPrefix(ref, `\`) {
-				return ref[1:]
-			}
-			name := ref[2 : len(ref)-1]
-			switch {
-			case name == "UUID()":
-				return newUUID()
-			case strings.HasPrefix(name, "ENV."):
-				return os.Getenv(strings.TrimPrefix(name, "ENV."))
-			}
+		return expandRefs(x, func(name, ref string) (string, error) {
 			val, ok := vars[name]
 			if !ok {
-				ferr = fmt.Errorf("unknown variable %s", ref)
-				return ref
+				return "", fmt.Errorf("unknown variable %s", ref)
 			}
-			return val
+			return val, nil
 		})
-		return out, ferr
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {

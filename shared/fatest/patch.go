@@ -40,6 +40,41 @@ func patchKindOf(r *http.Request) (patchKind, *apiErrors) {
 	return 0, generalError("[UnsupportedContentType]", "Unsupported [Content-Type] HTTP request header value of ["+ct+"]. Supported values for this request include [application/json, application/merge-patch+json, application/json-patch+json].")
 }
 
+// readPatch reads a PATCH request: its flavour (from the Content-Type) and its raw body.
+// On a bad request it writes the 400 and reports false.
+func readPatch(w http.ResponseWriter, r *http.Request) (patchKind, []byte, bool) {
+	kind, kerr := patchKindOf(r)
+	if kerr != nil {
+		writeErrors(w, http.StatusBadRequest, kerr)
+		return 0, nil, false
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return 0, nil, false
+	}
+	return kind, raw, true
+}
+
+// patchObject applies a PATCH body to the stored object cur, which the API sends and
+// answers wrapped as {key: …} (e.g. "tenant"); cur is not modified. It returns the whole
+// patched request, its key object ({} when the patch leaves none) and an error list for
+// the caller's validation, holding a field error when key is not an object. On a patch
+// that cannot be applied it writes the 400 and reports false.
+func patchObject(w http.ResponseWriter, kind patchKind, key string, cur map[string]any, raw []byte) (body, obj map[string]any, errs *apiErrors, ok bool) {
+	body, errs = applyPatch(kind, map[string]any{key: cloneMap(cur)}, raw)
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return nil, nil, nil, false
+	}
+	errs = &apiErrors{}
+	obj = fields{m: body, errs: errs}.object(key)
+	if obj == nil {
+		obj = map[string]any{}
+	}
+	return body, obj, errs, true
+}
+
 // applyPatch applies a PATCH body of the given flavour to doc (the request shape, e.g.
 // {"user":{…}}) and returns the result; doc itself is not modified.
 func applyPatch(kind patchKind, doc map[string]any, body []byte) (map[string]any, *apiErrors) {
@@ -221,24 +256,31 @@ func pointerGet(root any, p string) (any, error) {
 	return cur, nil
 }
 
-// pointerAdd adds v at p and returns the (possibly new) root.
-func pointerAdd(root any, p string, v any) (any, error) {
+// pointerParent resolves the container that holds the value at p, which is not the whole
+// document (""): the container's pointer, the container and the last token of p.
+func pointerParent(root any, p string) (parentPath string, parent any, last string, err error) {
 	parts, err := splitPointer(p)
 	if err != nil {
-		return nil, err
+		return "", nil, "", err
 	}
-	if len(parts) == 0 {
+	if len(parts) > 1 {
+		parentPath = "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
+	}
+	if parent, err = pointerGet(root, parentPath); err != nil {
+		return "", nil, "", err
+	}
+	return parentPath, parent, parts[len(parts)-1], nil
+}
+
+// pointerAdd adds v at p and returns the (possibly new) root.
+func pointerAdd(root any, p string, v any) (any, error) {
+	if p == "" {
 		return v, nil
 	}
-	parentPath := "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
-	if len(parts) == 1 {
-		parentPath = ""
-	}
-	parent, err := pointerGet(root, parentPath)
+	parentPath, parent, last, err := pointerParent(root, p)
 	if err != nil {
 		return nil, err
 	}
-	last := parts[len(parts)-1]
 	switch c := parent.(type) {
 	case map[string]any:
 		c[last] = v
@@ -258,22 +300,13 @@ func pointerAdd(root any, p string, v any) (any, error) {
 
 // pointerRemove removes the value at p, returning the new root and the removed value.
 func pointerRemove(root any, p string) (any, any, error) {
-	parts, err := splitPointer(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(parts) == 0 {
+	if p == "" {
 		return nil, nil, errors.New("cannot remove the whole document")
 	}
-	parentPath := ""
-	if len(parts) > 1 {
-		parentPath = "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
-	}
-	parent, err := pointerGet(root, parentPath)
+	parentPath, parent, last, err := pointerParent(root, p)
 	if err != nil {
 		return nil, nil, err
 	}
-	last := parts[len(parts)-1]
 	switch c := parent.(type) {
 	case map[string]any:
 		v, ok := c[last]
@@ -297,22 +330,13 @@ func pointerRemove(root any, p string) (any, any, error) {
 
 // pointerSet replaces the value at p (which exists) and returns the root.
 func pointerSet(root any, p string, v any) (any, error) {
-	parts, err := splitPointer(p)
-	if err != nil {
-		return nil, err
-	}
-	if len(parts) == 0 {
+	if p == "" {
 		return v, nil
 	}
-	parentPath := ""
-	if len(parts) > 1 {
-		parentPath = "/" + strings.Join(escapeTokens(parts[:len(parts)-1]), "/")
-	}
-	parent, err := pointerGet(root, parentPath)
+	_, parent, last, err := pointerParent(root, p)
 	if err != nil {
 		return nil, err
 	}
-	last := parts[len(parts)-1]
 	switch c := parent.(type) {
 	case map[string]any:
 		c[last] = v

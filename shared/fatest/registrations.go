@@ -19,12 +19,9 @@ func registrationFor(u *userRecord, applicationID string) map[string]any {
 // it creates the user and the registration in one call, as FusionAuth does; without one
 // it registers the existing user.
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("userId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "userId"); !ok {
-			return
-		}
+	id, ok := optionalPathUUID(w, r, "userId")
+	if !ok {
+		return
 	}
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -61,7 +58,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqC
 	} else {
 		if id == "" {
 			errs.field("userId", "[blank]userId", "You must specify the [userId] on the URI or a [user] in the request body.")
-		} else if u = s.state.users[id]; u == nil || !rc.inTenant(u.tenantID()) {
+		} else if u = s.visibleUser(rc, id); u == nil {
 			writeEmpty(w, http.StatusNotFound)
 			return
 		}
@@ -120,8 +117,8 @@ func (s *Server) handleGetRegistration(w http.ResponseWriter, r *http.Request, r
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u := s.state.users[userID]
-	if u == nil || !rc.inTenant(u.tenantID()) {
+	u := s.visibleUser(rc, userID)
+	if u == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}

@@ -283,7 +283,7 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 			continue
 		}
 		seen[id] = true
-		if u := s.state.users[id]; u != nil && rc.inTenant(u.tenantID()) {
+		if u := s.visibleUser(rc, id); u != nil {
 			users = append(users, cloneMap(u.doc))
 		}
 	}
@@ -424,41 +424,34 @@ func (s *Server) handleBulkDelete(w http.ResponseWriter, r *http.Request, rc *re
 		}
 		req.limit = v
 	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	// The body's properties override the query's; an empty body is an empty object.
+	body, ok := readRequest(w, r)
+	if !ok {
 		return
 	}
-	if strings.TrimSpace(string(raw)) != "" {
-		body, errs := decodeJSON(raw)
-		if errs != nil {
-			writeErrors(w, http.StatusBadRequest, errs)
-			return
-		}
-		errs = &apiErrors{}
-		f := fields{m: body, errs: errs}
-		if f.present("userIds") {
-			req.userIDs = f.strings("userIds")
-		}
-		if f.present("query") {
-			req.query = f.str("query")
-		}
-		if f.present("queryString") {
-			req.queryString = f.str("queryString")
-		}
-		if v, ok := f.boolean("dryRun"); ok {
-			req.dryRun = v
-		}
-		if v, ok := f.boolean("hardDelete"); ok {
-			req.hardDelete = v
-		}
-		if v, ok := f.integer("limit"); ok {
-			req.limit = v
-		}
-		if errs.has() {
-			writeErrors(w, http.StatusBadRequest, errs)
-			return
-		}
+	errs := &apiErrors{}
+	f := fields{m: body, errs: errs}
+	if f.present("userIds") {
+		req.userIDs = f.strings("userIds")
+	}
+	if f.present("query") {
+		req.query = f.str("query")
+	}
+	if f.present("queryString") {
+		req.queryString = f.str("queryString")
+	}
+	if v, ok := f.boolean("dryRun"); ok {
+		req.dryRun = v
+	}
+	if v, ok := f.boolean("hardDelete"); ok {
+		req.hardDelete = v
+	}
+	if v, ok := f.integer("limit"); ok {
+		req.limit = v
+	}
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
 	}
 	if req.limit <= 0 {
 		writeErrors(w, http.StatusBadRequest, fieldError("limit", "[invalid]limit", "The [limit] property must be greater than 0."))
@@ -487,7 +480,7 @@ func (s *Server) handleBulkDelete(w http.ResponseWriter, r *http.Request, rc *re
 				continue
 			}
 			seen[id] = true
-			if u := s.state.users[id]; u != nil && rc.inTenant(u.tenantID()) {
+			if u := s.visibleUser(rc, id); u != nil {
 				targets = append(targets, u)
 			}
 		}

@@ -175,7 +175,7 @@ func Start(opts Options) (*Server, error) {
 func NewTestServer(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	if opts.Kickstart == "" {
-		root, err := moduleRoot()
+		root, err := ModuleRoot()
 		if err != nil {
 			tb.Fatalf("fatest: %v", err)
 		}
@@ -193,8 +193,10 @@ func NewTestServer(tb testing.TB, opts Options) *Server {
 	return s
 }
 
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot() (string, error) {
+// ModuleRoot returns the directory holding go.mod, found by walking up from the working
+// directory (under go test, the package's directory). Tests and tools use it to find the
+// repository's files (kickstart/kickstart.json, testdata, artifacts).
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find module root: %w", err)
@@ -428,4 +430,20 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
 	return b, nil
+}
+
+// readRequest reads a request body as a JSON object (an empty body is an empty object).
+// On a bad body it writes FusionAuth's 400 and reports false.
+func readRequest(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	raw, err := readBody(r)
+	if err != nil {
+		writeEmpty(w, http.StatusBadRequest)
+		return nil, false
+	}
+	body, errs := decodeJSON(raw)
+	if errs != nil {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return nil, false
+	}
+	return body, true
 }

@@ -285,26 +285,27 @@ func (s *Server) tenantVerifiesEmail(tenantID string) bool {
 	return truthy(v)
 }
 
+// visibleUser returns the user with the id when the request may see it (no tenant, or the
+// user's), else nil. Callers hold s.mu.
+func (s *Server) visibleUser(rc *reqCtx, id string) *userRecord {
+	u := s.state.users[id]
+	if u == nil || !rc.inTenant(u.tenantID()) {
+		return nil
+	}
+	return u
+}
+
 // handleCreateUser serves POST /api/user and POST /api/user/{userId}.
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := ""
-	if r.PathValue("userId") != "" {
-		var ok bool
-		if id, ok = pathUUID(w, r, "userId"); !ok {
-			return
-		}
-	}
-	raw, err := readBody(r)
-	if err != nil {
-		writeEmpty(w, http.StatusBadRequest)
+	id, ok := optionalPathUUID(w, r, "userId")
+	if !ok {
 		return
 	}
-	body, errs := decodeJSON(raw)
-	if errs != nil {
-		writeErrors(w, http.StatusBadRequest, errs)
+	body, ok := readRequest(w, r)
+	if !ok {
 		return
 	}
-	errs = &apiErrors{}
+	errs := &apiErrors{}
 	req := parseNewUserRequest(body, errs)
 	s.mu.Lock()
 	tenantID, terr := s.requireTenant(rc)
@@ -338,22 +339,12 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *re
 
 // handleGetUser serves GET /api/user/{userId}.
 func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "userId")
-	if !ok {
-		return
-	}
-	s.mu.RLock()
-	u := s.state.users[id]
-	var doc map[string]any
-	if u != nil && rc.inTenant(u.tenantID()) {
-		doc = cloneMap(u.doc)
-	}
-	s.mu.RUnlock()
-	if doc == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": doc})
+	s.serveGet(w, r, "userId", "user", func(id string) map[string]any {
+		if u := s.visibleUser(rc, id); u != nil {
+			return u.doc
+		}
+		return nil
+	})
 }
 
 // handleLookupUser serves GET /api/user?email=|username=|loginId=|changePasswordId=.
@@ -410,8 +401,8 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.state.users[id]
-	if u == nil || !rc.inTenant(u.tenantID()) {
+	u := s.visibleUser(rc, id)
+	if u == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
@@ -482,25 +473,22 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, rc *re
 		return
 	}
 	hard := r.URL.Query().Get("hardDelete") == "true"
-	if raw, err := readBody(r); err == nil && len(strings.TrimSpace(string(raw))) > 0 {
-		body, errs := decodeJSON(raw)
-		if errs != nil {
-			writeErrors(w, http.StatusBadRequest, errs)
-			return
-		}
-		errs = &apiErrors{}
-		if v, set := (fields{m: body, errs: errs}).boolean("hardDelete"); set {
-			hard = v
-		}
-		if errs.has() {
-			writeErrors(w, http.StatusBadRequest, errs)
-			return
-		}
+	body, ok := readRequest(w, r) // an empty body is an empty object: no hardDelete
+	if !ok {
+		return
+	}
+	errs := &apiErrors{}
+	if v, set := (fields{m: body, errs: errs}).boolean("hardDelete"); set {
+		hard = v
+	}
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.state.users[id]
-	if u == nil || !rc.inTenant(u.tenantID()) {
+	u := s.visibleUser(rc, id)
+	if u == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}

@@ -205,20 +205,11 @@ func readVariables(path string) (map[string]string, error) {
 
 // moduleRoot finds the directory holding go.mod, walking up from the working directory.
 func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
+	root, err := fatest.ModuleRoot()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: run from the repository", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory: run from the repository")
-		}
-		dir = parent
-	}
+	return root, nil
 }
 
 // schedule stands in for the EventBridge rule: a prune pass every interval.

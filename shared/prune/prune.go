@@ -304,7 +304,7 @@ func (p *Pruner) stopReason(ctx context.Context, budget int64) string {
 	if err := ctx.Err(); err != nil {
 		return "deadline"
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < p.opts.Margin {
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(p.opts.Now()) < p.opts.Margin {
 		return "deadline"
 	}
 	return ""

@@ -225,19 +225,34 @@ func TestCapStopsAndNextRunContinues(t *testing.T) {
 	}
 }
 
+// slowStore makes every bulk delete take ten minutes of the pruner's clock, so the
+// Lambda deadline arrives mid-run without any real waiting.
+type slowStore struct {
+	*faclient.Client
+	now *time.Time
+}
+
+func (s *slowStore) DeleteUsersByQuery(ctx context.Context, req faclient.UserDeleteRequest) (*faclient.UserDeleteResponse, error) {
+	*s.now = s.now.Add(10 * time.Minute)
+	return s.Client.DeleteUsersByQuery(ctx, req)
+}
+
 func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	e := newEnv(t)
 	ids := seed(t, e.fa, population{staleStubs: 3000}, e.now)
-	e.fa.SetLatency("DELETE /api/user/bulk", 300*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 1*time.Second+200*time.Millisecond)
+	clock := e.now
+	store := &slowStore{Client: e.client, now: &clock}
+	// 25 minutes left, stop 6 minutes early: room for two bulk deletes, not three.
+	ctx, cancel := context.WithDeadline(context.Background(), e.now.Add(25*time.Minute))
 	defer cancel()
-	p := e.pruner(prune.Options{BatchSize: 1000, Margin: time.Second})
-	s, err := p.Run(ctx)
+	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: func() time.Time { return clock }}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	s, err := prune.New(store, opts, log).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Complete || s.StoppedBy != "deadline" || s.Deleted == 0 || s.Deleted >= 3000 {
-		t.Fatalf("summary=%+v, want a partial run stopped by the deadline", s)
+	if s.Complete || s.StoppedBy != "deadline" || s.Deleted != 2000 {
+		t.Fatalf("summary=%+v, want 2000 deleted and a stop by the deadline", s)
 	}
 	left := 0
 	for _, id := range ids["staleStubs"] {
@@ -248,8 +263,7 @@ func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	if int64(left) != 3000-s.Deleted {
 		t.Errorf("%d left after deleting %d of 3000", left, s.Deleted)
 	}
-	e.fa.SetLatency("DELETE /api/user/bulk", 0)
-	s2, err := p.Run(context.Background())
+	s2, err := prune.New(store, opts, log).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,4 +12,6 @@
 //
 // Only the current version (AWSCURRENT) of each secret exists. A secret can be addressed by its
 // name or by the ARN that ARN returns.
+//
+// Outside a test (a benchmark, a local tool), Start returns a server the caller stops with Close.
 package smtest

@@ -48,21 +48,35 @@ type secret struct {
 // test ends.
 func NewServer(tb testing.TB, secrets map[string]string) *Server {
 	tb.Helper()
+	s, err := Start(secrets)
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake endpoint holding secrets (name → SecretString) outside a test, for
+// tools such as benchmarks; the caller stops it with Close.
+func Start(secrets map[string]string) (*Server, error) {
 	s := &Server{secrets: make(map[string]*secret), reads: make(map[string]int)}
 	for name, value := range secrets {
 		s.Set(name, value)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("smtest: listen on 127.0.0.1: %v", err)
+		return nil, fmt.Errorf("smtest: listen on 127.0.0.1: %w", err)
 	}
 	// Built by hand rather than with httptest.NewServer to pin the address to 127.0.0.1.
 	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(s.serveHTTP)}}
 	s.srv.Start()
-	tb.Cleanup(s.srv.Close)
 	s.URL = s.srv.URL
-	return s
+	return s, nil
 }
+
+// Close stops the endpoint and waits for requests in flight to finish. Calling it again
+// does nothing.
+func (s *Server) Close() { s.srv.Close() }
 
 // Set creates the secret name or puts value as its new current version (a rotation).
 func (s *Server) Set(name, value string) {

@@ -136,3 +136,27 @@ func TestRejectsMalformedRequests(t *testing.T) {
 		t.Errorf("Reads after rejected requests: got %d, want 0", got)
 	}
 }
+
+func TestStartAndClose(t *testing.T) {
+	srv, err := smtest.Start(map[string]string{"app/key": "v1"})
+	if err != nil {
+		t.Fatalf("Start: got error %v, want nil", err)
+	}
+	t.Cleanup(srv.Close) // a second Close is a no-op
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		t.Errorf("URL: got %q, want http://127.0.0.1:<port>", srv.URL)
+	}
+	client := srv.Client(t)
+	out, err := client.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/key")})
+	if err != nil {
+		t.Fatalf("GetSecretValue: got error %v, want nil", err)
+	}
+	if got := aws.ToString(out.SecretString); got != "v1" {
+		t.Errorf("SecretString: got %q, want %q", got, "v1")
+	}
+
+	srv.Close()
+	if _, err := client.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/key")}); err == nil {
+		t.Errorf("GetSecretValue after Close: got nil error, want a connection error")
+	}
+}
