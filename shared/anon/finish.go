@@ -3,6 +3,8 @@ package anon
 import (
 	"context"
 	"fmt"
+
+	"github.com/changebank/anonuser/shared/faclient"
 )
 
 // CompleteConversion makes a stub user that has just logged in a regular user: its
@@ -13,6 +15,9 @@ import (
 // would have nothing to log in with once the username is gone.
 func (c *Converter) CompleteConversion(ctx context.Context, userID string) (bool, error) {
 	got, err := c.fa.RetrieveUser(ctx, userID)
+	if faclient.IsNotFound(err) {
+		return false, nil // deleted since it logged in: nothing left to convert, no retry needed
+	}
 	if err != nil {
 		return false, fmt.Errorf("read user %s: %w", userID, err)
 	}

@@ -97,7 +97,12 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		render(w, http.StatusRequestEntityTooLarge, "register", registerPage{Title: "Create your account", Problem: "That form was too large. Please enter just your email address."}, h.Logger)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			render(w, http.StatusRequestEntityTooLarge, "register", registerPage{Title: "Create your account", Problem: "That form was too large. Please enter just your email address."}, h.Logger)
+			return
+		}
+		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Problem: "We could not read that form. Please enter your email address again."}, h.Logger)
 		return
 	}
 	typed := r.PostForm.Get("email")

@@ -179,6 +179,16 @@ func TestWebhookMalformedIs400AndFailureIs5xx(t *testing.T) {
 			}
 		})
 	}
+	t.Run("user deleted since its login", func(t *testing.T) {
+		id := e.pendingStub(t)
+		if err := e.admin.DeleteUser(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		body := loginEvent("66666666-6666-4666-8666-666666666666", id, true)
+		if got := e.deliver(t, body, map[string]string{site.SignatureHeader: e.sign(t, hookKey, body, 60)}); got != http.StatusNoContent {
+			t.Errorf("status=%d, want 204 (nothing to convert, no retry)", got)
+		}
+	})
 	t.Run("FusionAuth fails while patching", func(t *testing.T) {
 		id := e.pendingStub(t)
 		body := loginEvent("44444444-4444-4444-8444-444444444444", id, true)
