@@ -15,20 +15,13 @@ import (
 	"github.com/changebank/anonuser/shared/stack"
 )
 
-func main() {
-	log := stack.NewLogger(os.Stdout)
-	if err := run(log); err != nil {
-		log.Error("cold start failed", "error", err)
-		os.Exit(1)
-	}
-}
+func main() { stack.Main(run) }
 
-func run(log *slog.Logger) error {
+func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.LoadRegister(config.NewEnv(os.LookupEnv))
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
 	if err != nil {
 		return err

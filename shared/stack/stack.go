@@ -172,3 +172,15 @@ func RunPrune(ctx context.Context, p *prune.Pruner, metrics io.Writer, log *slog
 	log.InfoContext(ctx, "prune finished", "summary", s)
 	return s, nil
 }
+
+// Main runs a Lambda function's cold start: run reads the configuration, builds the
+// handler and calls lambda.Start (which never returns). A cold-start failure is logged
+// once as JSON and ends the process with a non-zero status, which Lambda reports as an
+// init error.
+func Main(run func(ctx context.Context, log *slog.Logger) error) {
+	log := NewLogger(os.Stdout)
+	if err := run(context.Background(), log); err != nil {
+		log.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+}
