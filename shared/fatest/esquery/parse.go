@@ -371,6 +371,24 @@ func minimumShouldMatch(v any, n int) (int, error) {
 	return r, nil
 }
 
+// fieldClause reads the body shared by the single-field clauses (term, terms, match,
+// range, …): an object with exactly one field name, resolved against the nested path.
+func fieldClause(body any, nested string) (field, string, any, error) {
+	o, err := asObject(body)
+	if err != nil {
+		return field{}, "", nil, err
+	}
+	name, val, err := singleField(o)
+	if err != nil {
+		return field{}, "", nil, err
+	}
+	f, err := resolveField(name, nested)
+	if err != nil {
+		return field{}, "", nil, err
+	}
+	return f, name, val, nil
+}
+
 // leafNode builds the node for a field leaf.
 func leafNode(f field, lm leafMatcher) node {
 	path := f.path
@@ -378,15 +396,7 @@ func leafNode(f field, lm leafMatcher) node {
 }
 
 func (p *parser) termQuery(body any, nested string) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	name, val, err := singleField(o)
-	if err != nil {
-		return nil, err
-	}
-	f, err := resolveField(name, nested)
+	f, name, val, err := fieldClause(body, nested)
 	if err != nil {
 		return nil, err
 	}
@@ -412,15 +422,7 @@ func (p *parser) termQuery(body any, nested string) (node, error) {
 }
 
 func (p *parser) termsQuery(body any, nested string) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	name, val, err := singleField(o)
-	if err != nil {
-		return nil, err
-	}
-	f, err := resolveField(name, nested)
+	f, name, val, err := fieldClause(body, nested)
 	if err != nil {
 		return nil, err
 	}
@@ -443,15 +445,7 @@ func (p *parser) termsQuery(body any, nested string) (node, error) {
 }
 
 func (p *parser) matchQuery(body any, nested string) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	name, val, err := singleField(o)
-	if err != nil {
-		return nil, err
-	}
-	f, err := resolveField(name, nested)
+	f, name, val, err := fieldClause(body, nested)
 	if err != nil {
 		return nil, err
 	}
@@ -496,15 +490,7 @@ func matchNode(f field, q queryValue, and, phrase bool) node {
 }
 
 func (p *parser) rangeQuery(body any, nested string) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	name, val, err := singleField(o)
-	if err != nil {
-		return nil, err
-	}
-	f, err := resolveField(name, nested)
+	f, name, val, err := fieldClause(body, nested)
 	if err != nil {
 		return nil, err
 	}
@@ -670,15 +656,7 @@ func (p *parser) idsQuery(body any) (node, error) {
 }
 
 func (p *parser) patternQuery(clause string, body any, nested string) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	name, val, err := singleField(o)
-	if err != nil {
-		return nil, err
-	}
-	f, err := resolveField(name, nested)
+	f, name, val, err := fieldClause(body, nested)
 	if err != nil {
 		return nil, err
 	}
