@@ -1,11 +1,13 @@
 package anon_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/faclient"
 )
 
 func TestRandomString(t *testing.T) {
@@ -58,6 +60,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"bob@.example.com", "", false},
 		{strings.Repeat("a", 65) + "@example.com", "", false},
 		{"a@" + strings.Repeat("b", 250) + ".com", "", false},
+		{strings.Repeat("a", 60) + "@" + strings.Repeat("b", 127) + ".com", "", false}, // 192: over FusionAuth's 191
+		{strings.Repeat("a", 60) + "@" + strings.Repeat("b", 126) + ".com", strings.Repeat("a", 60) + "@" + strings.Repeat("b", 126) + ".com", true},
 		{"\"quoted\"@example.com", "", false},
 	}
 	for _, tc := range cases {
@@ -70,5 +74,44 @@ func TestNormalizeEmail(t *testing.T) {
 				t.Errorf("error %v is not ErrInvalidEmail", err)
 			}
 		})
+	}
+}
+
+// refusingStore is a stub user whose email PATCH FusionAuth refuses with code.
+type refusingStore struct {
+	code   string
+	forgot int
+}
+
+func (s *refusingStore) RetrieveUser(_ context.Context, id string) (*faclient.UserResponse, error) {
+	return &faclient.UserResponse{User: faclient.User{ID: id, Active: true, Data: map[string]any{anon.DataAnonymous: true}}}, nil
+}
+
+func (s *refusingStore) PatchUser(context.Context, string, map[string]any) (*faclient.UserResponse, error) {
+	return nil, &faclient.Error{Method: "PATCH", Endpoint: "/api/user/{userId}", StatusCode: 400,
+		Errors: faclient.Errors{FieldErrors: map[string][]faclient.ErrorDetail{"user.email": {{Code: s.code}}}}}
+}
+
+func (s *refusingStore) ForgotPassword(context.Context, faclient.ForgotPasswordRequest) (*faclient.ForgotPasswordResponse, error) {
+	s.forgot++
+	return &faclient.ForgotPasswordResponse{}, nil
+}
+
+func TestAddressRefusedByFusionAuthIsInvalid(t *testing.T) {
+	for _, code := range []string{"[tooLong]user.email", "[notEmail]user.email", "[blocked]user.email"} {
+		t.Run(code, func(t *testing.T) {
+			store := &refusingStore{code: code}
+			err := anon.NewConverter(store, "", nil).RequestConversion(context.Background(), "00000000-0000-4000-8000-000000000001", "x@example.com")
+			if !errors.Is(err, anon.ErrInvalidEmail) {
+				t.Errorf("err=%v, want ErrInvalidEmail", err)
+			}
+			if store.forgot != 0 {
+				t.Error("forgot-password called for a refused address")
+			}
+		})
+	}
+	store := &refusingStore{code: "[duplicate]user.email"}
+	if err := anon.NewConverter(store, "", nil).RequestConversion(context.Background(), "00000000-0000-4000-8000-000000000001", "x@example.com"); err != nil || store.forgot != 0 {
+		t.Errorf("duplicate: err=%v forgot=%d, want silent success and no email", err, store.forgot)
 	}
 }

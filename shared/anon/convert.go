@@ -52,6 +52,10 @@ func NewConverter(fa ConversionStore, applicationID string, now func() time.Time
 // the email template words the message as "set your password", not "change it".
 var ConversionState = map[string]any{"anon_user": "true"}
 
+// maxEmailLen is FusionAuth's limit on user.email (an indexed 191-character column;
+// longer addresses are refused with [tooLong]user.email), below RFC 5321's 254.
+const maxEmailLen = 191
+
 // NormalizeEmail validates an address typed into a form and returns it lower-cased
 // (as FusionAuth stores it). Errors: ErrInvalidEmail, wrapped with the reason.
 func NormalizeEmail(s string) (string, error) {
@@ -59,8 +63,8 @@ func NormalizeEmail(s string) (string, error) {
 	switch {
 	case s == "":
 		return "", fmt.Errorf("%w: empty", ErrInvalidEmail)
-	case len(s) > 254:
-		return "", fmt.Errorf("%w: longer than 254 characters", ErrInvalidEmail)
+	case len(s) > maxEmailLen:
+		return "", fmt.Errorf("%w: longer than %d characters", ErrInvalidEmail, maxEmailLen)
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
@@ -97,6 +101,8 @@ func (c *Converter) RequestConversion(ctx context.Context, userID, email string)
 		switch {
 		case faclient.IsDuplicate(err, "user.email"):
 			return nil
+		case isRefusedEmail(err):
+			return fmt.Errorf("%w: refused by FusionAuth: %w", ErrInvalidEmail, err)
 		case faclient.IsNotFound(err):
 			return ErrUserGone
 		case err != nil:
@@ -122,4 +128,14 @@ func (c *Converter) Visitor(ctx context.Context, userID string) (Profile, error)
 		return Profile{}, err
 	}
 	return ProfileOf(u), nil
+}
+
+// isRefusedEmail reports FusionAuth refusing the address itself (format, length or a
+// blocked domain) rather than failing: the visitor should type another one.
+func isRefusedEmail(err error) bool {
+	var fe *faclient.Error
+	if !errors.As(err, &fe) || fe.StatusCode != 400 {
+		return false
+	}
+	return fe.HasCode("[notEmail]user.email") || fe.HasCode("[tooLong]user.email") || fe.HasCode("[blocked]user.email")
 }

@@ -139,13 +139,14 @@ func (c *Client) DeleteUsersByQuery(ctx context.Context, req UserDeleteRequest) 
 }
 
 // RetrieveKey reads a Key Master key, e.g. to learn its JWT kid (GET /api/key/{keyId}).
-// Errors: 404, 401 (the key API needs a global key with /api/key GET).
+// Keys are global, so the tenant header is not sent. Errors: 404, 401 (the key API
+// needs a global key with /api/key GET).
 func (c *Client) RetrieveKey(ctx context.Context, keyID string) (*KeyResponse, error) {
 	if keyID == "" {
 		return nil, fmt.Errorf("fusionauth: retrieve key: %w", errEmptyID)
 	}
 	var out KeyResponse
-	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: "/api/key/{keyId}", path: "/api/key/" + url.PathEscape(keyID)}, &out); err != nil {
+	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: "/api/key/{keyId}", path: "/api/key/" + url.PathEscape(keyID), global: true}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -158,7 +159,7 @@ const JWKSPath = "/.well-known/jwks.json"
 // no API key). The name is the official client's, initialism and all.
 func (c *Client) RetrieveJsonWebKeySet(ctx context.Context) (*JWKSResponse, error) { //nolint:revive // official client's name
 	var raw jsonRaw
-	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: JWKSPath, path: JWKSPath, noKey: true}, &raw); err != nil {
+	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: JWKSPath, path: JWKSPath, noKey: true, global: true}, &raw); err != nil {
 		return nil, err
 	}
 	out := JWKSResponse{Raw: append([]byte(nil), raw...)}

@@ -114,6 +114,7 @@ type call struct {
 	body        any // JSON-encoded when non-nil
 	contentType string
 	noKey       bool
+	global      bool  // a global API (Key Master, JWKS): sent without the tenant header
 	okStatuses  []int // accepted non-200 2xx statuses; 200 is always accepted
 }
 
@@ -207,7 +208,7 @@ func (c *Client) roundTrip(ctx context.Context, cl call, key string, payload []b
 	if key != "" {
 		req.Header.Set("Authorization", key)
 	}
-	if c.tenantID != "" {
+	if c.tenantID != "" && !cl.global {
 		req.Header.Set("X-FusionAuth-TenantId", c.tenantID)
 	}
 	c.counter.add(cl.method + " " + cl.endpoint)

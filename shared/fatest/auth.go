@@ -42,6 +42,7 @@ type route struct {
 	pattern string
 	root    string // permission key, e.g. "/api/user" for "GET /api/user/{userId}"
 	auth    authMode
+	global  bool // a "global API key" API: tenant-locked keys are refused
 	handle  func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
@@ -53,7 +54,8 @@ type reqCtx struct {
 
 // authenticate checks the API key and the tenant header. It writes the refusal itself and
 // returns false when the request must not proceed: 401 with an empty body for a missing,
-// unknown or insufficient key (FusionAuth never answers 403 here), 400 for a bad tenant.
+// unknown or insufficient key, or a tenant-locked key on a global API (FusionAuth never
+// answers 403 here), 400 for a bad tenant.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) (*reqCtx, bool) {
 	rc := &reqCtx{}
 	if rt.auth == authNone || rt.auth == authPage {
@@ -64,7 +66,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 		s.mu.RLock()
 		k := s.state.apiKeys[header]
 		s.mu.RUnlock()
-		if k == nil || !k.permits(rt.root, r.Method) {
+		// A tenant-locked key cannot call a global API (Key Master, webhooks, email
+		// templates, system configuration): FusionAuth documents these as needing a
+		// global key and answers 401 like any other insufficient key.
+		if k == nil || !k.permits(rt.root, r.Method) || (rt.global && k.tenantID != "") {
 			w.WriteHeader(http.StatusUnauthorized)
 			return nil, false
 		}

@@ -17,7 +17,8 @@ const permissionsKickstart = `{
     {"key": "video-key-1234567890", "permissions": {"endpoints": {"/api/user": ["GET", "POST", "PATCH"], "/api/jwt/vend": ["POST"], "/api/key": ["GET"]}}},
     {"key": "register-key-1234567890", "permissions": {"endpoints": {"/api/user": ["GET", "PATCH"], "/api/user/forgot-password": ["POST"], "/api/key": ["GET"]}}},
     {"key": "webhook-key-1234567890", "permissions": {"endpoints": {"/api/user": ["GET", "PATCH"], "/api/key": ["GET"]}}},
-    {"key": "prune-key-1234567890", "permissions": {"endpoints": {"/api/user/search": ["POST"], "/api/user/bulk": ["DELETE"], "/api/user": ["PATCH"]}}}
+    {"key": "prune-key-1234567890", "permissions": {"endpoints": {"/api/user/search": ["POST"], "/api/user/bulk": ["DELETE"], "/api/user": ["PATCH"]}}},
+    {"key": "locked-key-1234567890", "tenantId": "#{defaultTenantId}"}
   ],
   "requests": [
     {"method": "POST", "url": "/api/key/generate/#{signingKeyId}", "body": {"key": {"algorithm": "ES256", "name": "k"}}},
@@ -29,30 +30,35 @@ func TestPermissions(t *testing.T) {
 	s := fatest.NewTestServer(t, fatest.Options{Kickstart: writeKickstart(t, map[string]string{"kickstart.json": permissionsKickstart})})
 	const unknownUser = "6b1a3a80-0000-4000-8000-000000000000"
 	keys := map[string]string{"admin": "admin-key-1234567890", "video": "video-key-1234567890", "register": "register-key-1234567890",
-		"webhook": "webhook-key-1234567890", "prune": "prune-key-1234567890", "none": "", "bogus": "not-a-key"}
+		"webhook": "webhook-key-1234567890", "prune": "prune-key-1234567890", "locked": "locked-key-1234567890", "none": "", "bogus": "not-a-key"}
 	endpoints := []struct {
 		method, path string
 		body         any
 		allowed      []string // key names that get past authentication
 	}{
-		{http.MethodGet, "/api/user/" + unknownUser, nil, []string{"admin", "video", "register", "webhook"}},
-		{http.MethodGet, "/api/user?email=nobody@example.com", nil, []string{"admin", "video", "register", "webhook"}},
-		{http.MethodPost, "/api/user", map[string]any{}, []string{"admin", "video"}},
-		{http.MethodPatch, "/api/user/" + unknownUser, map[string]any{}, []string{"admin", "video", "register", "webhook", "prune"}},
-		{http.MethodPut, "/api/user/" + unknownUser, map[string]any{}, []string{"admin"}},
-		{http.MethodDelete, "/api/user/" + unknownUser, nil, []string{"admin"}},
-		{http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"queryString": "*"}}, []string{"admin", "prune"}},
-		{http.MethodGet, "/api/user/search?queryString=*", nil, []string{"admin"}},
-		{http.MethodDelete, "/api/user/bulk?userId=" + unknownUser + "&dryRun=true", nil, []string{"admin", "prune"}},
-		{http.MethodPost, "/api/jwt/vend", map[string]any{}, []string{"admin", "video"}},
+		{http.MethodGet, "/api/user/" + unknownUser, nil, []string{"admin", "video", "register", "webhook", "locked"}},
+		{http.MethodGet, "/api/user?email=nobody@example.com", nil, []string{"admin", "video", "register", "webhook", "locked"}},
+		{http.MethodPost, "/api/user", map[string]any{}, []string{"admin", "video", "locked"}},
+		{http.MethodPatch, "/api/user/" + unknownUser, map[string]any{}, []string{"admin", "video", "register", "webhook", "prune", "locked"}},
+		{http.MethodPut, "/api/user/" + unknownUser, map[string]any{}, []string{"admin", "locked"}},
+		{http.MethodDelete, "/api/user/" + unknownUser, nil, []string{"admin", "locked"}},
+		{http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"queryString": "*"}}, []string{"admin", "prune", "locked"}},
+		{http.MethodGet, "/api/user/search?queryString=*", nil, []string{"admin", "locked"}},
+		{http.MethodDelete, "/api/user/bulk?userId=" + unknownUser + "&dryRun=true", nil, []string{"admin", "prune", "locked"}},
+		{http.MethodPost, "/api/jwt/vend", map[string]any{}, []string{"admin", "video", "locked"}},
+		// Global API key APIs: a tenant-locked key is refused even with no permission
+		// list (a super key within its tenant).
 		{http.MethodGet, "/api/key/" + s.Variable("signingKeyId"), nil, []string{"admin", "video", "register", "webhook"}},
+		{http.MethodGet, "/api/key", nil, []string{"admin", "video", "register", "webhook"}},
 		{http.MethodPost, "/api/key/generate/" + unknownUser, map[string]any{}, []string{"admin"}},
-		{http.MethodPost, "/api/user/forgot-password", map[string]any{"loginId": "nobody@example.com"}, []string{"admin", "register", "none"}},
-		{http.MethodPost, "/api/login", map[string]any{"loginId": "nobody@example.com", "password": "x"}, []string{"admin"}},
-		{http.MethodGet, "/api/tenant/" + s.Variable("defaultTenantId"), nil, []string{"admin"}},
 		{http.MethodGet, "/api/webhook/" + s.Variable("webhookId"), nil, []string{"admin"}},
-		{http.MethodGet, "/.well-known/jwks.json", nil, []string{"admin", "video", "register", "webhook", "prune", "none", "bogus"}},
-		{http.MethodGet, "/api/status", nil, []string{"admin", "video", "register", "webhook", "prune", "none", "bogus"}},
+		{http.MethodGet, "/api/email/template/" + unknownUser, nil, []string{"admin"}},
+		{http.MethodGet, "/api/system-configuration", nil, []string{"admin"}},
+		{http.MethodPost, "/api/user/forgot-password", map[string]any{"loginId": "nobody@example.com"}, []string{"admin", "register", "locked", "none"}},
+		{http.MethodPost, "/api/login", map[string]any{"loginId": "nobody@example.com", "password": "x"}, []string{"admin", "locked"}},
+		{http.MethodGet, "/api/tenant/" + s.Variable("defaultTenantId"), nil, []string{"admin", "locked"}},
+		{http.MethodGet, "/.well-known/jwks.json", nil, []string{"admin", "video", "register", "webhook", "prune", "locked", "none", "bogus"}},
+		{http.MethodGet, "/api/status", nil, []string{"admin", "video", "register", "webhook", "prune", "locked", "none", "bogus"}},
 	}
 	for _, ep := range endpoints {
 		for name, key := range keys {

@@ -2,6 +2,8 @@ package fatest
 
 // routeTable lists every endpoint the server implements with its FusionAuth permission
 // root (the key of apiKey.permissions.endpoints that grants it) and its authentication.
+// Routes marked global are documented as "global API key" APIs (Key Master, webhooks,
+// email templates, system configuration): a tenant-locked key gets 401 there.
 // Patterns are also the endpoint labels of Calls, InjectFault and SetLatency.
 func (s *Server) routeTable() []route {
 	return []route{
@@ -29,10 +31,10 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
 
 		// Keys and JWTs (§10).
-		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", handle: s.handleGenerateKey},
-		{pattern: "POST /api/key/generate", root: "/api/key/generate", handle: s.handleGenerateKey},
-		{pattern: "GET /api/key/{keyId}", root: "/api/key", handle: s.handleGetKey},
-		{pattern: "GET /api/key", root: "/api/key", handle: s.handleListKeys},
+		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
+		{pattern: "POST /api/key/generate", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
+		{pattern: "GET /api/key/{keyId}", root: "/api/key", global: true, handle: s.handleGetKey},
+		{pattern: "GET /api/key", root: "/api/key", global: true, handle: s.handleListKeys},
 		{pattern: "GET /.well-known/jwks.json", auth: authNone, handle: s.handleJWKS},
 		{pattern: "GET /api/jwt/public-key", auth: authNone, handle: s.handlePublicKey},
 		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: s.handleVend},
@@ -45,19 +47,19 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.handleCreateApplication},
 		{pattern: "GET /api/application/{applicationId}", root: "/api/application", handle: s.handleGetApplication},
 		{pattern: "PATCH /api/application/{applicationId}", root: "/api/application", handle: s.handlePatchApplication},
-		{pattern: "POST /api/email/template", root: "/api/email/template", handle: s.handleCreateEmailTemplate},
-		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", handle: s.handleCreateEmailTemplate},
-		{pattern: "GET /api/email/template/{emailTemplateId}", root: "/api/email/template", handle: s.handleGetEmailTemplate},
-		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.handleCreateWebhook},
-		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleCreateWebhook},
-		{pattern: "GET /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleGetWebhook},
-		{pattern: "GET /api/webhook", root: "/api/webhook", handle: s.handleListWebhooks},
-		{pattern: "PATCH /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handlePatchWebhook},
-		{pattern: "DELETE /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleDeleteWebhook},
+		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
+		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
+		{pattern: "GET /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleGetEmailTemplate},
+		{pattern: "POST /api/webhook", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
+		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
+		{pattern: "GET /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleGetWebhook},
+		{pattern: "GET /api/webhook", root: "/api/webhook", global: true, handle: s.handleListWebhooks},
+		{pattern: "PATCH /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handlePatchWebhook},
+		{pattern: "DELETE /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleDeleteWebhook},
 		{pattern: "GET /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleGetTenant},
 		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handlePatchTenant},
-		{pattern: "GET /api/system-configuration", root: "/api/system-configuration", handle: s.handleGetSystemConfiguration},
-		{pattern: "PATCH /api/system-configuration", root: "/api/system-configuration", handle: s.handlePatchSystemConfiguration},
+		{pattern: "GET /api/system-configuration", root: "/api/system-configuration", global: true, handle: s.handleGetSystemConfiguration},
+		{pattern: "PATCH /api/system-configuration", root: "/api/system-configuration", global: true, handle: s.handlePatchSystemConfiguration},
 		{pattern: "GET /api/status", auth: authNone, handle: s.handleStatus},
 
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // connectorID is the id of FusionAuth's built-in user store (§2).
@@ -189,7 +190,31 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
 }
 
-// checkIdentity validates email and username: at least one, email format, and
+// Email length limits of FusionAuth's user service: the address is an indexed column of
+// 191 characters (the utf8mb4 index limit of MySQL, kept for every database), and the
+// local part may not exceed 64 characters (fusionauth-issues #2037, #900).
+const (
+	maxEmailLength     = 191
+	maxEmailLocalChars = 64
+)
+
+// checkEmailLength adds FusionAuth's error for an address that is too long to store.
+// The whole-address code and message are the ones a maintainer quotes in
+// fusionauth-issues #2037; the code for an over-long local part is not documented and
+// is inferred ([notEmail]). It reports whether the length is acceptable.
+func checkEmailLength(email string, errs *apiErrors) bool {
+	if n := utf8.RuneCountInString(email); n > maxEmailLength {
+		errs.field("user.email", "[tooLong]user.email", fmt.Sprintf("The [user.email] property is longer than the maximum of [%d] characters.", maxEmailLength))
+		return false
+	}
+	if at := strings.LastIndexByte(email, '@'); at >= 0 && utf8.RuneCountInString(email[:at]) > maxEmailLocalChars {
+		errs.field("user.email", "[notEmail]user.email", fmt.Sprintf("The [user.email] property is not a valid email address: its local part is longer than the maximum of [%d] characters.", maxEmailLocalChars))
+		return false
+	}
+	return true
+}
+
+// checkIdentity validates email and username: at least one, email length and format, and
 // case-insensitive uniqueness within the tenant (ignoring the user selfID). Callers hold s.mu.
 func (s *Server) checkIdentity(tenantID, selfID string, u map[string]any, errs *apiErrors) {
 	email, username := asString(u["email"]), asString(u["username"])
@@ -198,7 +223,7 @@ func (s *Server) checkIdentity(tenantID, selfID string, u map[string]any, errs *
 		errs.field("user.email", "[blank]user.email", msg)
 		errs.field("user.username", "[blank]user.username", msg)
 	}
-	if email != "" {
+	if email != "" && checkEmailLength(email, errs) {
 		if !validEmail(email) {
 			errs.field("user.email", "[notEmail]user.email", "The [user.email] property is not a valid email address.")
 		} else if id, ok := s.state.byEmail[indexKey(tenantID, email)]; ok && id != selfID {

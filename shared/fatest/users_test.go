@@ -88,6 +88,14 @@ func TestCreateUserValidation(t *testing.T) {
 			body:      map[string]any{"user": map[string]any{"email": "not-an-email", "password": "long-enough-pw"}},
 			wantField: map[string]string{"user.email": "[notEmail]user.email"},
 		},
+		"email longer than 191 characters": {
+			body:      map[string]any{"user": map[string]any{"email": emailOfLength(192), "password": "long-enough-pw"}},
+			wantField: map[string]string{"user.email": "[tooLong]user.email"},
+		},
+		"email local part longer than 64 characters": {
+			body:      map[string]any{"user": map[string]any{"email": strings.Repeat("a", 65) + "@example.com", "password": "long-enough-pw"}},
+			wantField: map[string]string{"user.email": "[notEmail]user.email"},
+		},
 		"duplicate email in another case": {
 			body:      map[string]any{"user": map[string]any{"email": "TAKEN@example.COM", "password": "long-enough-pw"}},
 			wantField: map[string]string{"user.email": "[duplicate]user.email"},
@@ -114,6 +122,10 @@ func TestCreateUserValidation(t *testing.T) {
 			}
 		})
 	}
+	t.Run("email of exactly 191 characters", func(t *testing.T) {
+		r := do(t, s, http.MethodPost, "/api/user", k.admin, map[string]any{"user": map[string]any{"email": emailOfLength(191), "password": "long-enough-pw"}})
+		wantStatus(t, r, http.StatusOK)
+	})
 	t.Run("sendSetPasswordEmail makes the password optional", func(t *testing.T) {
 		r := do(t, s, http.MethodPost, "/api/user", k.admin, map[string]any{"sendSetPasswordEmail": true, "user": map[string]any{"email": "set@example.com"}})
 		wantStatus(t, r, http.StatusOK)
@@ -262,6 +274,10 @@ func TestPatchUserErrors(t *testing.T) {
 			path: "/api/user/" + id, body: `{"user":{"email":"OWNER@example.com"}}`,
 			wantStatus: http.StatusBadRequest, wantField: map[string]string{"user.email": "[duplicate]user.email"},
 		},
+		"email longer than 191 characters": {
+			path: "/api/user/" + id, body: `{"user":{"email":"` + emailOfLength(192) + `"}}`,
+			wantStatus: http.StatusBadRequest, wantField: map[string]string{"user.email": "[tooLong]user.email"},
+		},
 		"removing the last identity": {
 			path: "/api/user/" + id, body: `{"user":{"username":null}}`,
 			wantStatus: http.StatusBadRequest, wantField: map[string]string{"user.email": "[blank]user.email", "user.username": "[blank]user.username"},
@@ -407,4 +423,20 @@ func equalJSON(a, b any) bool {
 		return false
 	}
 	return a == b
+}
+
+// emailOfLength returns a valid address of n characters (n >= 20): a 60-character local
+// part and a domain of dotted labels of at most 63 characters.
+func emailOfLength(n int) string {
+	local := strings.Repeat("l", 60)
+	domain := "example.com"
+	for len(local)+1+len(domain) < n {
+		label := min(63, n-(len(local)+1+len(domain))-1)
+		if label < 1 {
+			local += "x"
+			continue
+		}
+		domain = strings.Repeat("d", label) + "." + domain
+	}
+	return local + "@" + domain
 }

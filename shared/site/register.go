@@ -109,7 +109,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	email, err := anon.NormalizeEmail(typed)
 	if err != nil {
 		shown := typed
-		if len(shown) > 254 {
+		if len(shown) > maxFormBytes/16 {
 			shown = ""
 		}
 		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Email: shown, Problem: "Please enter a valid email address, like name@example.com."}, h.Logger)
@@ -121,6 +121,8 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.Logger.InfoContext(ctx, "conversion requested", "userId", userID)
 		render(w, http.StatusOK, "register", registerPage{Title: "Check your email", Email: email, Sent: true}, h.Logger)
+	case errors.Is(err, anon.ErrInvalidEmail):
+		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Email: email, Problem: "Please enter a valid email address, like name@example.com."}, h.Logger)
 	case errors.Is(err, anon.ErrNotAnonymous):
 		render(w, http.StatusConflict, "register", registerPage{Title: "Already an account", Converted: true, LoginURL: h.loginURL(),
 			Problem: "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."}, h.Logger)
