@@ -222,3 +222,30 @@ func TestNewRejectsRelativeURL(t *testing.T) {
 		t.Fatal("New accepted a URL without scheme")
 	}
 }
+
+func TestTenantHeaderOnlyOnTenantAPIs(t *testing.T) {
+	got := map[string]string{}
+	var mu sync.Mutex
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path] = r.Header.Get("X-FusionAuth-TenantId")
+		mu.Unlock()
+		io.WriteString(w, `{"key":{"id":"k","kid":"x"},"keys":[],"user":{"id":"u1"}}`)
+	}, faclient.StaticKey("k"))
+	ctx := context.Background()
+	if _, err := c.RetrieveKey(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RetrieveJsonWebKeySet(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RetrieveUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/api/key/k": "", "/.well-known/jwks.json": "", "/api/user/u1": "tenant-1"}
+	for path, w := range want {
+		if got[path] != w {
+			t.Errorf("%s: tenant header %q, want %q", path, got[path], w)
+		}
+	}
+}
