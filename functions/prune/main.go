@@ -33,14 +33,6 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dryRunPruner := pruner
-	if !cfg.DryRun {
-		dry := cfg
-		dry.DryRun = true
-		if dryRunPruner, _, err = stack.Pruner(dry, keys, log); err != nil {
-			return err
-		}
-	}
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
 		p := pruner
 		// A manual invoke may ask for a dry run: {"detail": {"dryRun": true}}.
@@ -48,7 +40,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 			DryRun bool `json:"dryRun"`
 		}
 		if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &detail) == nil && detail.DryRun {
-			p = dryRunPruner
+			p = pruner.WithDryRun(true)
 		}
 		return stack.RunPrune(ctx, p, os.Stdout, log)
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/stack"
 )
@@ -41,8 +42,7 @@ type Stack struct {
 	Variables     map[string]string
 	srv           *http.Server
 	done          chan error
-	pruneCfg      config.Prune
-	pruneKeys     faclient.KeySource
+	pruner        *prune.Pruner
 	log           *slog.Logger
 	stopSchedule  context.CancelFunc
 }
@@ -152,9 +152,12 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
 	mux.Handle("/webhook", webhook)
-	s.pruneCfg = config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000}
-	s.pruneKeys = faclient.StaticKey(s.Variables["pruneApiKey"])
 	s.log = log.With("function", "prune")
+	s.pruner, _, err = stack.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
+		faclient.StaticKey(s.Variables["pruneApiKey"]), s.log)
+	if err != nil {
+		return nil, fmt.Errorf("prune function: %w", err)
+	}
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
@@ -221,11 +224,7 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p, _, err := stack.Pruner(s.pruneCfg, s.pruneKeys, s.log)
-			if err == nil {
-				_, err = stack.RunPrune(ctx, p, io.Discard, s.log)
-			}
-			if err != nil {
+			if _, err := stack.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
 				s.log.Error("scheduled prune failed", "error", err)
 			}
 		}
@@ -272,16 +271,8 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: loopback only", http.StatusForbidden)
 		return
 	}
-	cfg := s.pruneCfg
 	q := r.URL.Query()
-	if v := q.Get("dryRun"); v != "" {
-		cfg.DryRun = v == "true" || v == "1"
-	}
-	p, _, err := stack.Pruner(cfg, s.pruneKeys, s.log)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+	p := s.pruner.WithDryRun(q.Get("dryRun") == "true" || q.Get("dryRun") == "1")
 	if v := q.Get("olderThan"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {

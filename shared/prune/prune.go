@@ -316,3 +316,11 @@ func (p *Pruner) WithRetention(d time.Duration) *Pruner {
 	c.opts.Retention = d
 	return &c
 }
+
+// WithDryRun returns a copy of p, sharing its FusionAuth client, that only counts
+// (dry) or really acts (!dry).
+func (p *Pruner) WithDryRun(dry bool) *Pruner {
+	c := *p
+	c.opts.DryRun = dry
+	return &c
+}
