@@ -109,7 +109,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	email, err := anon.NormalizeEmail(typed)
 	if err != nil {
 		shown := typed
-		if len(shown) > 254 { // the input's maxlength: refill the form only with what it could hold
+		if len(shown) > 191 { // the input's maxlength (FusionAuth's limit): refill the form only with what it could hold
 			shown = ""
 		}
 		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Email: shown, Problem: "Please enter a valid email address, like name@example.com."}, h.Logger)
