@@ -1,6 +1,6 @@
 module github.com/changebank/anonuser
 
-go 1.26.8
+go 1.27.3
 
 require (
 	github.com/MicahParks/jwkset v0.11.4

@@ -8,6 +8,7 @@
 #
 # Usage: scripts/coldstart.sh [-n 10] [-only video,hello] [-arm64=false] [-v]
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3  # the approved patched toolchain (see README)
 cd "$(dirname "$0")/.."
 export PATH="$(go env GOPATH)/bin:$PATH"
 exec go run ./scripts/coldstart "$@"

@@ -3,6 +3,7 @@
 # browser test and the AWS Lambda Runtime Interface Emulator for the bootstrap test.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3  # the approved patched toolchain (see README)
 GOBIN="$(go env GOPATH)/bin"
 export PATH="$GOBIN:$PATH"
 

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/changebank/anonuser/shared/localstack"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/devserver"
+	"github.com/changebank/anonuser/shared/app"
 )
 
 func main() {
@@ -40,12 +40,12 @@ func run(args []string, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := localstack.Start(ctx, localstack.Options{
+	s, err := devserver.Start(ctx, devserver.Options{
 		Addr:           *addr,
 		FusionAuthAddr: *faAddr,
 		FusionAuthURL:  os.Getenv("FUSIONAUTH_URL"),
 		Kickstart:      *kickstart,
-		Logger:         stack.NewLogger(os.Stderr),
+		Logger:         app.NewLogger(os.Stderr),
 		PruneEvery:     *pruneEvery,
 	})
 	if err != nil {

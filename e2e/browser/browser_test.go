@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/changebank/anonuser/shared/fatest"
-	"github.com/changebank/anonuser/shared/localstack"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/devserver"
 )
 
 const (
@@ -39,7 +39,7 @@ const (
 // product from a first anonymous visit to a converted account.
 type journey struct {
 	tab    context.Context // chromedp context of the tab
-	stack  *localstack.Stack
+	stack  *devserver.Stack
 	shots  string // directory of the screenshots
 	shotN  int
 	userID string // the visitor's FusionAuth user, read from the cookie token
@@ -55,7 +55,7 @@ func TestJourney(t *testing.T) {
 	defer cancel()
 
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := localstack.Start(ctx, localstack.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: logger})
+	st, err := devserver.Start(ctx, devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: logger})
 	if err != nil {
 		t.Fatalf("start local stack: %v", err)
 	}

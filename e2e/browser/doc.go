@@ -3,7 +3,7 @@
 // set-password link from the local outbox, logs in on FusionAuth's hosted page and
 // comes back to a converted account that kept its watch count.
 //
-// The test drives the local stack (shared/localstack: every function plus the
+// The test drives the local stack (shared/devserver: every function plus the
 // embedded FusionAuth-compatible server) on loopback, and saves a full-page PNG of
 // every page it visits to $ARTIFACTS_DIR/browser/ (default: artifacts/browser/
 // under the module root). It needs the chromium binary on PATH: without it the test

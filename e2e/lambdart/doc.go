@@ -7,7 +7,7 @@
 // Build compiles bootstraps; Start runs one emulator per bootstrap on loopback ports;
 // Emulator.Invoke sends one event at a time (the emulator does not survive overlapping
 // invokes). The package test (lambdart_test.go) drives the whole visitor flow through the
-// four functions against the in-memory FusionAuth (shared/fatest) and a fake Secrets Manager
+// four functions against the in-memory FusionAuth (shared/faclient/fatest) and a fake Secrets Manager
 // (shared/apikey/smtest); scripts/coldstart measures cold starts with the same helpers.
 //
 // The emulator runs on Linux only. FindRIE reports it missing elsewhere, and the test then

@@ -25,7 +25,7 @@ import (
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 )
 

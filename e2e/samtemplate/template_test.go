@@ -22,7 +22,7 @@ import (
 	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // route is one HTTP API route of a function.
@@ -89,7 +89,7 @@ var specs = []spec{
 	},
 }
 
-// alsoRead lists variables read outside shared/config: LOG_LEVEL by stack.NewLogger.
+// alsoRead lists variables read outside shared/config: LOG_LEVEL by app.NewLogger.
 var alsoRead = []string{"LOG_LEVEL"}
 
 // --- loading the template -------------------------------------------------

@@ -15,21 +15,21 @@ import (
 
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/prune"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/app"
 )
 
-func main() { stack.Main(run) }
+func main() { app.Main(run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.LoadPrune(config.NewEnv(os.LookupEnv))
 	if err != nil {
 		return err
 	}
-	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
 	if err != nil {
 		return err
 	}
-	pruner, _, err := stack.Pruner(cfg, keys, log)
+	pruner, _, err := app.Pruner(cfg, keys, log)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &detail) == nil && detail.DryRun {
 			p = pruner.WithDryRun(true)
 		}
-		return stack.RunPrune(ctx, p, os.Stdout, log)
+		return app.RunPrune(ctx, p, os.Stdout, log)
 	})
 	return nil
 }

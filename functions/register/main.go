@@ -12,21 +12,21 @@ import (
 
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/app"
 )
 
-func main() { stack.Main(run) }
+func main() { app.Main(run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.LoadRegister(config.NewEnv(os.LookupEnv))
 	if err != nil {
 		return err
 	}
-	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
 	if err != nil {
 		return err
 	}
-	h, _, err := stack.Register(ctx, cfg, keys, log)
+	h, _, err := app.Register(ctx, cfg, keys, log)
 	if err != nil {
 		return err
 	}

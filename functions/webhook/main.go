@@ -13,22 +13,22 @@ import (
 
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/app"
 )
 
-func main() { stack.Main(run) }
+func main() { app.Main(run) }
 
 func run(ctx context.Context, log *slog.Logger) error {
 	cfg, err := config.LoadWebhook(config.NewEnv(os.LookupEnv))
 	if err != nil {
 		return err
 	}
-	keys, err := stack.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
 	if err != nil {
 		return err
 	}
 	secret, _ := keys.Value("webhookSecret")
-	h, _, err := stack.Webhook(ctx, cfg, keys, secret, log)
+	h, _, err := app.Webhook(ctx, cfg, keys, secret, log)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@
 // It builds the four bootstraps and e2e/lambdart/testdata/hello with the deployment's flags
 // (GOOS=linux CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags "-s -w") for the host
 // architecture, and also for arm64 (what template.yaml deploys) to report those sizes. It
-// starts an in-memory FusionAuth (shared/fatest, loaded from kickstart/kickstart.json) and a
+// starts an in-memory FusionAuth (shared/faclient/fatest, loaded from kickstart/kickstart.json) and a
 // fake Secrets Manager (shared/apikey/smtest) on 127.0.0.1, because the functions read their
 // API key and FusionAuth's signing keys during init.
 //
@@ -44,7 +44,7 @@ import (
 
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/apikey/smtest"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // bench is one bootstrap to measure.

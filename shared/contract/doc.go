@@ -5,7 +5,7 @@
 //
 // Targets (every contract test runs as one subtest per target, named after it):
 //
-//   - compat: the in-memory FusionAuth-compatible server (shared/fatest), started per
+//   - compat: the in-memory FusionAuth-compatible server (shared/faclient/fatest), started per
 //     test from kickstart/kickstart.json with a controllable clock. Every response it
 //     sends is validated against FusionAuth's OpenAPI file through fatest's OnResponse
 //     hook; a response that does not validate fails the test that caused it. Tests

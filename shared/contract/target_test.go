@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // Target names, also the subtest names.

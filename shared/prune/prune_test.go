@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 )
 

@@ -20,9 +20,9 @@ import (
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/app"
 )
 
 const cookieName = "anon_user"
@@ -64,22 +64,22 @@ func newEnv(tb testing.TB) *env {
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
 	var err error
-	e.video, e.client, err = stack.Video(context.Background(), cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), log)
+	e.video, e.client, err = app.Video(context.Background(), cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), log)
 	if err != nil {
-		tb.Fatalf("stack.Video: %v", err)
+		tb.Fatalf("app.Video: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, e.regClient, err = stack.Register(context.Background(), config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
+	e.register, e.regClient, err = app.Register(context.Background(), config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
 		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
 		faclient.StaticKey(e.fa.Variable("registerApiKey")), log)
 	if err != nil {
-		tb.Fatalf("stack.Register: %v", err)
+		tb.Fatalf("app.Register: %v", err)
 	}
-	e.webhook, e.hookClient, err = stack.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
+	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
 		SigningKeyID: e.fa.Variable("webhookSigningKeyId"), SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
 	if err != nil {
-		tb.Fatalf("stack.Webhook: %v", err)
+		tb.Fatalf("app.Webhook: %v", err)
 	}
 	// What the functions did at cold start (reading the signing keys' kid) is not
 	// part of any request: count from here on.

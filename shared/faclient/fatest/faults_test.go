@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 func TestInjectFault(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // permissionsKickstart has one key per kind of restriction (the project's kickstart

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // seeded is a population for search tests.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 func TestCreateUser(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // resp is a decoded HTTP response.

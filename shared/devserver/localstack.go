@@ -1,4 +1,4 @@
-package localstack
+package devserver
 
 import (
 	"context"
@@ -17,10 +17,10 @@ import (
 
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/app"
 )
 
 // Options configure a local stack.
@@ -56,7 +56,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.FusionAuthAddr = "127.0.0.1:9011"
 	}
 	if o.Logger == nil {
-		o.Logger = stack.NewLogger(os.Stderr)
+		o.Logger = app.NewLogger(os.Stderr)
 	}
 	if o.Kickstart == "" {
 		root, err := moduleRoot()
@@ -133,27 +133,27 @@ func (s *Stack) fusionAuthConfig() config.FusionAuth {
 func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	cookie := config.Cookie{SigningKeyID: s.Variables["signingKeyId"], Name: "anon_user"}
-	video, _, err := stack.Video(ctx, config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
+	video, _, err := app.Video(ctx, config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
 		faclient.StaticKey(s.Variables["videoApiKey"]), log.With("function", "video"))
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
 	mux.Handle("/video", video)
-	register, _, err := stack.Register(ctx, config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
+	register, _, err := app.Register(ctx, config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
 		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + "/video"},
 		faclient.StaticKey(s.Variables["registerApiKey"]), log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
 	mux.Handle("/register", register)
-	webhook, _, err := stack.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKeyID: s.Variables["webhookSigningKeyId"], SecretHeader: site.DefaultSecretHeader},
+	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKeyID: s.Variables["webhookSigningKeyId"], SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
 	mux.Handle("/webhook", webhook)
 	s.log = log.With("function", "prune")
-	s.pruner, _, err = stack.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
+	s.pruner, _, err = app.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
 		faclient.StaticKey(s.Variables["pruneApiKey"]), s.log)
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
@@ -224,7 +224,7 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := stack.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
+			if _, err := app.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
 				s.log.Error("scheduled prune failed", "error", err)
 			}
 		}
@@ -281,7 +281,7 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		}
 		p = p.WithRetention(d)
 	}
-	summary, err := stack.RunPrune(r.Context(), p, io.Discard, s.log)
+	summary, err := app.RunPrune(r.Context(), p, io.Discard, s.log)
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)

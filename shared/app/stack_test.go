@@ -1,4 +1,4 @@
-package stack_test
+package app_test
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/fatest"
-	"github.com/changebank/anonuser/shared/stack"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/app"
 )
 
 func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
 	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
-	_, _, err := stack.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	_, _, err := app.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KEY_ID") {
 		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KEY_ID", err)
 	}
@@ -35,7 +35,7 @@ func TestColdStartFailsOnUnknownSigningKey(t *testing.T) {
 		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
 		Cookie:     config.Cookie{SigningKeyID: "00000000-0000-4000-8000-00000000dead", Name: "anon_user"},
 	}
-	_, _, err := stack.Video(context.Background(), cfg, faclient.StaticKey(fa.Variable("videoApiKey")), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	_, _, err := app.Video(context.Background(), cfg, faclient.StaticKey(fa.Variable("videoApiKey")), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "00000000-0000-4000-8000-00000000dead") {
 		t.Fatalf("err=%v, want a cold-start error naming the missing key", err)
 	}
@@ -57,7 +57,7 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
 		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: "anon_user"},
 	}
-	video, client, err := stack.Video(ctx, cfg, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, client, err := app.Video(ctx, cfg, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

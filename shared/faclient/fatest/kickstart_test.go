@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 func TestProjectKickstart(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/changebank/anonuser/shared/fatest/esquery"
+	"github.com/changebank/anonuser/shared/faclient/fatest/esquery"
 )
 
 // maxResultWindow is Elasticsearch's index.max_result_window, which FusionAuth keeps:

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/fatest"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // seedMany stores n anonymous users through PutUser, half of them untouched for 40 days.
