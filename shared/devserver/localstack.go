@@ -199,7 +199,7 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	mux.Handle("/webhook", webhook)
 	s.log = log.With("function", "prune")
 	s.pruner, _, err = app.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
-		faclient.StaticKey(s.Variables["pruneApiKey"]), s.log)
+		faclient.StaticKey(s.Variables["pruneApiKey"]), io.Discard, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
@@ -269,9 +269,7 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := app.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
-				s.log.Error("scheduled prune failed", "error", err)
-			}
+			_, _ = s.pruner.Run(ctx) // it logs its own summary or failure
 		}
 	}
 }
@@ -326,7 +324,7 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		}
 		p = p.WithRetention(d)
 	}
-	summary, err := app.RunPrune(r.Context(), p, io.Discard, s.log)
+	summary, err := p.Run(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -36,6 +37,7 @@ type Options struct {
 	DryRun       bool             // count, change nothing
 	Margin       time.Duration    // stop this long before the context's deadline; default 5 s
 	Now          func() time.Time // default time.Now
+	Metrics      io.Writer        // receives each run's CloudWatch EMF line (Lambda: stdout); nil: none
 }
 
 // Summary is the result of a run, logged and emitted as metrics.
@@ -79,6 +81,9 @@ func New(store Store, opts Options, log *slog.Logger) *Pruner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = io.Discard
+	}
 	return &Pruner{store: store, opts: opts, log: log}
 }
 
@@ -121,10 +126,25 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// Run performs one pass: count, delete stale stubs, release expired pending emails,
-// count again. It returns a summary even when it stops early; an error means
-// FusionAuth failed and the summary holds what was done before.
+// Run performs one pass (count, delete stale stubs, release expired pending emails,
+// count again), writes its summary as metrics and logs it, once. It returns the
+// summary even when it stops early; an error means FusionAuth failed and the summary
+// holds what was done before.
 func (p *Pruner) Run(ctx context.Context) (Summary, error) {
+	s, err := p.pass(ctx)
+	if werr := WriteEMF(p.opts.Metrics, s, p.opts.Now()); werr != nil {
+		p.log.WarnContext(ctx, "prune metrics not written", "error", werr)
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "prune failed", "summary", s, "error", err)
+		return s, err
+	}
+	p.log.InfoContext(ctx, "prune finished", "summary", s)
+	return s, nil
+}
+
+// pass is one prune pass, without reporting.
+func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	s := Summary{DryRun: p.opts.DryRun}
 	calls := 0
 	now := p.opts.Now()
@@ -315,6 +335,19 @@ func (p *Pruner) WithRetention(d time.Duration) *Pruner {
 	c := *p
 	c.opts.Retention = d
 	return &c
+}
+
+// ForEvent returns the pruner an EventBridge event's detail asks for: a dry-run copy
+// when a manual invoke sends {"detail": {"dryRun": true}}, else p. The schedule's own
+// events carry an empty detail; a detail that does not parse changes nothing.
+func (p *Pruner) ForEvent(detail json.RawMessage) *Pruner {
+	var d struct {
+		DryRun bool `json:"dryRun"`
+	}
+	if len(detail) > 0 && json.Unmarshal(detail, &d) == nil && d.DryRun {
+		return p.WithDryRun(true)
+	}
+	return p
 }
 
 // WithDryRun returns a copy of p, sharing its FusionAuth client, that only counts

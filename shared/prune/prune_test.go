@@ -1,13 +1,17 @@
 package prune_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
@@ -73,12 +77,14 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 type env struct {
 	fa     *fatest.Server
 	client *faclient.Client
-	now    time.Time
+	now    time.Time        // when the test starts: the population is seeded relative to it
+	clock  *clocktest.Clock // the pruner's clock, starting at now
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	e := &env{now: time.Now()}
+	now := time.Now()
+	e := &env{now: now, clock: clocktest.New(now)}
 	e.fa = fatest.NewTestServer(tb, fatest.Options{})
 	var err error
 	// The prune function's own least-privilege key from kickstart.
@@ -90,7 +96,7 @@ func newEnv(tb testing.TB) *env {
 }
 
 func (e *env) pruner(o prune.Options) *prune.Pruner {
-	o.Now = func() time.Time { return e.now }
+	o.Now = e.clock.Now
 	return prune.New(e.client, o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
@@ -229,23 +235,22 @@ func TestCapStopsAndNextRunContinues(t *testing.T) {
 // Lambda deadline arrives mid-run without any real waiting.
 type slowStore struct {
 	*faclient.Client
-	now *time.Time
+	clock *clocktest.Clock
 }
 
 func (s *slowStore) DeleteUsersByQuery(ctx context.Context, req faclient.UserDeleteRequest) (*faclient.UserDeleteResponse, error) {
-	*s.now = s.now.Add(10 * time.Minute)
+	s.clock.Advance(10 * time.Minute)
 	return s.Client.DeleteUsersByQuery(ctx, req)
 }
 
 func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	e := newEnv(t)
 	ids := seed(t, e.fa, population{staleStubs: 3000}, e.now)
-	clock := e.now
-	store := &slowStore{Client: e.client, now: &clock}
+	store := &slowStore{Client: e.client, clock: e.clock}
 	// 25 minutes left, stop 6 minutes early: room for two bulk deletes, not three.
 	ctx, cancel := context.WithDeadline(context.Background(), e.now.Add(25*time.Minute))
 	defer cancel()
-	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: func() time.Time { return clock }}
+	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: e.clock.Now}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	s, err := prune.New(store, opts, log).Run(ctx)
 	if err != nil {
@@ -301,7 +306,7 @@ func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	p := prune.New(store, prune.Options{Now: func() time.Time { return e.now }}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := prune.New(store, prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -330,4 +335,48 @@ func BenchmarkPrune100kStaleStubs(b *testing.B) {
 		calls += s.FusionAuthCalls
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "fa-calls/op")
+}
+
+// TestRunReportsOnce: a run writes its summary as one EMF line to the metrics writer and
+// logs it once, so the Lambda and the local stack report the same way.
+func TestRunReportsOnce(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 3}, e.now)
+	var metrics, logs bytes.Buffer
+	p := prune.New(e.client, prune.Options{Now: e.clock.Now, Metrics: &metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	s, err := p.Run(context.Background())
+	if err != nil || s.Deleted != 3 {
+		t.Fatalf("summary=%+v err=%v, want 3 deleted", s, err)
+	}
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"Deleted":3`) || !strings.Contains(lines[0], `"CloudWatchMetrics"`) {
+		t.Errorf("metrics=%q, want one EMF line with Deleted 3", metrics.String())
+	}
+	if n := strings.Count(logs.String(), `"msg":"prune finished"`); n != 1 || !strings.Contains(logs.String(), `"deleted":3`) {
+		t.Errorf("log has %d summaries, want 1 with deleted 3:\n%s", n, logs.String())
+	}
+}
+
+// TestForEvent: a manual invoke asks for a dry run in the event's detail; the
+// schedule's own events and anything that does not parse leave the pruner as it is.
+func TestForEvent(t *testing.T) {
+	e := newEnv(t)
+	p := e.pruner(prune.Options{})
+	for detail, wantDry := range map[string]bool{
+		``:                   false,
+		`{}`:                 false,
+		`{"dryRun": false}`:  false,
+		`{"dryRun": true}`:   true,
+		`{"dryRun": "true"}`: false,
+		`[`:                  false,
+		`null`:               false,
+	} {
+		s, err := p.ForEvent(json.RawMessage(detail)).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.DryRun != wantDry {
+			t.Errorf("detail %q: dry run=%v, want %v", detail, s.DryRun, wantDry)
+		}
+	}
 }
