@@ -380,3 +380,109 @@ func TestForEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestOneVisitStubsGoSooner: stubs watched once, without an email, go after 7 idle
+// days; stubs watched more keep the 30-day window; an email keeps even a one-visit stub.
+func TestOneVisitStubsGoSooner(t *testing.T) {
+	e := newEnv(t)
+	kinds := []struct {
+		name       string
+		watchCount int
+		idleDays   int
+		email      bool
+		gone       bool
+	}{
+		{"one visit, 6 days", 1, 6, false, false},
+		{"one visit, 8 days", 1, 8, false, true},
+		{"two visits, 8 days", 2, 8, false, false},
+		{"two visits, 29 days", 2, 29, false, false},
+		{"two visits, 31 days", 2, 31, false, true},
+		{"one visit with an email, 8 days", 1, 8, true, false},
+	}
+	ids := map[string][]string{}
+	for k, kind := range kinds {
+		for i := range 5 {
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", k+1, i+1)
+			at := e.now.Add(-time.Duration(kind.idleDays) * day).UnixMilli()
+			u := map[string]any{"id": id, "username": "stub-" + id, "insertInstant": at, "lastUpdateInstant": at,
+				"data": map[string]any{"anonymousUser": true, "watchCount": kind.watchCount}}
+			if kind.email {
+				u["email"] = fmt.Sprintf("pending-%d-%d@example.com", k, i)
+				u["data"].(map[string]any)["emailPendingSince"] = e.now.Add(-2 * day).UnixMilli()
+			}
+			if err := e.fa.PutUser(u, ""); err != nil {
+				t.Fatal(err)
+			}
+			ids[kind.name] = append(ids[kind.name], id)
+		}
+	}
+	s, err := e.pruner(prune.Options{}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Matched != 10 || s.Deleted != 10 {
+		t.Errorf("summary=%+v, want 10 matched and deleted (the 8-day one-visit and 31-day stubs)", s)
+	}
+	for _, kind := range kinds {
+		for _, id := range ids[kind.name] {
+			if gone := !e.exists(id); gone != kind.gone {
+				t.Errorf("%s: deleted=%v, want %v", kind.name, gone, kind.gone)
+			}
+		}
+	}
+	// The pruner's clock, not the wall clock, decides: two days on, the 6-day one-visit
+	// stubs and the 29-day ones are past their windows.
+	e.clock.Advance(2 * day)
+	if s, err := e.pruner(prune.Options{}).Run(context.Background()); err != nil || s.Deleted != 10 {
+		t.Errorf("two days later: summary=%+v err=%v, want 10 deleted", s, err)
+	}
+	for _, name := range []string{"one visit, 6 days", "two visits, 29 days"} {
+		for _, id := range ids[name] {
+			if e.exists(id) {
+				t.Errorf("%s: %s survived two more days by the pruner's clock", name, id)
+			}
+		}
+	}
+	for _, id := range ids["two visits, 8 days"] {
+		if !e.exists(id) {
+			t.Errorf("two visits, 8 days: %s deleted at 10 idle days, want it kept until 30", id)
+		}
+	}
+}
+
+// TestDryRunSummaryReadsAsDry: in JSON (the log, the Lambda result, the local stack's
+// answer) a dry run reports wouldDelete and wouldRelease, never deleted or
+// emailsReleased; a real run the other way round; both read back the same.
+func TestDryRunSummaryReadsAsDry(t *testing.T) {
+	for _, s := range []prune.Summary{
+		{DryRun: true, Matched: 7, Deleted: 7, EmailsReleased: 2, Complete: true, FusionAuthCalls: 5},
+		{DryRun: false, Matched: 7, Deleted: 0, EmailsReleased: 0, Complete: false, StoppedBy: "cap"},
+	} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys map[string]any
+		if err := json.Unmarshal(b, &keys); err != nil {
+			t.Fatal(err)
+		}
+		present, absent := []string{"deleted", "emailsReleased"}, []string{"wouldDelete", "wouldRelease"}
+		if s.DryRun {
+			present, absent = absent, present
+		}
+		for _, k := range present {
+			if _, ok := keys[k]; !ok {
+				t.Errorf("dryRun=%v: %s has no %q", s.DryRun, b, k)
+			}
+		}
+		for _, k := range absent {
+			if _, ok := keys[k]; ok {
+				t.Errorf("dryRun=%v: %s has %q", s.DryRun, b, k)
+			}
+		}
+		var back prune.Summary
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("round trip: %+v (%v), want %+v", back, err, s)
+		}
+	}
+}

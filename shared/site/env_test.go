@@ -104,15 +104,32 @@ func newEnv(tb testing.TB) *env {
 	return e
 }
 
-// visit sends GET /video with an optional cookie value and returns the response.
+// chromeNavigation are the headers current Chrome sends when a person opens a page.
+var chromeNavigation = map[string]string{
+	"User-Agent":     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+	"Sec-Fetch-Mode": "navigate",
+	"Sec-Fetch-Dest": "document",
+	"Sec-Fetch-Site": "none",
+	"Sec-Fetch-User": "?1",
+}
+
+// visit sends GET /video as a person's Chrome would, with an optional cookie value;
+// header overrides those headers ("" removes one).
 func (e *env) visit(tb testing.TB, method, cookie string, header map[string]string) *http.Response {
 	tb.Helper()
 	r := httptest.NewRequest(method, "https://changebank.example/video", nil)
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 	}
-	for k, v := range header {
+	for k, v := range chromeNavigation {
 		r.Header.Set(k, v)
+	}
+	for k, v := range header {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
 	}
 	w := httptest.NewRecorder()
 	e.video.ServeHTTP(w, r)

@@ -43,7 +43,8 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
-	if isPrefetch(r) {
+	if isPrefetch(r) || (state == cookieNone && !isBrowserNavigation(r)) {
+		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
