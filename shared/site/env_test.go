@@ -121,19 +121,22 @@ func (e *env) visit(tb testing.TB, method, cookie string, header map[string]stri
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 	}
-	for k, v := range chromeNavigation {
-		r.Header.Set(k, v)
-	}
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
+	override(r.Header, chromeNavigation)
+	override(r.Header, header)
 	w := httptest.NewRecorder()
 	e.video.ServeHTTP(w, r)
 	return w.Result()
+}
+
+// override sets each header of with on h; an empty value removes the header.
+func override(h http.Header, with map[string]string) {
+	for k, v := range with {
+		if v == "" {
+			h.Del(k)
+		} else {
+			h.Set(k, v)
+		}
+	}
 }
 
 func visitorCookie(resp *http.Response) *http.Cookie {
@@ -174,13 +177,7 @@ func (e *env) post(tb testing.TB, cookie, email string, header map[string]string
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Origin", origin)
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
+	override(r.Header, header)
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 	}
@@ -239,13 +236,7 @@ func (e *env) deliver(tb testing.TB, body []byte, header map[string]string) int 
 	r := httptest.NewRequest(http.MethodPost, "https://hook.example/", bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set(site.DefaultSecretHeader, e.fa.Variable("webhookSecret"))
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
+	override(r.Header, header)
 	w := httptest.NewRecorder()
 	e.webhook.ServeHTTP(w, r)
 	return w.Code
