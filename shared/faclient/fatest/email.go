@@ -48,15 +48,15 @@ func (s *Server) sendTemplateLocked(templateID string, u *userRecord, vars map[s
 			all[k] = v
 		}
 	}
-	subject, err := et.subject.render(all)
+	subject, err := et.subject.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render subject of template %s: %w", templateID, err)
 	}
-	html, err := et.html.render(all)
+	html, err := et.html.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render HTML of template %s: %w", templateID, err)
 	}
-	text, err := et.text.render(all)
+	text, err := et.text.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render text of template %s: %w", templateID, err)
 	}

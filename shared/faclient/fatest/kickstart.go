@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -360,15 +359,15 @@ func (s *Server) kickstartRequests(raw any) error {
 		if t := asString(m["tenantId"]); t != "" {
 			req.Header.Set("X-FusionAuth-TenantId", t)
 		}
-		rec := httptest.NewRecorder()
+		rec := &recorder{header: http.Header{}}
 		s.ServeHTTP(rec, req)
 		switch {
-		case rec.Code == http.StatusNotImplemented:
+		case rec.status == http.StatusNotImplemented:
 			return fmt.Errorf("requests[%d] %s %s: this FusionAuth-compatible server does not implement that endpoint", i, method, target)
-		case rec.Code < 200 || rec.Code > 299:
-			return fmt.Errorf("requests[%d] %s %s: status %d: %s", i, method, target, rec.Code, strings.TrimSpace(rec.Body.String()))
+		case rec.status < 200 || rec.status > 299:
+			return fmt.Errorf("requests[%d] %s %s: status %d: %s", i, method, target, rec.status, strings.TrimSpace(rec.body.String()))
 		}
-		s.log.Debug("fatest: kickstart request", "method", method, "url", target, "status", rec.Code)
+		s.log.Debug("fatest: kickstart request", "method", method, "url", target, "status", rec.status)
 	}
 	return nil
 }

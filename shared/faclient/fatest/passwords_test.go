@@ -2,6 +2,7 @@ package fatest_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,12 +216,13 @@ func TestChangePasswordIDs(t *testing.T) {
 			r := do(t, s, http.MethodPost, "/api/user/change-password", "", map[string]any{"changePasswordId": id, "currentPassword": "wrong-password", "password": "new-password-1"})
 			wantStatus(t, r, http.StatusNotFound)
 		}},
-		"loginId form needs a key": {func(t *testing.T, s *fatest.Server, c *clock) {
+		"the loginId form is not implemented": {func(t *testing.T, s *fatest.Server, c *clock) {
 			body := map[string]any{"loginId": "ids@example.com", "currentPassword": "old-password-1", "password": "new-password-1"}
-			wantStatus(t, do(t, s, http.MethodPost, "/api/user/change-password", "", body), http.StatusUnauthorized)
 			r := do(t, s, http.MethodPost, "/api/user/change-password", keysOf(s).admin, body)
-			wantStatus(t, r, http.StatusOK)
-			wantEmpty(t, r)
+			wantStatus(t, r, http.StatusBadRequest)
+			if got := generalCodes(r); !slices.Contains(got, "[UnsupportedRequest]") {
+				t.Errorf("generalErrors = %v, want [UnsupportedRequest]", got)
+			}
 		}},
 	}
 	for name, tc := range tests {

@@ -24,7 +24,7 @@ const maxResultWindow = 10000
 type searchCriteria struct {
 	ids             []string
 	query           string
-	queryString     string
+	queryString     string // not implemented: refused when set
 	numberOfResults int64
 	startRow        int64
 	sortFields      []esquery.SortField
@@ -37,7 +37,6 @@ type searchCriteria struct {
 // values of the last hit returned (an Elasticsearch search_after, in effect).
 type cursor struct {
 	Query         string              `json:"q,omitempty"`
-	QueryString   string              `json:"qs,omitempty"`
 	SortFields    []esquery.SortField `json:"sf,omitempty"`
 	AccurateTotal bool                `json:"at,omitempty"`
 	LastValues    map[string]any      `json:"ls,omitempty"`
@@ -187,7 +186,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		if cur, err = decodeCursor(c.nextResults); err != nil {
 			return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults", "The [search.nextResults] token is invalid.")
 		}
-		c.query, c.queryString, c.sortFields, c.accurateTotal = cur.Query, cur.QueryString, cur.SortFields, cur.AccurateTotal
+		c.query, c.sortFields, c.accurateTotal = cur.Query, cur.SortFields, cur.AccurateTotal
 	} else if c.startRow+c.numberOfResults > maxResultWindow && len(c.ids) == 0 {
 		return http.StatusBadRequest, fieldError("search.numberOfResults", "[tooLarge]search.numberOfResults",
 			fmt.Sprintf("The sum of [search.startRow] and [search.numberOfResults] may not exceed %d. Use [search.nextResults] to page beyond it.", maxResultWindow))
@@ -205,7 +204,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	total := len(matched)
 	n := int(c.numberOfResults)
 	var page []map[string]any
-	next := cursor{Query: c.query, QueryString: c.queryString, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
+	next := cursor{Query: c.query, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
 	if len(c.sortFields) == 0 {
 		// Without sortFields results come in insertion order: no sort needed, and the
 		// cursor is the last hit's position in that order.
@@ -290,24 +289,24 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 	return http.StatusOK, map[string]any{"total": len(users), "users": users}
 }
 
-// compileQuery compiles query (preferred) or queryString. On failure it returns a nil
-// query with the status and Errors body to answer; unsupported queries are counted.
+// compileQuery compiles the Elasticsearch query of a search or bulk delete (prefix is
+// "search." or ""). On failure it returns a nil query with the status and Errors body to
+// answer; a queryString (Lucene syntax) and query kinds outside package esquery are not
+// implemented, and are refused and counted as unsupported.
 func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, *apiErrors) {
-	var q *esquery.Query
-	var err error
-	field := prefix + "query"
 	switch {
 	case query != "":
-		q, err = esquery.ParseAt([]byte(query), s.now())
 	case queryString != "":
-		field = prefix + "queryString"
-		q, err = esquery.ParseQueryStringAt(queryString, s.now())
+		s.countUnsupported()
+		return nil, http.StatusBadRequest, generalError("[UnsupportedRequest]",
+			"This FusionAuth-compatible test server does not implement ["+prefix+"queryString]; send an Elasticsearch ["+prefix+"query] instead.")
 	default:
 		const msg = "You must specify either the [%[1]sids], [%[1]squery] or [%[1]squeryString] property."
 		return nil, http.StatusBadRequest, fieldError(prefix+"queryString", "[blank]"+prefix+"queryString", fmt.Sprintf(msg, prefix))
 	}
+	q, err := esquery.ParseAt([]byte(query), s.now())
 	if err != nil {
-		status, body := s.queryError(err, field)
+		status, body := s.queryError(err, prefix+"query")
 		return nil, status, body
 	}
 	return q, 0, nil
@@ -320,7 +319,7 @@ func (s *Server) queryError(err error, field string) (int, *apiErrors) {
 	if errors.As(err, &unsupported) {
 		s.countUnsupported()
 		s.log.Warn("fatest: unsupported search query", "err", err)
-		return http.StatusBadRequest, generalError("[UnsupportedQuery]",
+		return http.StatusBadRequest, generalError("[UnsupportedRequest]",
 			"This FusionAuth-compatible test server cannot evaluate the request: "+err.Error()+". Rewrite the query with the supported subset (see package esquery) rather than relying on a wider match.")
 	}
 	return http.StatusBadRequest, fieldError(field, "[invalid]"+field, "The ["+field+"] property is invalid: "+err.Error())

@@ -10,9 +10,106 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
+
+// handleCreateWebhook serves POST /api/webhook[/{webhookId}].
+func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	req, ok := readCreate(w, r, "webhookId", "webhook")
+	if !ok {
+		return
+	}
+	wh, errs := req.obj, req.errs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := newID(s.state.webhooks, req.id, "webhookId", "A Webhook", errs)
+	now := s.now().UnixMilli()
+	wh["id"] = id
+	wh["insertInstant"] = now
+	wh["lastUpdateInstant"] = now
+	s.normalizeWebhook(wh, errs)
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	s.state.webhooks[id] = wh
+	s.state.webhookOrder = append(s.state.webhookOrder, id)
+	writeJSON(w, http.StatusOK, map[string]any{"webhook": cloneMap(wh)})
+}
+
+// normalizeWebhook validates a webhook and coerces its typed fields. Callers hold s.mu.
+func (s *Server) normalizeWebhook(wh map[string]any, errs *apiErrors) {
+	wf := fields{m: wh, prefix: "webhook.", errs: errs}
+	raw := strings.TrimSpace(wf.str("url"))
+	if raw == "" {
+		errs.field("webhook.url", "[blank]webhook.url", "You must specify the [webhook.url] property.")
+	} else if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs.field("webhook.url", "[invalid]webhook.url", "The [webhook.url] property must be an absolute http or https URL.")
+	}
+	for _, name := range []string{"connectTimeout", "readTimeout"} {
+		v, ok := wf.integer(name)
+		switch {
+		case !ok:
+			errs.field(wf.path(name), "[blank]"+wf.path(name), "You must specify the ["+wf.path(name)+"] property.")
+		case v <= 0:
+			errs.field(wf.path(name), "[invalid]"+wf.path(name), "The ["+wf.path(name)+"] property must be greater than 0.")
+		default:
+			wh[name] = v
+		}
+	}
+	if b, ok := wf.boolean("global"); ok {
+		wh["global"] = b
+	} else {
+		wh["global"] = false
+	}
+	enabled := map[string]any{}
+	ev := wf.sub("eventsEnabled")
+	for _, name := range sortedKeys(ev.m) {
+		if b, ok := ev.boolean(name); ok {
+			enabled[name] = b
+		}
+	}
+	wh["eventsEnabled"] = enabled
+	tenantIDs := []any{}
+	for _, t := range wf.strings("tenantIds") {
+		c, ok := canonicalUUID(t)
+		if !ok || s.state.tenants[c] == nil {
+			errs.field("webhook.tenantIds", "[invalid]webhook.tenantIds", "The [webhook.tenantIds] property contains an unknown Tenant Id ["+t+"].")
+			continue
+		}
+		tenantIDs = append(tenantIDs, c)
+	}
+	wh["tenantIds"] = tenantIDs
+	headers := map[string]any{}
+	for k, v := range wf.object("headers") {
+		sv, ok := v.(string)
+		if !ok {
+			errs.field("webhook.headers", "[invalidJSON]", "Unable to parse JSON. The property [webhook.headers."+k+"] must be a string.")
+			continue
+		}
+		headers[k] = sv
+	}
+	wh["headers"] = headers
+	sc := wf.sub("signatureConfiguration")
+	if b, ok := sc.boolean("enabled"); ok && b {
+		sc.m["enabled"] = true
+		kid := sc.str("signingKeyId")
+		switch c, ok := canonicalUUID(kid); {
+		case kid == "":
+			errs.field(sc.path("signingKeyId"), "[blank]"+sc.path("signingKeyId"), "You must specify the ["+sc.path("signingKeyId")+"] property when signing is enabled.")
+		case !ok || s.state.keys[c] == nil:
+			errs.field(sc.path("signingKeyId"), "[invalid]"+sc.path("signingKeyId"), "The ["+sc.path("signingKeyId")+"] property does not reference an existing Key.")
+		default:
+			sc.m["signingKeyId"] = c
+		}
+	} else {
+		sc.m["enabled"] = false
+	}
+	wh["signatureConfiguration"] = sc.m
+}
 
 // webhookTarget is a webhook that will receive an event, captured under the lock so that
 // delivery can run without it.
