@@ -64,25 +64,50 @@ func patchObject(w http.ResponseWriter, kind patchKind, key string, cur map[stri
 // {"user":{…}}) and returns the result; doc itself is not modified.
 func applyPatch(kind patchKind, doc map[string]any, body []byte) (map[string]any, *apiErrors) {
 	if kind == patchJSON {
-		v, err := parseJSON(body)
-		if err != nil {
-			return nil, generalError("[invalidJSON]", "Unable to parse JSON. The error was ["+err.Error()+"].")
-		}
-		ops, ok := v.([]any)
-		if !ok {
-			return nil, generalError("[invalidJSON]", "Unable to parse JSON. A JSON Patch document must be an array of operations.")
-		}
-		out, err := jsonPatch(cloneMap(doc), ops)
-		if err != nil {
-			return nil, generalError("[invalidJSONPatch]", "Unable to apply the JSON Patch: "+err.Error())
-		}
-		return out, nil
+		return applyJSONPatch(doc, body)
 	}
 	patch, errs := decodeJSON(body)
 	if errs != nil {
 		return nil, errs
 	}
 	return mergeOriginal(cloneMap(doc), patch), nil
+}
+
+// The two ways a JSON Patch document fails, with the messages of the library FusionAuth
+// applies it with (java-json-tools json-patch, through prime-mvc's
+// JacksonPatchContentHandler).
+var (
+	errTestFailed = errors.New("value differs from expectations")
+	errNoSuchPath = errors.New("no such path in target JSON document")
+)
+
+// applyJSONPatch applies a JSON Patch document (RFC 6902) to doc as one unit: on any
+// failure nothing is applied. The answers are FusionAuth's, from prime-mvc's
+// BaseJacksonContentHandler: a test operation whose value differs is a 400 with the
+// general error [JSONPatchTestFailed]; anything else the patch library refuses (a path
+// that does not exist, including a test of an absent key, a malformed operation) is a
+// 400 with the general error [invalidJSON]. The messages' wording is inferred; the
+// codes are the framework's.
+func applyJSONPatch(doc map[string]any, body []byte) (map[string]any, *apiErrors) {
+	invalid := func(detail string) *apiErrors {
+		return generalError("[invalidJSON]", "Unable to parse JSON. The property [unknown] was invalid. The error was [Unexpected processing exception]. The detailed exception was ["+detail+"].")
+	}
+	v, err := parseJSON(body)
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	ops, ok := v.([]any)
+	if !ok {
+		return nil, invalid("a JSON Patch document must be an array of operations")
+	}
+	out, err := jsonPatch(cloneMap(doc), ops)
+	if errors.Is(err, errTestFailed) {
+		return nil, generalError("[JSONPatchTestFailed]", "The JSON Patch test operation failed: "+err.Error()+".")
+	}
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	return out, nil
 }
 
 // mergeOriginal is FusionAuth's original PATCH: objects merge recursively, arrays are
@@ -127,6 +152,9 @@ func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
 		if !ok {
 			return nil, fmt.Errorf("operation %d has no path", i)
 		}
+		if _, has := op["value"]; !has && (name == "add" || name == "replace" || name == "test") {
+			return nil, fmt.Errorf("operation %d (%s %s) has no value", i, name, path)
+		}
 		var err error
 		switch name {
 		case "add":
@@ -154,8 +182,8 @@ func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
 			}
 		case "test":
 			var v any
-			if v, err = pointerGet(root, path); err == nil && !deepEqual(v, op["value"]) {
-				err = fmt.Errorf("test failed at %q", path)
+			if v, err = pointerGet(root, path); err == nil && !jsonEqual(v, normalize(op["value"])) {
+				err = errTestFailed
 			}
 		default:
 			return nil, fmt.Errorf("operation %d has unknown op %q", i, name)
@@ -197,17 +225,17 @@ func pointerGet(root any, p string) (any, error) {
 		case map[string]any:
 			v, ok := c[part]
 			if !ok {
-				return nil, fmt.Errorf("%q does not exist", p)
+				return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 			}
 			cur = v
 		case []any:
 			i, err := strconv.Atoi(part)
 			if err != nil || i < 0 || i >= len(c) {
-				return nil, fmt.Errorf("%q: bad array index", p)
+				return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 			}
 			cur = c[i]
 		default:
-			return nil, fmt.Errorf("%q does not exist", p)
+			return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 		}
 	}
 	return cur, nil
@@ -268,7 +296,7 @@ func pointerRemove(root any, p string) (any, any, error) {
 	case map[string]any:
 		v, ok := c[last]
 		if !ok {
-			return nil, nil, fmt.Errorf("%q does not exist", p)
+			return nil, nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 		}
 		delete(c, last)
 		return root, v, nil
@@ -282,7 +310,7 @@ func pointerRemove(root any, p string) (any, any, error) {
 		root, err = pointerSet(root, parentPath, c)
 		return root, v, err
 	}
-	return nil, nil, fmt.Errorf("%q does not exist", p)
+	return nil, nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 }
 
 // pointerSet replaces the value at p (which exists) and returns the root.
