@@ -210,7 +210,7 @@ func TestSearchTotalCap(t *testing.T) {
 				e.requireCompat(t, "seeding 10,001 users needs the compatible server's PutUser")
 				run := randomHex(8)
 				for i := range 10001 {
-					u := map[string]any{"username": fmt.Sprintf("cap-%s-%05d", run, i), "data": map[string]any{"contractRun": run}}
+					u := map[string]any{"username": fmt.Sprintf("cap-%s-%05d", run, i), "tenantId": e.variable(t, "visitorTenantId"), "data": map[string]any{"contractRun": run}}
 					if err := e.srv.PutUser(u, testPassword); err != nil {
 						t.Fatalf("seed user %d: %v", i, err)
 					}

@@ -50,7 +50,8 @@ func TestPermissions(t *testing.T) {
 		// list (a super key within its tenant).
 		{http.MethodGet, "/api/key/" + s.Variable("signingKeyId"), nil, []string{"admin", "video", "register", "webhook"}},
 		{http.MethodPost, "/api/key/generate/" + unknownUser, map[string]any{}, []string{"admin"}},
-		{http.MethodPost, "/api/webhook", map[string]any{}, []string{"admin"}},
+		// Webhooks and tenants are tenant-scoped APIs (FusionAuth's endpoint list).
+		{http.MethodPost, "/api/webhook", map[string]any{}, []string{"admin", "locked"}},
 		{http.MethodPost, "/api/email/template", map[string]any{}, []string{"admin"}},
 		{http.MethodPost, "/api/user/forgot-password", map[string]any{"loginId": "nobody@example.com"}, []string{"admin", "register", "locked", "none"}},
 		{http.MethodPost, "/api/login", map[string]any{"loginId": "nobody@example.com", "password": "x"}, []string{"admin", "locked"}},
@@ -82,7 +83,8 @@ func TestTenantHeader(t *testing.T) {
 		tenant     string
 		wantStatus int
 	}{
-		"the default tenant": {s.Variable("defaultTenantId"), http.StatusOK},
+		"the user's tenant":  {s.Variable("visitorTenantId"), http.StatusOK},
+		"another tenant":     {s.Variable("defaultTenantId"), http.StatusNotFound},
 		"unknown tenant":     {"6b1a3a80-0000-4000-8000-000000000000", http.StatusBadRequest},
 		"malformed tenant":   {"nope", http.StatusBadRequest},
 	}

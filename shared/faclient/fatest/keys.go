@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -334,4 +335,67 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	s.mu.RUnlock()
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+// handleImportKey serves POST /api/key/import[/{keyId}] for an RSA key pair with its
+// certificate (the kickstart's webhook signing key): key.privateKey and key.certificate as
+// PEM, key.kid optional (default: the certificate's SHA-1 thumbprint, as for generated
+// keys). Importing without a certificate, or other kinds of keys, is not implemented.
+func (s *Server) handleImportKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	cr, ok := readCreate(w, r, "keyId", "key")
+	if !ok {
+		return
+	}
+	errs := cr.errs
+	kf := fields{m: cr.obj, prefix: "key.", errs: errs}
+	name := strings.TrimSpace(kf.str("name"))
+	algorithm := kf.str("algorithm")
+	if !slices.Contains([]string{"RS256", "RS384", "RS512"}, algorithm) || kf.str("certificate") == "" {
+		s.writeUnsupported(w, r, "importing a key other than an RS256/384/512 private key with its certificate")
+		return
+	}
+	priv, cert, err := parseRSAKeyPair(kf.str("privateKey"), kf.str("certificate"))
+	if err != nil {
+		errs.field("key.privateKey", "[invalid]key.privateKey", "The [key.privateKey] and [key.certificate] properties must be a PEM RSA private key and its certificate: "+err.Error())
+	}
+	s.mu.RLock()
+	id := s.checkNewKey(cr.id, name, errs)
+	s.mu.RUnlock()
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	kid := kf.str("kid")
+	if kid == "" {
+		kid = x5t(cert.Raw)
+	}
+	s.storeKey(w, &keyRecord{id: id, kid: kid, name: name, algorithm: algorithm, issuer: cert.Issuer.CommonName, keyType: "RSA",
+		length: priv.N.BitLen(), signer: priv, certDER: cert.Raw, cert: cert, insertInstant: s.now().UnixMilli()})
+}
+
+// parseRSAKeyPair parses a PEM private key (PKCS#8 or PKCS#1) and a PEM certificate and
+// checks that they belong together.
+func parseRSAKeyPair(keyPEM, certPEM string) (*rsa.PrivateKey, *x509.Certificate, error) {
+	kb, _ := pem.Decode([]byte(keyPEM))
+	cb, _ := pem.Decode([]byte(certPEM))
+	if kb == nil || cb == nil {
+		return nil, nil, errors.New("not PEM")
+	}
+	var priv *rsa.PrivateKey
+	if k, err := x509.ParsePKCS8PrivateKey(kb.Bytes); err == nil {
+		priv, _ = k.(*rsa.PrivateKey)
+	} else if k, err := x509.ParsePKCS1PrivateKey(kb.Bytes); err == nil {
+		priv = k
+	}
+	if priv == nil {
+		return nil, nil, errors.New("the private key is not an RSA key")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse certificate: %w", err)
+	}
+	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&priv.PublicKey) {
+		return nil, nil, errors.New("the certificate is not for this private key")
+	}
+	return priv, cert, nil
 }

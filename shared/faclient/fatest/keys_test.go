@@ -45,7 +45,7 @@ func TestVendVerifiesWithJWKS(t *testing.T) {
 	s, c := newServer(t, fatest.Options{})
 	k := keysOf(s)
 	keyID := s.Variable("signingKeyId")
-	tok := vend(t, s, k.video, map[string]any{
+	tok := vend(t, s, k.admin, map[string]any{
 		"claims":              map[string]any{"userId": "u-1", "exp": 1, "iat": 2, "nested": map[string]any{"a": true}},
 		"keyId":               keyID,
 		"timeToLiveInSeconds": 31536000,
@@ -98,7 +98,7 @@ func TestVendVerifiesWithJWKS(t *testing.T) {
 			t.Errorf("claim %s present, want vend to add only iat, exp and jti", absent)
 		}
 	}
-	r := do(t, s, http.MethodGet, "/api/key/"+keyID, k.video, nil)
+	r := do(t, s, http.MethodGet, "/api/key/"+keyID, k.admin, nil)
 	wantStatus(t, r, http.StatusOK)
 	if got := path(r.body, "key.kid"); got != kid {
 		t.Errorf("GET /api/key kid = %v, want the JWT header kid %q", got, kid)
@@ -109,7 +109,7 @@ func TestVendDefaultsAndErrors(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{})
 	k := keysOf(s)
 	t.Run("default key is the tenant's HMAC key, never published", func(t *testing.T) {
-		tok := vend(t, s, k.video, map[string]any{"claims": map[string]any{"userId": "u"}})
+		tok := vend(t, s, k.admin, map[string]any{"claims": map[string]any{"userId": "u"}})
 		hdr, _, _ := strings.Cut(tok, ".")
 		raw, err := base64.RawURLEncoding.DecodeString(hdr)
 		if err != nil {
@@ -138,7 +138,7 @@ func TestVendDefaultsAndErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := do(t, s, http.MethodPost, "/api/jwt/vend", k.video, tc.body)
+			r := do(t, s, http.MethodPost, "/api/jwt/vend", k.admin, tc.body)
 			wantStatus(t, r, http.StatusBadRequest)
 			if len(fieldCodes(r, tc.field)) == 0 {
 				t.Errorf("fieldErrors = %s, want an error on %s", r.raw, tc.field)

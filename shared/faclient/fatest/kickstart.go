@@ -260,10 +260,11 @@ func (s *Server) kickstartAPIKeys(raw any) error {
 		}
 		errs := &apiErrors{}
 		f := fields{m: m, prefix: fmt.Sprintf("apiKeys[%d].", i), errs: errs}
-		k := &apiKey{key: f.str("key"), description: f.str("description")}
+		k := &apiKey{id: newUUID(), key: f.str("key"), description: f.str("description")}
 		if k.key == "" {
 			k.key = randomToken(32)
 		}
+		k.keyManager, _ = f.boolean("keyManager")
 		if t := f.str("tenantId"); t != "" {
 			c, ok := canonicalUUID(t)
 			if !ok || s.state.tenants[c] == nil {
@@ -271,22 +272,9 @@ func (s *Server) kickstartAPIKeys(raw any) error {
 			}
 			k.tenantID = c
 		}
-		if perms := f.sub("permissions").object("endpoints"); perms != nil {
-			k.endpoints = map[string][]string{}
-			for root, methods := range perms {
-				list, ok := methods.([]any)
-				if !ok {
-					return fmt.Errorf("apiKeys[%d]: permissions.endpoints[%q] must be a list of methods", i, root)
-				}
-				for _, mth := range list {
-					ms, _ := mth.(string)
-					ms = strings.ToUpper(ms)
-					if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, ms) {
-						return fmt.Errorf("apiKeys[%d]: permissions.endpoints[%q]: %q is not an HTTP method", i, root, mth)
-					}
-					k.endpoints[root] = append(k.endpoints[root], ms)
-				}
-			}
+		var perr string
+		if k.endpoints, perr = parseEndpoints(f.sub("permissions").object("endpoints")); perr != "" {
+			return fmt.Errorf("apiKeys[%d]: %s", i, perr)
 		}
 		if errs.has() {
 			return fmt.Errorf("apiKeys[%d]: %s", i, errs.summary())

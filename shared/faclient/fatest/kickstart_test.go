@@ -33,7 +33,8 @@ func TestProjectKickstart(t *testing.T) {
 		}
 	})
 	t.Run("admin user registered to the FusionAuth app", func(t *testing.T) {
-		r := do(t, s, http.MethodGet, "/api/user/"+s.Variable("adminUserId"), k.admin, nil)
+		// The admin lives in the Default tenant, outside the visitors'.
+		r := do(t, s, http.MethodGet, "/api/user/"+s.Variable("adminUserId"), k.admin, nil, "X-FusionAuth-TenantId", "")
 		wantStatus(t, r, http.StatusOK)
 		regs, _ := path(r.body, "user.registrations").([]any)
 		if len(regs) != 1 || path(regs[0].(map[string]any), "applicationId") != fatest.AdminApplicationID {

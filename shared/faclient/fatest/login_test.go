@@ -132,7 +132,7 @@ func TestLoginAndSignedWebhook(t *testing.T) {
 		t.Fatalf("webhook body: %v", err)
 	}
 	for p, want := range map[string]any{
-		"event.type": "user.login.success", "event.tenantId": s.Variable("defaultTenantId"), "event.applicationId": appID,
+		"event.type": "user.login.success", "event.tenantId": s.Variable("visitorTenantId"), "event.applicationId": appID,
 		"event.authenticationType": "PASSWORD", "event.connectorId": "e3306678-a53a-4964-9040-1c96f36dda72",
 		"event.info.ipAddress": "203.0.113.7", "event.info.userAgent": "test-agent/1", "event.user.id": userID,
 		"event.createInstant": float64(now.UnixMilli()),
@@ -175,7 +175,8 @@ func TestLoginStatuses(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			before := rc.count()
-			r := do(t, s, http.MethodPost, "/api/login", tc.key, tc.body)
+			// With two tenants a login needs one: from the key, the application or the header.
+			r := do(t, s, http.MethodPost, "/api/login", tc.key, tc.body, "X-FusionAuth-TenantId", s.Variable("visitorTenantId"))
 			wantStatus(t, r, tc.wantStatus)
 			if tc.wantStatus == http.StatusNotFound || tc.wantStatus == http.StatusUnauthorized || tc.wantStatus == http.StatusLocked {
 				wantEmpty(t, r)
@@ -214,7 +215,7 @@ func TestLoginWebhookFailures(t *testing.T) {
 			s, c, rc := loginServer(t)
 			k := keysOf(s)
 			rc.setStatus(tc.receiverStatus)
-			r := do(t, s, http.MethodPatch, "/api/tenant/"+s.Variable("defaultTenantId"), k.admin, map[string]any{"tenant": map[string]any{
+			r := do(t, s, http.MethodPatch, "/api/tenant/"+s.Variable("visitorTenantId"), k.admin, map[string]any{"tenant": map[string]any{
 				"eventConfiguration": map[string]any{"events": map[string]any{"user.login.success": map[string]any{"enabled": true, "transactionType": tc.transactionType}}}}})
 			wantStatus(t, r, http.StatusOK)
 			r = do(t, s, http.MethodPost, "/api/login", k.admin, map[string]any{"loginId": "richard@example.com", "password": s.Variable("regularPassword"), "applicationId": s.Variable("applicationId")})

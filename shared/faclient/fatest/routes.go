@@ -2,8 +2,9 @@ package fatest
 
 // routeTable lists every endpoint the server implements with its FusionAuth permission
 // root (the key of apiKey.permissions.endpoints that grants it) and its authentication.
-// Routes marked global are documented as "global API key" APIs (Key Master, webhooks,
-// email templates): a tenant-locked key gets 401 there.
+// Routes marked global are "Global API Key Authentication" APIs in FusionAuth's endpoint
+// list (Key Master, email templates; webhooks and tenants are tenant-scoped): a
+// tenant-locked key, or any key with X-FusionAuth-TenantId, gets 401 there.
 // Patterns are also the endpoint labels of Calls, InjectFault and SetLatency.
 func (s *Server) routeTable() []route {
 	return []route{
@@ -31,6 +32,8 @@ func (s *Server) routeTable() []route {
 		// Keys and JWTs (§10).
 		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
 		{pattern: "POST /api/key/generate", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
+		{pattern: "POST /api/key/import/{keyId}", root: "/api/key/import", global: true, handle: s.handleImportKey},
+		{pattern: "POST /api/key/import", root: "/api/key/import", global: true, handle: s.handleImportKey},
 		{pattern: "GET /api/key/{keyId}", root: "/api/key", global: true, handle: s.handleGetKey},
 		{pattern: "GET /.well-known/jwks.json", auth: authNone, handle: s.handleJWKS},
 		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: s.handleVend},
@@ -43,9 +46,15 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.handleCreateApplication},
 		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
 		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
-		{pattern: "POST /api/webhook", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
-		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
+		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "POST /api/tenant", root: "/api/tenant", handle: s.handleCreateTenant},
+		{pattern: "POST /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleCreateTenant},
 		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handlePatchTenant},
+		// The API Keys API is not in FusionAuth's endpoint list: it needs a key manager.
+		{pattern: "POST /api/api-key", root: "/api/api-key", handle: s.handleCreateAPIKey},
+		{pattern: "POST /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleCreateAPIKey},
+		{pattern: "DELETE /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleDeleteAPIKey},
 
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
 		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},

@@ -71,6 +71,34 @@ func (s *Server) setDefaultTenantID(id string) {
 	}
 }
 
+// handleCreateTenant serves POST /api/tenant[/{tenantId}]: a tenant with the Default
+// tenant's settings (its signing keys included) under the request's. A tenant-locked key
+// cannot create another tenant (inferred: the key's authority is its own tenant).
+func (s *Server) handleCreateTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	cr, ok := readCreate(w, r, "tenantId", "tenant")
+	if !ok {
+		return
+	}
+	if rc.key.tenantID != "" {
+		writeEmpty(w, http.StatusUnauthorized)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := newID(s.state.tenants, cr.id, "tenantId", "A Tenant", cr.errs)
+	keyID, _ := lookupPath(s.state.tenants[s.state.defaultTenantID], "jwtConfiguration.accessTokenKeyId")
+	now := s.now().UnixMilli()
+	t := mergeOriginal(defaultTenant(id, asString(keyID), now), cr.obj)
+	t["id"], t["insertInstant"], t["lastUpdateInstant"] = id, now, now
+	s.normalizeTenant(t, cr.errs)
+	if cr.errs.has() {
+		writeErrors(w, http.StatusBadRequest, cr.errs)
+		return
+	}
+	s.state.tenants[id] = t
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": cloneMap(t)})
+}
+
 // handlePatchTenant serves PATCH /api/tenant/{tenantId}.
 func (s *Server) handlePatchTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id, kind, raw, ok := s.readPatch(w, r, "tenantId")

@@ -513,7 +513,7 @@ func (s *Server) deleteUserLocked(u *userRecord, hard bool) {
 }
 
 // PutUser stores a user directly, bypassing the API (fast seeding for tests with many
-// users). Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
+// users). tenantId is required once there is more than one tenant. Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
 // active are honoured; missing ones get defaults. Email is lower-cased; email and
 // username must be unique within the tenant, and at least one must be set.
 func (s *Server) PutUser(user map[string]any, password string) error {
@@ -525,12 +525,14 @@ func (s *Server) PutUser(user map[string]any, password string) error {
 	doc := sanitizeProfile(in, errs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tenantID := s.state.defaultTenantID
+	tenantID, terr := s.requireTenant(&reqCtx{})
 	if t := asString(in["tenantId"]); t != "" {
 		var ok bool
 		if tenantID, ok = canonicalUUID(t); !ok || s.state.tenants[tenantID] == nil {
 			return fmt.Errorf("fatest: put user: unknown tenant %q", t)
 		}
+	} else if terr != nil {
+		return fmt.Errorf("fatest: put user: tenantId is required with more than one tenant, as FusionAuth requires it")
 	}
 	id := newUUID()
 	if v := asString(in["id"]); v != "" {

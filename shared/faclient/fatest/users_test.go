@@ -21,7 +21,7 @@ func TestCreateUser(t *testing.T) {
 	now := float64(c.Now().UnixMilli())
 	checks := map[string]any{
 		"username": "Stub-User-1", "active": true, "usernameStatus": "ACTIVE",
-		"tenantId": s.Variable("defaultTenantId"), "insertInstant": now, "lastUpdateInstant": now,
+		"tenantId": s.Variable("visitorTenantId"), "insertInstant": now, "lastUpdateInstant": now,
 		"passwordLastUpdateInstant": now, "data.anonymousUser": true, "data.watchCount": float64(1),
 	}
 	for p, want := range checks {
@@ -386,7 +386,7 @@ func TestPutUserSeed(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{})
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	const id = "6b1a3a80-0000-4000-8000-0000000000aa"
-	if err := s.PutUser(map[string]any{"id": id, "username": "Seeded", "email": "Seed@Example.com", "lastUpdateInstant": old, "data": map[string]any{"n": 3}}, "long-enough-pw"); err != nil {
+	if err := s.PutUser(map[string]any{"id": id, "tenantId": s.Variable("visitorTenantId"), "username": "Seeded", "email": "Seed@Example.com", "lastUpdateInstant": old, "data": map[string]any{"n": 3}}, "long-enough-pw"); err != nil {
 		t.Fatalf("PutUser: %v", err)
 	}
 	u, ok := s.User(id)
