@@ -83,10 +83,10 @@ func TestTenantHeader(t *testing.T) {
 		tenant     string
 		wantStatus int
 	}{
-		"the user's tenant":  {s.Variable("visitorTenantId"), http.StatusOK},
-		"another tenant":     {s.Variable("defaultTenantId"), http.StatusNotFound},
-		"unknown tenant":     {"6b1a3a80-0000-4000-8000-000000000000", http.StatusBadRequest},
-		"malformed tenant":   {"nope", http.StatusBadRequest},
+		"the user's tenant": {s.Variable("visitorTenantId"), http.StatusOK},
+		"another tenant":    {s.Variable("defaultTenantId"), http.StatusNotFound},
+		"unknown tenant":    {"6b1a3a80-0000-4000-8000-000000000000", http.StatusBadRequest},
+		"malformed tenant":  {"nope", http.StatusBadRequest},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
