@@ -138,9 +138,9 @@ func (s *Server) issueUserToken(u *userRecord, app map[string]any, authenticatio
 	return tok, exp * 1000, nil
 }
 
-// handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus exp and iat,
-// plus iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the tenant's
-// access-token key).
+// handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus the reserved
+// ones, plus amr, iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the
+// tenant's access-token key).
 func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -186,9 +186,14 @@ func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if claims == nil {
 		claims = map[string]any{}
 	}
-	delete(claims, "exp")
-	delete(claims, "iat")
+	// Reserved on the Vend API: exp and iat (set below), amr and cnf (fusionauth-issues
+	// #1669, #3177). Since 1.60 FusionAuth sets amr itself, "starting with the Vend API";
+	// what it puts in the list is not documented, so here it is an empty list.
+	for _, reserved := range []string{"exp", "iat", "amr", "cnf"} {
+		delete(claims, reserved)
+	}
 	now := s.now().Unix()
+	claims["amr"] = []any{}
 	claims["iat"] = now
 	claims["exp"] = now + ttl
 	claims["jti"] = newUUID()

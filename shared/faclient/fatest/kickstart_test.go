@@ -218,8 +218,9 @@ func TestBareServer(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	r := do(t, s, http.MethodGet, "/.well-known/jwks.json", "", nil)
 	wantStatus(t, r, http.StatusOK)
-	if keys, _ := r.body["keys"].([]any); len(keys) != 0 {
-		t.Errorf("JWKS of a bare server = %v, want no keys (the default HMAC key is never published)", keys)
+	// A fresh install publishes its RSA key pair; the default HMAC key never.
+	if keys, _ := r.body["keys"].([]any); len(keys) != 1 || path(keys[0].(map[string]any), "kty") != "RSA" {
+		t.Errorf("JWKS of a bare server = %v, want the fresh install's one RSA key", keys)
 	}
 	wantStatus(t, do(t, s, http.MethodGet, "/api/user/6b1a3a80-0000-4000-8000-000000000000", "any-key", nil), http.StatusUnauthorized)
 	wantStatus(t, do(t, s, http.MethodGet, "/api/nothing-here", "", nil), http.StatusNotImplemented)

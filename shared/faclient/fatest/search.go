@@ -42,6 +42,7 @@ type cursor struct {
 	LastValues    map[string]any      `json:"ls,omitempty"`
 	LastID        string              `json:"id"`
 	LastSeq       int64               `json:"sq,omitempty"` // without sortFields: insertion order
+	End           bool                `json:"e,omitempty"`  // the previous page was empty: nothing follows
 }
 
 // cursorMarker marks the synthetic document that stands for the last hit while resuming.
@@ -209,7 +210,10 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		// Without sortFields results come in insertion order: no sort needed, and the
 		// cursor is the last hit's position in that order.
 		start := int(c.startRow)
-		if cur != nil {
+		switch {
+		case cur != nil && cur.End:
+			start = len(matched)
+		case cur != nil:
 			start = sort.Search(len(matched), func(i int) bool { return matched[i].seq > cur.LastSeq })
 		}
 		end := min(start+n, len(matched))
@@ -225,7 +229,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		for i, u := range matched {
 			rows[i] = u.doc
 		}
-		if cur != nil {
+		if cur != nil && !cur.End {
 			synthetic := map[string]any{cursorMarker: true, "id": cur.LastID}
 			for k, v := range cur.LastValues {
 				synthetic[k] = v
@@ -261,11 +265,15 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		total = maxResultWindow
 	}
 	resp := map[string]any{"total": total, "users": users}
+	// Elasticsearch answers every search with a nextResults token, an empty page too
+	// (§8); after an empty page the token leads to another empty page.
 	if len(page) > 0 {
 		next.LastID = asString(page[len(page)-1]["id"])
-		if token, err := encodeCursor(next); err == nil {
-			resp["nextResults"] = token
-		}
+	} else {
+		next.End = true
+	}
+	if token, err := encodeCursor(next); err == nil {
+		resp["nextResults"] = token
 	}
 	return http.StatusOK, resp
 }
@@ -321,6 +329,11 @@ func (s *Server) queryError(err error, field string) (int, *apiErrors) {
 		s.log.Warn("fatest: unsupported search query", "err", err)
 		return http.StatusBadRequest, generalError("[UnsupportedRequest]",
 			"This FusionAuth-compatible test server cannot evaluate the request: "+err.Error()+". Rewrite the query with the supported subset (see package esquery) rather than relying on a wider match.")
+	}
+	if strings.HasSuffix(field, "query") {
+		// FusionAuth validates a query with Elasticsearch before running it and answers a
+		// query Elasticsearch refuses with the field error [invalid]query.
+		field = "query"
 	}
 	return http.StatusBadRequest, fieldError(field, "[invalid]"+field, "The ["+field+"] property is invalid: "+err.Error())
 }
@@ -387,7 +400,7 @@ func decodeCursor(token string) (*cursor, error) {
 	if ls, ok := m["ls"].(map[string]any); ok {
 		c.LastValues = ls
 	}
-	if c.LastID == "" {
+	if c.LastID == "" && !c.End {
 		return nil, errors.New("decode nextResults: no last id")
 	}
 	return &c, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -26,7 +27,8 @@ type Options struct {
 	// the module's kickstart/kickstart.json (NewTestServer).
 	Kickstart string
 	// Variables override the kickstart file's variables before substitution
-	// (e.g. "webhookURL" to point the webhook at a test receiver).
+	// (e.g. "webhookURL" to point the webhook at a test receiver). URLVariable defaults to
+	// the server's own address.
 	Variables map[string]string
 	// Addr is the listen address; default "127.0.0.1:0".
 	Addr string
@@ -105,6 +107,11 @@ type obsState struct {
 	unsupported int
 }
 
+// URLVariable is the kickstart variable naming FusionAuth as browsers reach it (the
+// tenant's baseURL, which email links are built from). Start sets it to the server's own
+// address unless Options.Variables gives it.
+const URLVariable = "fusionAuthURL"
+
 // Start creates a server, listens on opts.Addr and loads opts.Kickstart. The error names
 // any kickstart request the server does not understand or refuses.
 func Start(opts Options) (*Server, error) {
@@ -123,7 +130,14 @@ func Start(opts Options) (*Server, error) {
 	s.listener = ln
 	s.url = "http://" + ln.Addr().String()
 	if opts.Kickstart != "" {
-		if err := s.loadKickstart(opts.Kickstart, opts.Variables); err != nil {
+		vars := maps.Clone(opts.Variables)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		if _, set := vars[URLVariable]; !set {
+			vars[URLVariable] = s.url
+		}
+		if err := s.loadKickstart(opts.Kickstart, vars); err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("fatest: kickstart %s: %w", opts.Kickstart, err)
 		}

@@ -28,12 +28,22 @@ type state struct {
 // (kickstart's FUSIONAUTH_APPLICATION_ID).
 const AdminApplicationID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 
-// initialState is a fresh FusionAuth: the Default tenant, the admin application and
-// the HMAC "Default signing key" its tenant signs tokens with (never published in JWKS).
+// initialState is a fresh FusionAuth: the Default tenant, the admin application, the
+// HMAC "Default signing key" its tenant signs tokens with (never published in JWKS) and
+// an RSA key pair (published).
 func (s *Server) initialState() (*state, error) {
 	now := s.now().UnixMilli()
 	tenantID := newUUID()
 	signing := newHMACKey(newUUID(), "Default signing key", now)
+	// Since 1.50 a fresh install also has an RSA key pair, published in the JWKS
+	// (reference §10.2); its name here is inferred. The material is generated once per
+	// process (the cache key is fixed), the id is per server.
+	km, err := generateKeyMaterial("fresh-install-rsa", "RS256", 2048, "acme.com")
+	if err != nil {
+		return nil, err
+	}
+	rsaKey := &keyRecord{id: newUUID(), kid: x5t(km.certDER), name: "Default RSA signing key", algorithm: "RS256", issuer: "acme.com",
+		keyType: "RSA", length: 2048, signer: km.signer, certDER: km.certDER, cert: km.cert, insertInstant: now}
 	st := &state{
 		defaultTenantID: tenantID,
 		tenants:         map[string]map[string]any{tenantID: defaultTenant(tenantID, signing.id, now)},
@@ -41,8 +51,8 @@ func (s *Server) initialState() (*state, error) {
 		users:           map[string]*userRecord{},
 		byEmail:         map[string]string{},
 		byUsername:      map[string]string{},
-		keys:            map[string]*keyRecord{signing.id: signing},
-		keyOrder:        []string{signing.id},
+		keys:            map[string]*keyRecord{signing.id: signing, rsaKey.id: rsaKey},
+		keyOrder:        []string{signing.id, rsaKey.id},
 		applications:    map[string]map[string]any{},
 		templates:       map[string]*emailTemplate{},
 		webhooks:        map[string]map[string]any{},

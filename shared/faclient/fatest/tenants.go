@@ -169,8 +169,13 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 			}
 		}
 		if ev.present("transactionType") {
-			tt := ev.str("transactionType")
-			if !slices.Contains([]string{"None", "Any", "SimpleMajority", "SuperMajority", "AbsoluteMajority"}, tt) {
+			switch tt := ev.str("transactionType"); {
+			case tt == "None":
+			case slices.Contains([]string{"Any", "SimpleMajority", "SuperMajority", "AbsoluteMajority"}, tt):
+				// Transactional webhooks (504 and roll back) are not implemented.
+				s.countUnsupported()
+				errs.general("[UnsupportedRequest]", "This FusionAuth-compatible test server does not implement transactional webhooks ("+ev.path("transactionType")+" "+tt+"); use None.")
+			default:
 				errs.field(ev.path("transactionType"), "[invalid]"+ev.path("transactionType"), "The ["+ev.path("transactionType")+"] property must be one of None, Any, SimpleMajority, SuperMajority or AbsoluteMajority.")
 			}
 		}

@@ -123,18 +123,13 @@ type webhookTarget struct {
 
 // eventRoutingLocked returns the webhooks that receive eventType in a tenant (the three
 // switches of §12.2: the tenant enables the event, the webhook is global or lists the
-// tenant, the webhook enables the event) and the tenant's transactionType for it ("" when
-// the tenant does not enable the event). Callers hold s.mu.
-func (s *Server) eventRoutingLocked(tenantID, eventType string) ([]webhookTarget, string) {
+// tenant, the webhook enables the event). Callers hold s.mu.
+func (s *Server) eventRoutingLocked(tenantID, eventType string) []webhookTarget {
 	ev, _ := lookupPath(s.state.tenants[tenantID], "eventConfiguration.events")
 	events, _ := ev.(map[string]any)
 	cfg, _ := events[eventType].(map[string]any)
 	if !truthy(cfg["enabled"]) {
-		return nil, ""
-	}
-	txType := asString(cfg["transactionType"])
-	if txType == "" {
-		txType = "None"
+		return nil
 	}
 	var out []webhookTarget
 	for _, id := range s.state.webhookOrder {
@@ -167,51 +162,20 @@ func (s *Server) eventRoutingLocked(tenantID, eventType string) ([]webhookTarget
 		}
 		out = append(out, t)
 	}
-	return out, txType
+	return out
 }
 
-// transactionMet reports whether successes out of total satisfy a transactionType.
-func transactionMet(txType string, successes, total int) bool {
-	switch txType {
-	case "Any":
-		return total == 0 || successes >= 1
-	case "SimpleMajority":
-		return successes*2 >= total
-	case "SuperMajority":
-		return successes*3 >= total*2
-	case "AbsoluteMajority":
-		return successes == total
-	}
-	return true // None
-}
-
-// deliverEvent sends one event to its webhooks, synchronously (so tests are
-// deterministic) and without holding any lock. It reports whether the transaction
-// requirement was met. When it was, failed deliveries are retried up to 3 more times;
-// when it was not, nothing is retried (§12.5). Every attempt is recorded in Deliveries.
-func (s *Server) deliverEvent(ctx context.Context, targets []webhookTarget, eventType, txType string, body []byte) bool {
-	failed := []webhookTarget{}
+// deliverEvent sends one event to its webhooks once each, synchronously (so tests are
+// deterministic) and without holding any lock. Only transactionType None is implemented,
+// and under it FusionAuth sends and forgets: a failed delivery is logged, never retried,
+// and never fails the request that fired the event. Every attempt is recorded in
+// Deliveries.
+func (s *Server) deliverEvent(ctx context.Context, targets []webhookTarget, eventType string, body []byte) {
 	for _, t := range targets {
 		if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
-			failed = append(failed, t)
+			s.log.Warn("fatest: webhook delivery failed", "webhook", t.id, "url", t.url, "event", eventType, "err", d.Err)
 		}
 	}
-	if !transactionMet(txType, len(targets)-len(failed), len(targets)) {
-		return false
-	}
-	for retry := 0; retry < 3 && len(failed) > 0; retry++ {
-		var still []webhookTarget
-		for _, t := range failed {
-			if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
-				still = append(still, t)
-			}
-		}
-		failed = still
-	}
-	for _, t := range failed {
-		s.log.Warn("fatest: webhook delivery failed after retries", "webhook", t.id, "url", t.url, "event", eventType)
-	}
-	return true
 }
 
 // attemptDelivery POSTs the event body once and records the attempt.
