@@ -148,7 +148,7 @@ func TestPruneDeletesExactlyTheStaleStubs(t *testing.T) {
 		t.Errorf("deletion calls=%d, want at most 3", got)
 	}
 	t.Logf("FusionAuth calls: %v", e.client.Counter().Snapshot())
-	if n := e.fa.UnsupportedQueries(); n != 0 {
+	if n := e.fa.Unsupported(); n != 0 {
 		t.Errorf("%d prune queries hit the compatible server's unsupported-query guard", n)
 	}
 }
