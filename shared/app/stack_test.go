@@ -22,7 +22,7 @@ import (
 
 func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
-	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
+	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")}}
 	_, _, err := app.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
 		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
@@ -88,7 +88,7 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
+		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")},
 		Cookie:     config.Cookie{Name: "anon_user"},
 	}
 	video, client, err := app.Video(cfg, keys, []token.Key{tokentest.Key(t, "k1")}, slog.New(slog.NewJSONHandler(io.Discard, nil)))

@@ -37,6 +37,7 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
 			u := user(n)
 			u["id"] = id
+			u["tenantId"] = fa.Variable("visitorTenantId")
 			if err := fa.PutUser(u, "password-not-for-prod"); err != nil {
 				tb.Fatalf("PutUser %s: %v", kind, err)
 			}
@@ -410,6 +411,7 @@ func TestOneVisitStubsGoSooner(t *testing.T) {
 				u["email"] = fmt.Sprintf("pending-%d-%d@example.com", k, i)
 				u["data"].(map[string]any)["emailPendingSince"] = e.now.Add(-2 * day).UnixMilli()
 			}
+			u["tenantId"] = e.fa.Variable("visitorTenantId")
 			if err := e.fa.PutUser(u, ""); err != nil {
 				t.Fatal(err)
 			}

@@ -61,7 +61,7 @@ func newEnv(tb testing.TB) *env {
 	})
 	e.keys = []token.Key{tokentest.Key(tb, "cookie-2"), tokentest.Key(tb, "cookie-1")}
 	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("defaultTenantId"), ApplicationID: e.fa.Variable("applicationId")},
+		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("visitorTenantId"), ApplicationID: e.fa.Variable("applicationId")},
 		Cookie:     config.Cookie{Name: cookieName},
 		VideoURL:   config.DefaultVideoURL,
 	}
@@ -82,14 +82,8 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("app.Register: %v", err)
 	}
-	// The webhook key's kid is configuration (WEBHOOK_SIGNING_KID); the stand-in makes
-	// it when kickstart generates the key, so the test reads it with the admin key.
-	hookKey, err := e.admin.RetrieveKey(context.Background(), e.fa.Variable("webhookSigningKeyId"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
-		SigningKID: hookKey.Key.KID, SecretHeader: site.DefaultSecretHeader},
+		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
 	if err != nil {
 		tb.Fatalf("app.Webhook: %v", err)
