@@ -10,7 +10,7 @@
 // (GOOS=linux CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags "-s -w") for the host
 // architecture, and also for arm64 (what template.yaml deploys) to report those sizes. It
 // starts an in-memory FusionAuth (shared/faclient/fatest, loaded from kickstart/kickstart.json) and a
-// fake Secrets Manager (shared/apikey/smtest) on 127.0.0.1, because the functions read their
+// fake Secrets Manager (shared/secrets/smtest) on 127.0.0.1, because the functions read their
 // API key and FusionAuth's signing keys during init.
 //
 // For each function, n times: start aws-lambda-rie with the bootstrap on fresh loopback
@@ -43,7 +43,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
