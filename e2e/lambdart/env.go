@@ -3,6 +3,8 @@ package lambdart
 import (
 	"maps"
 	"slices"
+
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 // Stack is what a function's environment points at.
@@ -34,8 +36,8 @@ func FunctionEnv(function string, s Stack) map[string]string {
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "256",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":      "10",
 		"AWS_REGION":                       s.Region,
-		"AWS_ACCESS_KEY_ID":                "AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":            "fake-secret-key-for-the-local-endpoint",
+		"AWS_ACCESS_KEY_ID":                smtest.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":            smtest.SecretAccessKey,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.SecretsManagerURL,
 		"AWS_CONFIG_FILE":                  s.NoAWSConfig,
 		"AWS_SHARED_CREDENTIALS_FILE":      s.NoAWSConfig,

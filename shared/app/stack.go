@@ -10,14 +10,12 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/site"
 )
 
@@ -30,13 +28,13 @@ func NewLogger(w io.Writer) *slog.Logger {
 }
 
 // LoadAPIKey reads the function's FusionAuth API key from AWS Secrets Manager, once per
-// cold start, with the default AWS configuration of the environment.
+// cold start, with the credentials and region Lambda puts in the environment.
 func LoadAPIKey(ctx context.Context, secretID string) (*apikey.Source, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
-	return apikey.Load(ctx, secretsmanager.NewFromConfig(awsCfg), secretID)
+	return apikey.Load(ctx, sm, secretID)
 }
 
 // FusionAuthClient returns the client for cfg with the function's key source.

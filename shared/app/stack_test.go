@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/secrets/smtest"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
