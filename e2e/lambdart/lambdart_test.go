@@ -162,10 +162,19 @@ func (s *stack) start(tb testing.TB, function string, env map[string]string) *la
 	return e
 }
 
-// event reads a testdata event and lets edit change it before it is sent.
+// The functions' event fixtures (functions/<name>/testdata): the same files the adapter
+// tests (shared/lambdahttp) and `sam local invoke -e` use.
+const (
+	videoEvent    = "../../functions/video/testdata/apigw-v2-get-video.json"
+	registerEvent = "../../functions/register/testdata/apigw-v2-post-register.json"
+	webhookEvent  = "../../functions/webhook/testdata/function-url-post-webhook.json"
+	pruneEvent    = "../../functions/prune/testdata/eventbridge-scheduled-prune.json"
+)
+
+// event reads an event fixture and lets edit change it before it is sent.
 func event(tb testing.TB, file string, edit func(ev map[string]any)) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", file))
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		tb.Fatalf("read event: %v", err)
 	}
@@ -331,7 +340,7 @@ func TestVisitorFlow(t *testing.T) {
 	}{
 		{"first visit sets the visitor cookie", func(t *testing.T) {
 			before := s.fa.UserCount()
-			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], event(t, "apigw-v2-get-video.json", nil))
+			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], event(t, videoEvent, nil))
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status: got %d, want 200; body %q", res.StatusCode, res.Body)
 			}
@@ -365,7 +374,7 @@ func TestVisitorFlow(t *testing.T) {
 		}},
 		{"second visit with the cookie counts 2", func(t *testing.T) {
 			before := s.fa.UserCount()
-			ev := event(t, "apigw-v2-get-video.json", func(ev map[string]any) {
+			ev := event(t, videoEvent, func(ev map[string]any) {
 				ev["cookies"] = []any{cookie, "theme=dark"}
 			})
 			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], ev)
@@ -390,18 +399,20 @@ func TestVisitorFlow(t *testing.T) {
 			for _, tc := range []struct {
 				name       string
 				origin     string
+				fetchSite  string // the browser's Sec-Fetch-Site for that origin
 				wantStatus int
 				wantEmails int
 			}{
-				{name: "cross-site origin", origin: "https://evil.example", wantStatus: http.StatusForbidden, wantEmails: 0},
-				{name: "same origin", origin: "https://" + host, wantStatus: http.StatusOK, wantEmails: 1},
+				{name: "cross-site origin", origin: "https://evil.example", fetchSite: "cross-site", wantStatus: http.StatusForbidden, wantEmails: 0},
+				{name: "same origin", origin: "https://" + host, fetchSite: "same-origin", wantStatus: http.StatusOK, wantEmails: 1},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					ev := event(t, "apigw-v2-post-register.json", func(ev map[string]any) {
+					ev := event(t, registerEvent, func(ev map[string]any) {
 						ev["cookies"] = []any{cookie}
 						h := headers(t, ev)
 						h["host"] = host
 						h["origin"] = tc.origin
+						h["sec-fetch-site"] = tc.fetchSite
 					})
 					res := invoke[events.APIGatewayV2HTTPResponse](t, fns["register"], ev)
 					if res.StatusCode != tc.wantStatus {
@@ -476,7 +487,7 @@ func TestVisitorFlow(t *testing.T) {
 				{name: "the same delivery again", wantStatus: http.StatusNoContent, wantAnonymous: false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					ev := event(t, "function-url-post-webhook.json", func(ev map[string]any) {
+					ev := event(t, webhookEvent, func(ev map[string]any) {
 						h := headers(t, ev)
 						// A Function URL event carries lower-case header names; the fixture's
 						// redacted signature and secret give way to the recorded ones.
@@ -536,7 +547,7 @@ func TestVisitorFlow(t *testing.T) {
 					t.Fatalf("seed %s: %v", u.id, err)
 				}
 			}
-			got := invoke[prune.Summary](t, fns["prune"], event(t, "eventbridge-scheduled-prune.json", nil))
+			got := invoke[prune.Summary](t, fns["prune"], event(t, pruneEvent, nil))
 			want := prune.Summary{Matched: 1, Deleted: 1, RemainingAnonymous: 1, Converted: 1, Complete: true, FusionAuthCalls: got.FusionAuthCalls}
 			if got != want {
 				t.Errorf("summary: got %+v, want %+v", got, want)
@@ -601,7 +612,7 @@ func TestColdStartFailure(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			res, err := e.Invoke(ctx, event(t, "apigw-v2-get-video.json", nil))
+			res, err := e.Invoke(ctx, event(t, videoEvent, nil))
 			if err != nil {
 				t.Fatalf("invoke: %v", err)
 			}

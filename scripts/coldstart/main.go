@@ -14,7 +14,7 @@
 // API key and FusionAuth's signing keys during init.
 //
 // For each function, n times: start aws-lambda-rie with the bootstrap on fresh loopback
-// ports, wait until its HTTP server answers, send one event from e2e/lambdart/testdata, and
+// ports, wait until its HTTP server answers, send the function's event fixture (functions/<name>/testdata), and
 // record the time from starting the emulator process to the first successful response
 // (the cold start: emulator start, process start, the function's init including its
 // Secrets Manager and FusionAuth calls, and the first handler run), then one more invoke
@@ -51,15 +51,15 @@ import (
 type bench struct {
 	name  string
 	pkg   string
-	event string // testdata file under e2e/lambdart, "" for {}
+	event string // the function's event fixture, from the repository root; "" for {}
 }
 
 var benches = []bench{
 	{"hello", "./e2e/lambdart/testdata/hello", ""},
-	{"video", "./functions/video", "apigw-v2-get-video.json"},
-	{"register", "./functions/register", "apigw-v2-post-register.json"},
-	{"webhook", "./functions/webhook", "function-url-post-webhook.json"},
-	{"prune", "./functions/prune", "eventbridge-scheduled-prune.json"},
+	{"video", "./functions/video", "functions/video/testdata/apigw-v2-get-video.json"},
+	{"register", "./functions/register", "functions/register/testdata/apigw-v2-post-register.json"},
+	{"webhook", "./functions/webhook", "functions/webhook/testdata/function-url-post-webhook.json"},
+	{"prune", "./functions/prune", "functions/prune/testdata/eventbridge-scheduled-prune.json"},
 }
 
 // region is the functions' AWS region: the fake Secrets Manager's.
@@ -178,7 +178,7 @@ func run(n int, only string, arm64, verbose bool) error {
 		}
 		event := []byte("{}")
 		if b.event != "" {
-			if event, err = os.ReadFile(filepath.Join(root, "e2e", "lambdart", "testdata", b.event)); err != nil {
+			if event, err = os.ReadFile(filepath.Join(root, b.event)); err != nil {
 				return fmt.Errorf("read event: %w", err)
 			}
 		}
