@@ -2,6 +2,9 @@
 // their first invoke under the AWS Lambda Runtime Interface Emulator, next to a hello-world
 // Go function as the baseline. It is a benchmark, not a test.
 //
+// It prints the figures and then each function's ratios to hello in the same run (binary
+// size, whole cold start, and the function's own part of it), marking any over its target.
+//
 // Usage, from anywhere in the repository (scripts/coldstart.sh wraps it):
 //
 //	go run ./scripts/coldstart [-n 10] [-only video,hello] [-arm64=false] [-v]
@@ -23,10 +26,11 @@
 // sandbox and code download. Compare functions with each other and with hello, not with
 // production Init Duration.
 //
-// Events: video GET /video without a cookie (creates a stub: two FusionAuth calls), register
-// POST /register without a cookie (a 303 to FusionAuth, no calls), webhook with the fixture's
-// redacted signature (401 before any call), prune the scheduled event (a prune pass over the
-// stubs the video runs created), hello an empty object.
+// Events: video GET /video without a cookie (a browser's first visit: creates a stub),
+// register POST /register with the fixture's redacted cookie (refused: a redirect, no
+// FusionAuth call), webhook with the fixture's redacted signature (401 before any call), prune
+// the scheduled event (a prune pass over the stubs the video runs created), hello an empty
+// object.
 package main
 
 import (
@@ -91,8 +95,12 @@ func run(n int, only string, arm64, verbose bool) error {
 	}
 	selected := benches
 	if only != "" {
-		selected = nil
+		// hello always runs: the ratios compare with it in the same run.
+		selected = benches[:1]
 		for _, name := range strings.Split(only, ",") {
+			if strings.TrimSpace(name) == "hello" {
+				continue
+			}
 			i := slices.IndexFunc(benches, func(b bench) bool { return b.name == strings.TrimSpace(name) })
 			if i < 0 {
 				return fmt.Errorf("-only: unknown function %q (have %s)", name, names(benches))
@@ -220,7 +228,53 @@ func run(n int, only string, arm64, verbose bool) error {
 		line += fmt.Sprintf("%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t", ms(median(r.ready)), ms(r.cold[0]), ms(median(r.cold)), ms(r.cold[len(r.cold)-1]), ms(median(r.init)), ms(median(r.warm)))
 		_, _ = fmt.Fprintln(tw, line) // tabwriter buffers; Flush reports write errors
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	// Ratios to hello in this run, against the targets (issue "Cheap to run").
+	hello := rows[0]
+	size := func(r row) int64 {
+		if armBins != nil {
+			return r.armSize
+		}
+		return r.size
+	}
+	sizeArch := runtime.GOARCH
+	if armBins != nil {
+		sizeArch = "arm64"
+	}
+	fmt.Printf("\nRatios to hello in this run (target; * = over it): size %s ≤ %.2f×, cold median ≤ %.2f×, cold-ready median (the function's own part) ≤ %.2f×.\n\n",
+		sizeArch, targetSize, targetCold, targetOwn)
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	_, _ = fmt.Fprintln(tw, "function\tsize ×hello\tcold ×hello\tcold-ready ×hello\t")
+	for _, r := range rows[1:] {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.name,
+			ratio(float64(size(r)), float64(size(hello)), targetSize),
+			ratio(float64(median(r.cold)), float64(median(hello.cold)), targetCold),
+			ratio(float64(median(r.init)), float64(median(hello.init)), targetOwn))
+	}
 	return tw.Flush()
+}
+
+// The targets, as ratios to hello in the same run.
+const (
+	targetSize = 1.5
+	targetCold = 1.15
+	targetOwn  = 1.5
+)
+
+// ratio formats a/b with a star when it is over target.
+func ratio(a, b, target float64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	r := a / b
+	mark := ""
+	if r > target {
+		mark = "*"
+	}
+	return fmt.Sprintf("%.2f×%s", r, mark)
 }
 
 // sample is one cold start.
