@@ -47,8 +47,8 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 // bench is one bootstrap to measure.
