@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/devserver"
 )
 
 func main() {
@@ -51,7 +51,7 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "ChangeBank local stack is ready.\n  Site:        %s/video\n  Register:    %s/register\n  Webhook:     %s/webhook (FusionAuth calls it on login)\n  Prune now:   curl -X POST '%s/_local/prune?dryRun=true'\n  FusionAuth:  %s\nPress Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, s.FusionAuthURL)
+	fmt.Fprint(out, s.Banner())
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping")
 	return s.Close()

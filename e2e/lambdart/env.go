@@ -3,7 +3,10 @@ package lambdart
 import (
 	"maps"
 	"slices"
+	"strconv"
 
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
@@ -25,12 +28,23 @@ type Stack struct {
 	NoAWSConfig string
 }
 
+// SiteURL is where the functions are served in the emulator runs: the HTTP API's URL.
+const SiteURL = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+
 // FunctionEnv returns the environment template.yaml gives the function (video, register,
 // webhook or prune) with this stack's endpoints and ids, plus the variables the Lambda
-// service sets and static credentials for the local Secrets Manager endpoint. The caller
-// may change or delete entries before starting the emulator.
+// service sets and the fake Secrets Manager's credentials. The required variables are the
+// local stack's (devserver.FunctionEnv); the optional ones are set to their defaults, as
+// the template sets them. The caller may change or delete entries before starting the
+// emulator.
 func FunctionEnv(function string, s Stack) map[string]string {
-	env := map[string]string{
+	env := devserver.FunctionEnv(function, devserver.Endpoints{
+		FusionAuthURL: s.FusionAuthURL,
+		SiteURL:       SiteURL,
+		Variable:      s.Variable,
+		SecretID:      s.SecretID,
+	})
+	maps.Copy(env, map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":         "anonuser-" + function,
 		"AWS_LAMBDA_FUNCTION_VERSION":      "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "256",
@@ -42,35 +56,26 @@ func FunctionEnv(function string, s Stack) map[string]string {
 		"AWS_CONFIG_FILE":                  s.NoAWSConfig,
 		"AWS_SHARED_CREDENTIALS_FILE":      s.NoAWSConfig,
 		"AWS_EC2_METADATA_DISABLED":        "true",
-
-		"FUSIONAUTH_URL":            s.FusionAuthURL,
-		"FUSIONAUTH_TENANT_ID":      s.Variable("defaultTenantId"),
-		"FUSIONAUTH_APPLICATION_ID": s.Variable("applicationId"),
-		"LOG_LEVEL":                 "info",
-		"API_KEY_SECRET_ID":         s.SecretID(function),
-	}
+		"LOG_LEVEL":                        "info",
+	})
 	switch function {
 	case "video":
-		env["SIGNING_KEY_ID"] = s.Variable("signingKeyId")
-		env["COOKIE_NAME"] = "anon_user"
-		env["VIDEO_URL"] = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
+		env["COOKIE_NAME"] = config.DefaultCookieName
+		env["VIDEO_URL"] = config.DefaultVideoURL
 	case "register":
-		env["SIGNING_KEY_ID"] = s.Variable("signingKeyId")
-		env["COOKIE_NAME"] = "anon_user"
-		env["FUSIONAUTH_PUBLIC_URL"] = s.FusionAuthURL
-		env["REGISTER_REDIRECT_URI"] = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/video"
+		env["COOKIE_NAME"] = config.DefaultCookieName
 		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
 	case "webhook":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"
-		env["WEBHOOK_SIGNING_KEY_ID"] = s.Variable("webhookSigningKeyId")
-		env["WEBHOOK_SECRET_HEADER"] = "X-Webhook-Secret"
+		env["WEBHOOK_SECRET_HEADER"] = config.DefaultSecretHeader
 	case "prune":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "900"
 		env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "512"
-		env["RETENTION_DAYS"] = "30"
-		env["PENDING_EMAIL_DAYS"] = "7"
-		env["PRUNE_MAX_PER_RUN"] = "50000"
-		env["PRUNE_BATCH_SIZE"] = "10000"
+		env["RETENTION_DAYS"] = strconv.Itoa(config.DefaultRetentionDays)
+		env["RETENTION_ONE_VISIT_DAYS"] = strconv.Itoa(config.DefaultOneVisitDays)
+		env["PENDING_EMAIL_DAYS"] = strconv.Itoa(config.DefaultPendingEmailDays)
+		env["PRUNE_MAX_PER_RUN"] = strconv.Itoa(config.DefaultMaxPerRun)
+		env["PRUNE_BATCH_SIZE"] = strconv.Itoa(config.DefaultBatchSize)
 		env["PRUNE_DRY_RUN"] = "false"
 	}
 	return env

@@ -23,10 +23,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 // functions are the Lambda entry points under functions/.

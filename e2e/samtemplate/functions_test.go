@@ -5,9 +5,11 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,7 +51,7 @@ var specs = []spec{
 		id: "VideoFunction", name: "video", secret: "VideoApiKeySecret", loader: "LoadVideo",
 		load: func(e *config.Env) error { _, err := config.LoadVideo(e); return err },
 		routes: []route{
-			{method: "GET", path: "/video"},
+			{method: "GET", path: "/video", throttled: true}, // the route that creates stubs
 			{method: "HEAD", path: "/video", optional: true},
 		},
 		minTimeout: 1, maxTimeout: apiGatewayTimeout,
@@ -68,6 +70,7 @@ var specs = []spec{
 		load:        func(e *config.Env) error { _, err := config.LoadWebhook(e); return err },
 		functionURL: true,
 		minTimeout:  1, maxTimeout: 10,
+		reserved: 10, // a public URL: a flood must not take video's and register's concurrency
 	},
 	{
 		id: "PruneFunction", name: "prune", secret: "PruneApiKeySecret", loader: "LoadPrune",
@@ -290,4 +293,50 @@ func specByID(tb testing.TB, id string) spec {
 	}
 	tb.Fatalf("no spec %s", id)
 	return spec{}
+}
+
+// parameterDefaults maps template parameters to the Go default they must equal: a default
+// is written once, in package config, and the template's copy is checked against it.
+var parameterDefaults = map[string]string{
+	"CookieName":            config.DefaultCookieName,
+	"VideoURL":              config.DefaultVideoURL,
+	"RetentionDays":         strconv.Itoa(config.DefaultRetentionDays),
+	"RetentionOneVisitDays": strconv.Itoa(config.DefaultOneVisitDays),
+	"PendingEmailDays":      strconv.Itoa(config.DefaultPendingEmailDays),
+	"PruneMaxPerRun":        strconv.Itoa(config.DefaultMaxPerRun),
+}
+
+// literalDefaults maps environment variables the template sets to a literal to the Go
+// default they must equal.
+var literalDefaults = map[string]string{
+	"WEBHOOK_SECRET_HEADER": config.DefaultSecretHeader,
+	"PRUNE_BATCH_SIZE":      strconv.Itoa(config.DefaultBatchSize),
+}
+
+// checkDefaults compares the template's defaults with package config's.
+func checkDefaults(st *stack) []string {
+	var p []string
+	for _, name := range slices.Sorted(maps.Keys(parameterDefaults)) {
+		want := parameterDefaults[name]
+		prm, ok := st.tmpl.Parameters[name]
+		if !ok {
+			p = append(p, fmt.Sprintf("parameter %s = <missing>, want one defaulting to %q", name, want))
+			continue
+		}
+		if got := tomlScalar(prm.Default); got != want {
+			p = append(p, fmt.Sprintf("parameter %s Default = %q, want config's %q", name, got, want))
+		}
+	}
+	for _, sp := range specs {
+		fn, err := st.function(sp.id)
+		if err != nil || fn.Environment == nil {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(literalDefaults)) {
+			if got, ok := fn.Environment.Variables[name]; ok && got != literalDefaults[name] {
+				p = append(p, fmt.Sprintf("%s environment %s = %q, want config's default %q", sp.id, name, got, literalDefaults[name]))
+			}
+		}
+	}
+	return p
 }

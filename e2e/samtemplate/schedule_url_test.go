@@ -151,3 +151,46 @@ func TestIsDaily(t *testing.T) {
 		})
 	}
 }
+
+// secondsPerDay is how many seconds a throttle's rate runs for between two daily prunes.
+const secondsPerDay = 86_400
+
+// checkPruneKeepsUp proves the daily prune clears at least what the throttled routes can
+// create in a day: only GET /video creates stubs (one per first visit), so at most its
+// rate x 86,400 + its burst a day; one daily run handles PRUNE_MAX_PER_RUN.
+func checkPruneKeepsUp(st *stack) []string {
+	video, err := st.function("VideoFunction")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var rate, burst float64
+	for _, name := range eventNames(video) {
+		ev := video.Events[name]
+		if ev.Type != "HttpApi" || ev.Properties == nil || ev.Properties.HttpApiEvent == nil {
+			continue
+		}
+		h := ev.Properties.HttpApiEvent
+		if strings.ToUpper(fmt.Sprint(deref(h.Method))) != "GET" || h.RouteSettings == nil ||
+			h.RouteSettings.ThrottlingRateLimit == nil || h.RouteSettings.ThrottlingBurstLimit == nil {
+			continue
+		}
+		rate, burst = *h.RouteSettings.ThrottlingRateLimit, float64(*h.RouteSettings.ThrottlingBurstLimit)
+	}
+	if rate == 0 {
+		return []string{"GET /video throttling = <unset>, want its own limits (they bound the stubs created a day)"}
+	}
+	prm, ok := st.tmpl.Parameters["PruneMaxPerRun"]
+	if !ok {
+		return []string{"parameter PruneMaxPerRun = <missing>, want the per-run cap"}
+	}
+	capacity, err := strconv.ParseFloat(tomlScalar(prm.Default), 64)
+	if err != nil {
+		return []string{fmt.Sprintf("parameter PruneMaxPerRun Default = %v, want a number", prm.Default)}
+	}
+	created := rate*secondsPerDay + burst
+	if capacity < created {
+		return []string{fmt.Sprintf("prune clears %.0f a day (PruneMaxPerRun, one daily run), GET /video can create %.0f (%.0f/s x 86,400 + burst %.0f): want capacity >= creation",
+			capacity, created, rate, burst)}
+	}
+	return nil
+}

@@ -267,6 +267,8 @@ var stackChecks = []struct {
 	{"http api throttling", checkHTTPAPI},
 	{"no secret values", checkNoSecretValues},
 	{"outputs", checkOutputs},
+	{"defaults match config", checkDefaults},
+	{"prune keeps up", checkPruneKeepsUp},
 }
 
 // reportProblems fails tb once per problem.

@@ -6,16 +6,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/pruneapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/prune"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -25,24 +26,17 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	pruner, _, err := app.Pruner(cfg, keys, log)
+	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return err
 	}
+	pruner := pruneapp.New(cfg, fa, log)
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
-		p := pruner
-		// A manual invoke may ask for a dry run: {"detail": {"dryRun": true}}.
-		var detail struct {
-			DryRun bool `json:"dryRun"`
-		}
-		if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &detail) == nil && detail.DryRun {
-			p = pruner.WithDryRun(true)
-		}
-		return app.RunPrune(ctx, p, os.Stdout, log)
+		return pruner.WithDryRun(cfg.DryRun || prune.DryRunRequested(ev.Detail)).RunAndReport(ctx, os.Stdout)
 	})
 	return nil
 }

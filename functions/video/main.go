@@ -10,9 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -22,11 +24,15 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	h, _, err := app.Video(ctx, cfg, keys, log)
+	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	if err != nil {
+		return err
+	}
+	h, err := videoapp.New(ctx, cfg, fa, log)
 	if err != nil {
 		return err
 	}

@@ -20,13 +20,27 @@ func (e *Env) fusionAuth() FusionAuth {
 // Cookie holds how the anonymous visitor's cookie is signed and named.
 type Cookie struct {
 	SigningKeyID string // SIGNING_KEY_ID: Key Master id of the RSA key that signs the cookie JWT
-	Name         string // COOKIE_NAME, default "anon_user"
+	Name         string // COOKIE_NAME, default DefaultCookieName
 }
+
+// Defaults of the optional variables: the one place they are written. template.yaml's
+// parameter defaults are checked against them (e2e/samtemplate).
+const (
+	DefaultCookieName = "anon_user"
+	// DefaultVideoURL is the sample ChangeBank video.
+	DefaultVideoURL         = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
+	DefaultSecretHeader     = "X-Webhook-Secret"
+	DefaultRetentionDays    = 30
+	DefaultOneVisitDays     = 7
+	DefaultPendingEmailDays = 7
+	DefaultMaxPerRun        = 500_000
+	DefaultBatchSize        = 10_000 // FusionAuth's maximum per bulk delete and search page
+)
 
 func (e *Env) cookie() Cookie {
 	return Cookie{
 		SigningKeyID: e.UUID("SIGNING_KEY_ID"),
-		Name:         e.CookieNameOr("COOKIE_NAME", "anon_user"),
+		Name:         e.CookieNameOr("COOKIE_NAME", DefaultCookieName),
 	}
 }
 
@@ -46,9 +60,6 @@ func LoadVideo(e *Env) (Video, error) {
 	}
 	return c, e.Err()
 }
-
-// DefaultVideoURL is the sample ChangeBank video.
-const DefaultVideoURL = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
 
 // Register configures the register function.
 type Register struct {
@@ -73,7 +84,7 @@ func LoadRegister(e *Env) (Register, error) {
 type Webhook struct {
 	FusionAuth
 	SigningKeyID string // WEBHOOK_SIGNING_KEY_ID: Key Master id of the key FusionAuth signs webhooks with; empty = no signature check
-	SecretHeader string // WEBHOOK_SECRET_HEADER, default X-Webhook-Secret
+	SecretHeader string // WEBHOOK_SECRET_HEADER, default DefaultSecretHeader
 }
 
 // LoadWebhook reads the webhook function's configuration.
@@ -82,17 +93,18 @@ func LoadWebhook(e *Env) (Webhook, error) {
 	if v := e.StringOr("WEBHOOK_SIGNING_KEY_ID", ""); v != "" {
 		c.SigningKeyID = e.UUID("WEBHOOK_SIGNING_KEY_ID")
 	}
-	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", "X-Webhook-Secret")
+	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", DefaultSecretHeader)
 	return c, e.Err()
 }
 
 // Prune configures the prune function.
 type Prune struct {
 	FusionAuth
-	RetentionDays    int  // RETENTION_DAYS, default 30
-	PendingEmailDays int  // PENDING_EMAIL_DAYS, default 7
-	MaxPerRun        int  // PRUNE_MAX_PER_RUN, default 50,000
-	BatchSize        int  // PRUNE_BATCH_SIZE, default and maximum 10,000
+	RetentionDays    int  // RETENTION_DAYS: stubs idle this long are deleted
+	OneVisitDays     int  // RETENTION_ONE_VISIT_DAYS: stubs with one watch and no email idle this long are deleted
+	PendingEmailDays int  // PENDING_EMAIL_DAYS: an unproven email is released after this long
+	MaxPerRun        int  // PRUNE_MAX_PER_RUN: deletions plus releases per run
+	BatchSize        int  // PRUNE_BATCH_SIZE: users per bulk delete, at most FusionAuth's 10,000
 	DryRun           bool // PRUNE_DRY_RUN, default false
 }
 
@@ -100,11 +112,15 @@ type Prune struct {
 func LoadPrune(e *Env) (Prune, error) {
 	c := Prune{
 		FusionAuth:       e.fusionAuth(),
-		RetentionDays:    e.IntOr("RETENTION_DAYS", 30, 1, 3650),
-		PendingEmailDays: e.IntOr("PENDING_EMAIL_DAYS", 7, 1, 365),
-		MaxPerRun:        e.IntOr("PRUNE_MAX_PER_RUN", 50_000, 1, 10_000_000),
-		BatchSize:        e.IntOr("PRUNE_BATCH_SIZE", 10_000, 1, 10_000),
+		RetentionDays:    e.IntOr("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
+		OneVisitDays:     e.IntOr("RETENTION_ONE_VISIT_DAYS", DefaultOneVisitDays, 1, 3650),
+		PendingEmailDays: e.IntOr("PENDING_EMAIL_DAYS", DefaultPendingEmailDays, 1, 365),
+		MaxPerRun:        e.IntOr("PRUNE_MAX_PER_RUN", DefaultMaxPerRun, 1, 10_000_000),
+		BatchSize:        e.IntOr("PRUNE_BATCH_SIZE", DefaultBatchSize, 1, DefaultBatchSize),
 		DryRun:           e.BoolOr("PRUNE_DRY_RUN", false),
+	}
+	if c.OneVisitDays > c.RetentionDays {
+		e.fail("RETENTION_ONE_VISIT_DAYS", "must not exceed RETENTION_DAYS (%d), got %d", c.RetentionDays, c.OneVisitDays)
 	}
 	return c, e.Err()
 }

@@ -51,8 +51,12 @@ func TestValidConfigurations(t *testing.T) {
 		t.Errorf("FUSIONAUTH_PUBLIC_URL default=%q, want FUSIONAUTH_URL", r.PublicFusionAuthURL)
 	}
 	p, err := config.LoadPrune(config.NewEnv(lookup(base)))
-	if err != nil || p.RetentionDays != 30 || p.PendingEmailDays != 7 || p.BatchSize != 10000 || p.DryRun {
+	if err != nil || p.RetentionDays != 30 || p.OneVisitDays != 7 || p.PendingEmailDays != 7 || p.MaxPerRun != 500_000 || p.BatchSize != 10000 || p.DryRun {
 		t.Errorf("prune config=%+v err=%v, want the defaults", p, err)
+	}
+	base["RETENTION_ONE_VISIT_DAYS"] = "40"
+	if _, err := config.LoadPrune(config.NewEnv(lookup(base))); err == nil || !strings.Contains(err.Error(), "RETENTION_ONE_VISIT_DAYS") {
+		t.Errorf("one-visit retention beyond the retention accepted or not named: %v", err)
 	}
 	base["PRUNE_BATCH_SIZE"] = "20000"
 	base["RETENTION_DAYS"] = "0"

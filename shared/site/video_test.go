@@ -18,11 +18,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/app/registerapp"
+	"github.com/changebank/anonuser/shared/app/videoapp"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/app"
 )
 
 const cookieName = "anon_user"
@@ -63,23 +65,31 @@ func newEnv(tb testing.TB) *env {
 		VideoURL:   config.DefaultVideoURL,
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
+	// Each function's own client, so its counter holds only that function's calls.
+	client := func(key string) *faclient.Client {
+		c, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), TenantID: cfg.TenantID, Keys: faclient.StaticKey(e.fa.Variable(key))})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c
+	}
+	e.client, e.regClient, e.hookClient = client("videoApiKey"), client("registerApiKey"), client("webhookApiKey")
 	var err error
-	e.video, e.client, err = app.Video(context.Background(), cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), log)
+	e.video, err = videoapp.New(context.Background(), cfg, e.client, log)
 	if err != nil {
-		tb.Fatalf("app.Video: %v", err)
+		tb.Fatalf("videoapp.New: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, e.regClient, err = app.Register(context.Background(), config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
-		faclient.StaticKey(e.fa.Variable("registerApiKey")), log)
+	e.register, err = registerapp.New(context.Background(), config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"}, e.regClient, log)
 	if err != nil {
-		tb.Fatalf("app.Register: %v", err)
+		tb.Fatalf("registerapp.New: %v", err)
 	}
-	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
+	e.webhook, err = webhookapp.New(context.Background(), config.Webhook{FusionAuth: faCfg,
 		SigningKeyID: e.fa.Variable("webhookSigningKeyId"), SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
+		e.hookClient, e.fa.Variable("webhookSecret"), log)
 	if err != nil {
-		tb.Fatalf("app.Webhook: %v", err)
+		tb.Fatalf("webhookapp.New: %v", err)
 	}
 	// What the functions did at cold start (reading the signing keys' kid) is not
 	// part of any request: count from here on.

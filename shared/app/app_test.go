@@ -9,55 +9,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
-func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
-	fa := fatest.NewTestServer(t, fatest.Options{})
-	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
-	_, _, err := app.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KEY_ID") {
-		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KEY_ID", err)
-	}
-	if fa.TotalCalls() != 0 {
-		t.Errorf("refused configuration still called FusionAuth %d times", fa.TotalCalls())
-	}
-}
-
-func TestColdStartFailsOnUnknownSigningKey(t *testing.T) {
-	fa := fatest.NewTestServer(t, fatest.Options{})
-	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
-		Cookie:     config.Cookie{SigningKeyID: "00000000-0000-4000-8000-00000000dead", Name: "anon_user"},
-	}
-	_, _, err := app.Video(context.Background(), cfg, faclient.StaticKey(fa.Variable("videoApiKey")), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "00000000-0000-4000-8000-00000000dead") {
-		t.Fatalf("err=%v, want a cold-start error naming the missing key", err)
-	}
-}
-
 // TestRotatedKeyFromSecretsManager runs the video function's wiring with its key read
-// through the real AWS SDK from a local Secrets Manager endpoint: many requests read
+// through the functions' Secrets Manager client from a local endpoint: many requests read
 // the secret once, and after FusionAuth refuses the key (401) the secret is read again
 // and the request succeeds with the rotated key.
 func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
 	sm := smtest.NewServer(t, map[string]string{"video": fa.Variable("videoApiKey")})
 	ctx := context.Background()
-	keys, err := apikey.Load(ctx, sm.Client(t), "video")
+	cfg := config.Video{
+		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId"), APIKeySecretID: "video"},
+		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: config.DefaultCookieName},
+	}
+	client, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
-		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: "anon_user"},
-	}
-	video, client, err := app.Video(ctx, cfg, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, err := videoapp.New(ctx, cfg, client, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +70,8 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 
 func TestMissingSecretFailsColdStart(t *testing.T) {
 	sm := smtest.NewServer(t, map[string]string{})
-	_, err := apikey.Load(context.Background(), sm.Client(t), "anon-users/video-api-key")
+	cfg := config.FusionAuth{URL: "http://127.0.0.1:9", APIKeySecretID: "anon-users/video-api-key"}
+	_, _, err := app.FusionAuth(context.Background(), cfg, sm.Client(t))
 	if err == nil || !strings.Contains(err.Error(), "anon-users/video-api-key") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("err=%v, want a clear not-found error naming the secret", err)
 	}

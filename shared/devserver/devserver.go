@@ -15,12 +15,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/pruneapp"
+	"github.com/changebank/anonuser/shared/app/registerapp"
+	"github.com/changebank/anonuser/shared/app/videoapp"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
-	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 // Options configure a local stack.
@@ -121,43 +124,141 @@ func (s *Stack) startFusionAuth(o Options) error {
 	return nil
 }
 
-// fusionAuthConfig is the FusionAuth part of every function's configuration here.
-func (s *Stack) fusionAuthConfig() config.FusionAuth {
-	return config.FusionAuth{
-		URL:           s.FusionAuthURL,
-		TenantID:      s.Variables["defaultTenantId"],
-		ApplicationID: s.Variables["applicationId"],
-	}
+// The secret ids the local configuration names: localSecrets holds them, as Secrets
+// Manager holds the deployed ones.
+func localSecretID(function string) string { return "local/" + function + "-api-key" }
+
+// Endpoints are what a function's environment points at.
+type Endpoints struct {
+	FusionAuthURL string                       // FUSIONAUTH_URL and FUSIONAUTH_PUBLIC_URL
+	SiteURL       string                       // where the functions are served; FusionAuth's registration returns to SiteURL/video
+	Variable      func(name string) string     // a kickstart variable (ids)
+	SecretID      func(function string) string // the id of the function's API-key secret
 }
 
+// FunctionEnv returns the environment template.yaml gives function (video, register,
+// webhook or prune), pointed at e: every variable its config.Load* requires. Optional
+// variables are left out, so their defaults (package config) apply.
+func FunctionEnv(function string, e Endpoints) map[string]string {
+	env := map[string]string{
+		"FUSIONAUTH_URL":            e.FusionAuthURL,
+		"FUSIONAUTH_TENANT_ID":      e.Variable("defaultTenantId"),
+		"FUSIONAUTH_APPLICATION_ID": e.Variable("applicationId"),
+		"API_KEY_SECRET_ID":         e.SecretID(function),
+	}
+	switch function {
+	case "video":
+		env["SIGNING_KEY_ID"] = e.Variable("signingKeyId")
+	case "register":
+		env["SIGNING_KEY_ID"] = e.Variable("signingKeyId")
+		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
+		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/video"
+	case "webhook":
+		env["WEBHOOK_SIGNING_KEY_ID"] = e.Variable("webhookSigningKeyId")
+	}
+	return env
+}
+
+// lookupIn reads variables from env, as os.LookupEnv reads the process's.
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+}
+
+// localSecrets stands in for Secrets Manager: it holds the kickstart's dev keys under the
+// ids the local configuration names.
+type localSecrets map[string]string
+
+// GetSecretValue returns the secret, or an error matching secrets.ErrNotFound.
+func (m localSecrets) GetSecretValue(_ context.Context, id string) (secrets.Value, error) {
+	v, ok := m[id]
+	if !ok {
+		return secrets.Value{}, &secrets.Error{StatusCode: http.StatusBadRequest, Code: "ResourceNotFoundException", Message: "no local secret " + id}
+	}
+	return secrets.Value{Name: id, String: &v}, nil
+}
+
+// secrets returns the local secrets: each function's API key from the kickstart, and the
+// webhook's shared secret beside its key.
+func (s *Stack) secrets() (localSecrets, error) {
+	webhook, err := json.Marshal(map[string]string{"apiKey": s.Variables["webhookApiKey"], webhookapp.SecretField: s.Variables["webhookSecret"]})
+	if err != nil {
+		return nil, fmt.Errorf("local webhook secret: %w", err)
+	}
+	return localSecrets{
+		localSecretID("video"):    s.Variables["videoApiKey"],
+		localSecretID("register"): s.Variables["registerApiKey"],
+		localSecretID("webhook"):  string(webhook),
+		localSecretID("prune"):    s.Variables["pruneApiKey"],
+	}, nil
+}
+
+// routes builds every function the way its Lambda entry point does: config.Load* over the
+// environment the template would give it, the API key read from a secret, then the
+// function's own wiring package.
 func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
+	sm, err := s.secrets()
+	if err != nil {
+		return nil, err
+	}
+	endpoints := Endpoints{FusionAuthURL: s.FusionAuthURL, SiteURL: s.URL, SecretID: localSecretID,
+		Variable: func(name string) string { return s.Variables[name] }}
+	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
 	mux := http.NewServeMux()
-	cookie := config.Cookie{SigningKeyID: s.Variables["signingKeyId"], Name: "anon_user"}
-	video, _, err := app.Video(ctx, config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
-		faclient.StaticKey(s.Variables["videoApiKey"]), log.With("function", "video"))
+
+	videoCfg, err := config.LoadVideo(env("video"))
+	if err != nil {
+		return nil, fmt.Errorf("video function: %w", err)
+	}
+	fa, _, err := app.FusionAuth(ctx, videoCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("video function: %w", err)
+	}
+	video, err := videoapp.New(ctx, videoCfg, fa, log.With("function", "video"))
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
 	mux.Handle("/video", video)
-	register, _, err := app.Register(ctx, config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
-		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + "/video"},
-		faclient.StaticKey(s.Variables["registerApiKey"]), log.With("function", "register"))
+
+	registerCfg, err := config.LoadRegister(env("register"))
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	fa, _, err = app.FusionAuth(ctx, registerCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	register, err := registerapp.New(ctx, registerCfg, fa, log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
 	mux.Handle("/register", register)
-	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKeyID: s.Variables["webhookSigningKeyId"], SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
+
+	webhookCfg, err := config.LoadWebhook(env("webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("webhook function: %w", err)
+	}
+	fa, keys, err := app.FusionAuth(ctx, webhookCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("webhook function: %w", err)
+	}
+	secret, _ := keys.Value(webhookapp.SecretField)
+	webhook, err := webhookapp.New(ctx, webhookCfg, fa, secret, log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
 	mux.Handle("/webhook", webhook)
-	s.log = log.With("function", "prune")
-	s.pruner, _, err = app.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
-		faclient.StaticKey(s.Variables["pruneApiKey"]), s.log)
+
+	pruneCfg, err := config.LoadPrune(env("prune"))
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
+	fa, _, err = app.FusionAuth(ctx, pruneCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("prune function: %w", err)
+	}
+	s.log = log.With("function", "prune")
+	s.pruner = pruneapp.New(pruneCfg, fa, s.log)
+
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
@@ -224,9 +325,8 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := app.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
-				s.log.Error("scheduled prune failed", "error", err)
-			}
+			// RunAndReport logs the summary, or the failure.
+			_, _ = s.pruner.RunAndReport(ctx, io.Discard)
 		}
 	}
 }
@@ -281,10 +381,29 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		}
 		p = p.WithRetention(d)
 	}
-	summary, err := app.RunPrune(r.Context(), p, io.Discard, s.log)
+	summary, err := p.RunAndReport(r.Context(), io.Discard)
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
 	}
 	_ = json.NewEncoder(w).Encode(summary)
+}
+
+// PruneCommand is the command that runs the prune schedule now against the stack whose
+// functions are at siteURL: a dry run over every stub idle for more than a second. The
+// start-up banner and the README print it.
+func PruneCommand(siteURL string) string {
+	return "curl -X POST '" + siteURL + "/_local/prune?dryRun=true&olderThan=1s'"
+}
+
+// Banner is what `go run ./cmd/local` prints once the stack is up.
+func (s *Stack) Banner() string {
+	return fmt.Sprintf("ChangeBank local stack is ready.\n"+
+		"  Site:        %s/video\n"+
+		"  Register:    %s/register\n"+
+		"  Outbox:      %s/_local/outbox (the emails the embedded FusionAuth sent)\n"+
+		"  Webhook:     %s/webhook (FusionAuth calls it on login)\n"+
+		"  Prune now:   %s\n"+
+		"  FusionAuth:  %s\n"+
+		"Press Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, PruneCommand(s.URL), s.FusionAuthURL)
 }
