@@ -18,9 +18,13 @@ type Stack struct {
 	SecretsManagerURL string
 	// Region is the AWS region of the endpoint and its ARNs.
 	Region string
-	// Variable returns a kickstart variable: defaultTenantId, applicationId, signingKeyId,
-	// webhookSigningKeyId (fatest.Server.Variable).
+	// Variable returns a kickstart variable: defaultTenantId, applicationId
+	// (fatest.Server.Variable).
 	Variable func(name string) string
+	// WebhookSigningKID is the kid FusionAuth signs webhooks with (WEBHOOK_SIGNING_KID).
+	WebhookSigningKID string
+	// CookieKeysSecretID is the id of the cookie keys' secret (COOKIE_KEYS_SECRET_ID).
+	CookieKeysSecretID string
 	// SecretID returns the id of the function's API key secret (a name or an ARN).
 	SecretID func(function string) string
 	// NoAWSConfig is a path that does not exist: it stands in for ~/.aws/config and
@@ -43,6 +47,9 @@ func FunctionEnv(function string, s Stack) map[string]string {
 		SiteURL:       SiteURL,
 		Variable:      s.Variable,
 		SecretID:      s.SecretID,
+
+		CookieKeysSecretID: s.CookieKeysSecretID,
+		WebhookSigningKID:  s.WebhookSigningKID,
 	})
 	maps.Copy(env, map[string]string{
 		"AWS_LAMBDA_FUNCTION_NAME":         "anonuser-" + function,

@@ -26,7 +26,9 @@ var linkedBy = map[string][]string{
 	"shared/anon":            functions, // prune reads the stub markers' names from it
 	"shared/site":            {"video", "register", "webhook"},
 	"shared/lambdahttp":      {"video", "register", "webhook"},
+	"shared/token":           {"video", "register", "webhook"},
 	"shared/prune":           {"prune"},
+	"shared/app/cookiekeys":  {"video", "register"},
 	"shared/app/videoapp":    {"video"},
 	"shared/app/registerapp": {"register"},
 	"shared/app/webhookapp":  {"webhook"},

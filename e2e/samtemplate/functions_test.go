@@ -28,6 +28,7 @@ type spec struct {
 	id     string // logical ID, e.g. VideoFunction
 	name   string // directory under functions/ and FunctionName suffix
 	secret string // logical ID of the function's own API key secret
+	cookie bool   // sets or reads the visitor cookie: may read the cookie keys' secret
 	loader string // the config loader main.go calls, e.g. LoadVideo
 	load   func(*config.Env) error
 
@@ -48,7 +49,7 @@ const lambdaMaxTimeout = 900
 
 var specs = []spec{
 	{
-		id: "VideoFunction", name: "video", secret: "VideoApiKeySecret", loader: "LoadVideo",
+		id: "VideoFunction", name: "video", secret: "VideoApiKeySecret", cookie: true, loader: "LoadVideo",
 		load: func(e *config.Env) error { _, err := config.LoadVideo(e); return err },
 		routes: []route{
 			{method: "GET", path: "/video", throttled: true}, // the route that creates stubs
@@ -57,7 +58,7 @@ var specs = []spec{
 		minTimeout: 1, maxTimeout: apiGatewayTimeout,
 	},
 	{
-		id: "RegisterFunction", name: "register", secret: "RegisterApiKeySecret", loader: "LoadRegister",
+		id: "RegisterFunction", name: "register", secret: "RegisterApiKeySecret", cookie: true, loader: "LoadRegister",
 		load: func(e *config.Env) error { _, err := config.LoadRegister(e); return err },
 		routes: []route{
 			{method: "GET", path: "/register"},

@@ -49,8 +49,12 @@ func checkPolicy(st *stack, sp spec) []string {
 	if wantA := []string{"secretsmanager:GetSecretValue"}; !slices.Equal(actions, wantA) {
 		p = append(p, fmt.Sprintf("statement Action = %v, want %v", actions, wantA))
 	}
-	if wantR := []string{want}; !slices.Equal(resources, wantR) {
-		p = append(p, fmt.Sprintf("statement Resource = %v, want %v (the function's own secret only)", resources, wantR))
+	wantR := []string{want}
+	if sp.cookie {
+		wantR = append(wantR, "Ref:"+cookieKeysSecret)
+	}
+	if !slices.Equal(resources, wantR) {
+		p = append(p, fmt.Sprintf("statement Resource = %v, want %v (the function's own API-key secret only, and the cookie keys' if it sets or reads the cookie)", resources, wantR))
 	}
 	for _, v := range append(actions, resources...) {
 		if strings.Contains(v, "*") {
@@ -148,15 +152,31 @@ func checkSecretIsolation(st *stack) []string {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var cookieReaders []string
+	for _, sp := range specs {
+		if sp.cookie {
+			cookieReaders = append(cookieReaders, sp.id)
+		}
+	}
+	sort.Strings(cookieReaders)
+	if _, ok := secrets[cookieKeysSecret]; !ok {
+		p = append(p, fmt.Sprintf("secret %s = <missing>, want an AWS::SecretsManager::Secret for the cookie keys", cookieKeysSecret))
+	}
 	for _, id := range ids {
 		got := readers["Ref:"+id]
 		sort.Strings(got)
-		if len(got) != 1 {
+		switch {
+		case id == cookieKeysSecret && !slices.Equal(got, cookieReaders):
+			p = append(p, fmt.Sprintf("secret %s readable by %v, want exactly %v (the functions that set or read the cookie)", id, got, cookieReaders))
+		case id != cookieKeysSecret && len(got) != 1:
 			p = append(p, fmt.Sprintf("secret %s readable by %v, want exactly one function", id, got))
 		}
 	}
 	return p
 }
+
+// cookieKeysSecret is the logical ID of the cookie keys' secret.
+const cookieKeysSecret = "CookieKeysSecret"
 
 var (
 	uuidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -120,9 +120,9 @@ func checkOutputs(st *stack) []string {
 	for _, o := range st.tmpl.Outputs {
 		values[fmt.Sprint(o.Value)] = true
 	}
-	for _, sp := range specs {
-		if !values["Ref:"+sp.secret] {
-			p = append(p, fmt.Sprintf("outputs lack !Ref %s, want its ARN output (README: put each key in after deploy)", sp.secret))
+	for _, secret := range append(specSecrets(), cookieKeysSecret) {
+		if !values["Ref:"+secret] {
+			p = append(p, fmt.Sprintf("outputs lack !Ref %s, want its ARN output (README: put each key in after deploy)", secret))
 		}
 	}
 	return p
@@ -193,4 +193,13 @@ func checkPruneKeepsUp(st *stack) []string {
 			capacity, created, rate, burst)}
 	}
 	return nil
+}
+
+// specSecrets returns the logical IDs of the functions' own API-key secrets.
+func specSecrets() []string {
+	out := make([]string, len(specs))
+	for i, sp := range specs {
+		out[i] = sp.secret
+	}
+	return out
 }

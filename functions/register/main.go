@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
@@ -32,7 +33,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h, err := registerapp.New(ctx, cfg, fa, log)
+	keys, err := cookiekeys.Load(ctx, sm, cfg.Cookie.KeysSecretID)
+	if err != nil {
+		return err
+	}
+	h, err := registerapp.New(cfg, fa, keys, log)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,8 +49,10 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
+	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // bench is one bootstrap to measure.
@@ -148,11 +152,20 @@ func run(n int, only string, arm64, verbose bool) error {
 		return err
 	}
 	defer func() { _ = fa.Close() }()
+	cookieKeys, err := randomCookieKeys()
+	if err != nil {
+		return err
+	}
+	kid, err := webhookKID(ctx, fa)
+	if err != nil {
+		return err
+	}
 	sm, err := smtest.Start(map[string]string{
 		secretID("video"):    fa.Variable("videoApiKey"),
 		secretID("register"): fa.Variable("registerApiKey"),
 		secretID("webhook"):  fmt.Sprintf(`{"apiKey":%q,"webhookSecret":%q}`, fa.Variable("webhookApiKey"), fa.Variable("webhookSecret")),
 		secretID("prune"):    fa.Variable("pruneApiKey"),
+		cookieKeysSecret:     cookieKeys,
 	})
 	if err != nil {
 		return err
@@ -165,6 +178,9 @@ func run(n int, only string, arm64, verbose bool) error {
 		Variable:          fa.Variable,
 		SecretID:          secretID,
 		NoAWSConfig:       filepath.Join(dir, "no-aws-config"),
+
+		CookieKeysSecretID: cookieKeysSecret,
+		WebhookSigningKID:  kid,
 	}
 
 	type row struct {
@@ -328,6 +344,39 @@ func loadAverage() string {
 }
 
 func secretID(function string) string { return "anonuser/" + function + "-api-key" }
+
+// cookieKeysSecret names the cookie keys' secret.
+const cookieKeysSecret = "anonuser/cookie-keys"
+
+// randomCookieKeys returns the JSON of one fresh cookie key, as the secret holds it.
+func randomCookieKeys() (string, error) {
+	secret := make([]byte, token.MinSecretLen)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("cookie key: %w", err)
+	}
+	b, err := json.Marshal([]token.Key{{ID: "coldstart", Secret: secret}})
+	if err != nil {
+		return "", fmt.Errorf("cookie key: %w", err)
+	}
+	return string(b), nil
+}
+
+// webhookKID asks the in-memory FusionAuth, with the kickstart's unrestricted dev key,
+// for the kid of the key it signs webhooks with (configuration for the function).
+func webhookKID(ctx context.Context, fa *fatest.Server) (string, error) {
+	if kid := fa.Variable("webhookSigningKid"); kid != "" {
+		return kid, nil
+	}
+	admin, err := faclient.New(faclient.Options{BaseURL: fa.URL(), Keys: faclient.StaticKey(fa.Variable("apiKey"))})
+	if err != nil {
+		return "", err
+	}
+	k, err := admin.RetrieveKey(ctx, fa.Variable("webhookSigningKeyId"))
+	if err != nil {
+		return "", fmt.Errorf("webhook signing key: %w", err)
+	}
+	return k.Key.KID, nil
+}
 
 func fileSize(path string) (int64, error) {
 	fi, err := os.Stat(path)

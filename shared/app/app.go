@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
@@ -49,19 +48,3 @@ func FusionAuth(ctx context.Context, cfg config.FusionAuth, secrets apikey.Secre
 	return fa, keys, nil
 }
 
-// KeyVerifier returns a verifier pinned to the kid and algorithm of the Key Master key
-// keyID, checked against FusionAuth's JWKS: the cookie and the webhook signature are
-// both checked this way.
-func KeyVerifier(ctx context.Context, fa *faclient.Client, keyID, purpose string, requireExp bool) (*anon.Verifier, error) {
-	kid, alg, err := anon.SigningKey(ctx, fa, keyID)
-	if err != nil {
-		return nil, err
-	}
-	return anon.NewVerifier(ctx, anon.VerifierOptions{
-		JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
-		KID:        kid,
-		Algorithm:  alg,
-		Purpose:    purpose,
-		RequireExp: requireExp,
-	})
-}

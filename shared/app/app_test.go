@@ -14,6 +14,8 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
+	"github.com/changebank/anonuser/shared/token"
+	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
 // TestRotatedKeyFromSecretsManager runs the video function's wiring with its key read
@@ -26,13 +28,13 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Video{
 		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId"), APIKeySecretID: "video"},
-		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: config.DefaultCookieName},
+		Cookie:     config.Cookie{Name: config.DefaultCookieName},
 	}
 	client, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	video, err := videoapp.New(ctx, cfg, client, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, err := videoapp.New(cfg, client, []token.Key{tokentest.Key(t, "cookie-1")}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

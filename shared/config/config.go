@@ -17,10 +17,14 @@ func (e *Env) fusionAuth() FusionAuth {
 	}
 }
 
-// Cookie holds how the anonymous visitor's cookie is signed and named.
+// Cookie holds how the anonymous visitor's cookie is named and where its signing keys
+// are: a secret of their own, which only the functions that set or read the cookie may
+// read.
 type Cookie struct {
-	SigningKeyID string // SIGNING_KEY_ID: Key Master id of the RSA key that signs the cookie JWT
-	Name         string // COOKIE_NAME, default DefaultCookieName
+	Name string // COOKIE_NAME, default DefaultCookieName
+	// KeysSecretID is COOKIE_KEYS_SECRET_ID: the Secrets Manager id of the cookie's signing
+	// keys, a JSON array of {kid, secret} (token.ParseKeys), read once per cold start.
+	KeysSecretID string
 }
 
 // Defaults of the optional variables: the one place they are written. template.yaml's
@@ -39,8 +43,8 @@ const (
 
 func (e *Env) cookie() Cookie {
 	return Cookie{
-		SigningKeyID: e.UUID("SIGNING_KEY_ID"),
 		Name:         e.CookieNameOr("COOKIE_NAME", DefaultCookieName),
+		KeysSecretID: e.String("COOKIE_KEYS_SECRET_ID"),
 	}
 }
 
@@ -83,16 +87,14 @@ func LoadRegister(e *Env) (Register, error) {
 // "webhookSecret" field of the function's secret in Secrets Manager.
 type Webhook struct {
 	FusionAuth
-	SigningKeyID string // WEBHOOK_SIGNING_KEY_ID: Key Master id of the key FusionAuth signs webhooks with; empty = no signature check
+	SigningKID   string // WEBHOOK_SIGNING_KID: kid of the key FusionAuth signs webhooks with (RS256); empty = no signature check
 	SecretHeader string // WEBHOOK_SECRET_HEADER, default DefaultSecretHeader
 }
 
 // LoadWebhook reads the webhook function's configuration.
 func LoadWebhook(e *Env) (Webhook, error) {
 	c := Webhook{FusionAuth: e.fusionAuth()}
-	if v := e.StringOr("WEBHOOK_SIGNING_KEY_ID", ""); v != "" {
-		c.SigningKeyID = e.UUID("WEBHOOK_SIGNING_KEY_ID")
-	}
+	c.SigningKID = e.StringOr("WEBHOOK_SIGNING_KID", "")
 	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", DefaultSecretHeader)
 	return c, e.Err()
 }

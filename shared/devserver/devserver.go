@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,14 +17,17 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/app/pruneapp"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // Options configure a local stack.
@@ -35,6 +39,9 @@ type Options struct {
 	Logger         *slog.Logger     // default: JSON to stderr
 	Now            func() time.Time // the embedded FusionAuth's clock (tests age users with it)
 	PruneEvery     time.Duration    // run the prune schedule this often; 0 = only on POST /_local/prune
+	// CookieKeys are the visitor-cookie keys, the JSON of the deployed secret
+	// (token.ParseKeys); cmd/local passes COOKIE_KEYS. Empty: one random key per start.
+	CookieKeys string
 }
 
 // Stack is a running local stack.
@@ -77,7 +84,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		_ = ln.Close()
 		return nil, err
 	}
-	mux, err := s.routes(ctx, o.Logger)
+	mux, err := s.routes(ctx, o)
 	if err != nil {
 		_ = ln.Close()
 		_ = s.closeFusionAuth()
@@ -117,7 +124,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	}
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
-	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSecret",
+	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
 		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
 		s.Variables[name] = fa.Variable(name)
 	}
@@ -128,12 +135,19 @@ func (s *Stack) startFusionAuth(o Options) error {
 // Manager holds the deployed ones.
 func localSecretID(function string) string { return "local/" + function + "-api-key" }
 
+// localCookieKeysID names the local secret that holds the cookie keys.
+const localCookieKeysID = "local/cookie-keys"
+
 // Endpoints are what a function's environment points at.
 type Endpoints struct {
 	FusionAuthURL string                       // FUSIONAUTH_URL and FUSIONAUTH_PUBLIC_URL
 	SiteURL       string                       // where the functions are served; FusionAuth's registration returns to SiteURL/video
 	Variable      func(name string) string     // a kickstart variable (ids)
 	SecretID      func(function string) string // the id of the function's API-key secret
+	// CookieKeysSecretID is the id of the cookie keys' secret (video and register).
+	CookieKeysSecretID string
+	// WebhookSigningKID is the kid FusionAuth signs webhooks with.
+	WebhookSigningKID string
 }
 
 // FunctionEnv returns the environment template.yaml gives function (video, register,
@@ -148,13 +162,13 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 	}
 	switch function {
 	case "video":
-		env["SIGNING_KEY_ID"] = e.Variable("signingKeyId")
+		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
 	case "register":
-		env["SIGNING_KEY_ID"] = e.Variable("signingKeyId")
+		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
 		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
 		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/video"
 	case "webhook":
-		env["WEBHOOK_SIGNING_KEY_ID"] = e.Variable("webhookSigningKeyId")
+		env["WEBHOOK_SIGNING_KID"] = e.WebhookSigningKID
 	}
 	return env
 }
@@ -177,30 +191,68 @@ func (m localSecrets) GetSecretValue(_ context.Context, id string) (secrets.Valu
 	return secrets.Value{Name: id, String: &v}, nil
 }
 
-// secrets returns the local secrets: each function's API key from the kickstart, and the
-// webhook's shared secret beside its key.
-func (s *Stack) secrets() (localSecrets, error) {
+// secrets returns the local secrets: each function's API key from the kickstart, the
+// webhook's shared secret beside its key, and the cookie keys: cookieKeys (the JSON of
+// token.ParseKeys, from COOKIE_KEYS) when given, else one random key for this run
+// (cookies then last until the stack stops).
+func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
 	webhook, err := json.Marshal(map[string]string{"apiKey": s.Variables["webhookApiKey"], webhookapp.SecretField: s.Variables["webhookSecret"]})
 	if err != nil {
 		return nil, fmt.Errorf("local webhook secret: %w", err)
+	}
+	if cookieKeys == "" {
+		secret := make([]byte, token.MinSecretLen)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("generate a cookie key: %w", err)
+		}
+		generated, err := json.Marshal([]token.Key{{ID: "local-" + time.Now().UTC().Format("20060102T150405"), Secret: secret}})
+		if err != nil {
+			return nil, fmt.Errorf("generate a cookie key: %w", err)
+		}
+		cookieKeys = string(generated)
 	}
 	return localSecrets{
 		localSecretID("video"):    s.Variables["videoApiKey"],
 		localSecretID("register"): s.Variables["registerApiKey"],
 		localSecretID("webhook"):  string(webhook),
 		localSecretID("prune"):    s.Variables["pruneApiKey"],
+		localCookieKeysID:         cookieKeys,
 	}, nil
+}
+
+// webhookKID returns the kid FusionAuth signs webhooks with. The kickstart's generated
+// key gets its kid only when FusionAuth creates it, so the local stack asks once with
+// the unrestricted dev key; deployed functions take it from WEBHOOK_SIGNING_KID.
+func (s *Stack) webhookKID(ctx context.Context) (string, error) {
+	if kid := s.Variables["webhookSigningKid"]; kid != "" {
+		return kid, nil
+	}
+	admin, err := faclient.New(faclient.Options{BaseURL: s.FusionAuthURL, Keys: faclient.StaticKey(s.Variables["apiKey"])})
+	if err != nil {
+		return "", fmt.Errorf("webhook signing key: %w", err)
+	}
+	k, err := admin.RetrieveKey(ctx, s.Variables["webhookSigningKeyId"])
+	if err != nil {
+		return "", fmt.Errorf("webhook signing key: %w", err)
+	}
+	return k.Key.KID, nil
 }
 
 // routes builds every function the way its Lambda entry point does: config.Load* over the
 // environment the template would give it, the API key read from a secret, then the
 // function's own wiring package.
-func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
-	sm, err := s.secrets()
+func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
+	log := o.Logger
+	sm, err := s.secrets(o.CookieKeys)
+	if err != nil {
+		return nil, err
+	}
+	kid, err := s.webhookKID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	endpoints := Endpoints{FusionAuthURL: s.FusionAuthURL, SiteURL: s.URL, SecretID: localSecretID,
+		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: kid,
 		Variable: func(name string) string { return s.Variables[name] }}
 	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
 	mux := http.NewServeMux()
@@ -213,7 +265,11 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
-	video, err := videoapp.New(ctx, videoCfg, fa, log.With("function", "video"))
+	keys, err := cookiekeys.Load(ctx, sm, videoCfg.Cookie.KeysSecretID)
+	if err != nil {
+		return nil, fmt.Errorf("video function (COOKIE_KEYS): %w", err)
+	}
+	video, err := videoapp.New(videoCfg, fa, keys, log.With("function", "video"))
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
@@ -227,7 +283,11 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
-	register, err := registerapp.New(ctx, registerCfg, fa, log.With("function", "register"))
+	keys, err = cookiekeys.Load(ctx, sm, registerCfg.Cookie.KeysSecretID)
+	if err != nil {
+		return nil, fmt.Errorf("register function (COOKIE_KEYS): %w", err)
+	}
+	register, err := registerapp.New(registerCfg, fa, keys, log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
@@ -237,11 +297,11 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
-	fa, keys, err := app.FusionAuth(ctx, webhookCfg.FusionAuth, sm)
+	fa, apiKey, err := app.FusionAuth(ctx, webhookCfg.FusionAuth, sm)
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
-	secret, _ := keys.Value(webhookapp.SecretField)
+	secret, _ := apiKey.Value(webhookapp.SecretField)
 	webhook, err := webhookapp.New(ctx, webhookCfg, fa, secret, log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)

@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
@@ -54,7 +56,10 @@ func TestConfigurationIsValidatedAsInLambda(t *testing.T) {
 	if err := json.Unmarshal(raw, &ks); err != nil {
 		t.Fatal(err)
 	}
-	ks["variables"].(map[string]any)["applicationId"] = "not-a-uuid"
+	vars := ks["variables"].(map[string]any)
+	vars["applicationId"] = "not-a-uuid"
+	vars["webhookSigningKid"] = "webhook-kid" // as the kickstart's imported key has one: no Key API call
+
 	broken, err := json.Marshal(ks)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +87,9 @@ func TestFunctionEnvIsComplete(t *testing.T) {
 		SiteURL:       "http://127.0.0.1:3000",
 		Variable:      func(string) string { return "00000000-0000-4000-8000-000000000001" },
 		SecretID:      func(f string) string { return "local/" + f },
+
+		CookieKeysSecretID: "local/cookie-keys",
+		WebhookSigningKID:  "webhook-kid",
 	}
 	loaders := map[string]func(*config.Env) error{
 		"video":    func(env *config.Env) error { _, err := config.LoadVideo(env); return err },
@@ -125,5 +133,53 @@ func TestPruneNow(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK || summary["dryRun"] != true {
 		t.Errorf("prune now: got %d %v, want 200 and a dry-run summary", resp.StatusCode, summary)
+	}
+}
+
+// TestCookieKeysFromTheEnvironment: the stack signs cookies with the keys it is given
+// (COOKIE_KEYS in cmd/local), and refuses to start on unusable ones, as a function would
+// on its secret.
+func TestCookieKeysFromTheEnvironment(t *testing.T) {
+	_, err := devserver.Start(t.Context(), devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: quiet(),
+		CookieKeys: `[{"kid":"short","secret":"c2hvcnQ="}]`})
+	if err == nil || !strings.Contains(err.Error(), "COOKIE_KEYS") || !strings.Contains(err.Error(), `kid "short" has a 5-byte secret`) {
+		t.Fatalf("Start with a short key: got %v, want a refusal naming COOKIE_KEYS and the problem", err)
+	}
+
+	keys := tokentest.KeysJSON(t, tokentest.Key(t, "given-kid"))
+	s, err := devserver.Start(t.Context(), devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: quiet(), CookieKeys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+"/video", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	req.Header.Set("Sec-Fetch-Dest", "document")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	var kid string
+	for _, c := range resp.Cookies() {
+		if c.Name == config.DefaultCookieName {
+			header, _, _ := strings.Cut(c.Value, ".")
+			raw, err := base64.RawURLEncoding.DecodeString(header)
+			if err != nil {
+				t.Fatalf("cookie header: %v", err)
+			}
+			var h struct{ Kid string }
+			if err := json.Unmarshal(raw, &h); err != nil {
+				t.Fatalf("cookie header: %v", err)
+			}
+			kid = h.Kid
+		}
+	}
+	if kid != "given-kid" {
+		t.Errorf("cookie kid: got %q, want the given key's %q", kid, "given-kid")
 	}
 }

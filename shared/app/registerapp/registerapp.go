@@ -3,22 +3,23 @@
 package registerapp
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/changebank/anonuser/shared/anon"
-	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // New builds the GET and POST /register handler for cfg. fa is the function's own
-// FusionAuth client (app.FusionAuth).
-func New(ctx context.Context, cfg config.Register, fa *faclient.Client, log *slog.Logger) (*site.Register, error) {
-	tokens, err := app.KeyVerifier(ctx, fa, cfg.SigningKeyID, anon.PurposeVisitor, true)
+// FusionAuth client (app.FusionAuth) and keys the cookie's signing keys
+// (cookiekeys.Load).
+func New(cfg config.Register, fa *faclient.Client, keys []token.Key, log *slog.Logger) (*site.Register, error) {
+	tokens, err := token.NewVisitor(keys, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("register: %w", err)
 	}
 	return &site.Register{
 		Conversions:   anon.NewConverter(fa, cfg.ApplicationID, nil),

@@ -3,25 +3,26 @@
 package videoapp
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/changebank/anonuser/shared/anon"
-	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // New builds the GET /video handler for cfg. fa is the function's own FusionAuth client
-// (app.FusionAuth).
-func New(ctx context.Context, cfg config.Video, fa *faclient.Client, log *slog.Logger) (*site.Video, error) {
-	tokens, err := app.KeyVerifier(ctx, fa, cfg.SigningKeyID, anon.PurposeVisitor, true)
+// (app.FusionAuth) and keys the cookie's signing keys (cookiekeys.Load): signing and
+// checking the cookie needs no FusionAuth call.
+func New(cfg config.Video, fa *faclient.Client, keys []token.Key, log *slog.Logger) (*site.Video, error) {
+	tokens, err := token.NewVisitor(keys, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("video: %w", err)
 	}
 	return &site.Video{
-		Visits:     anon.New(fa, cfg.SigningKeyID),
+		Visits:     anon.New(fa),
 		Tokens:     tokens,
 		CookieName: cfg.Cookie.Name,
 		VideoURL:   cfg.VideoURL,

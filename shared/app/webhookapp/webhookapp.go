@@ -5,13 +5,14 @@ package webhookapp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/changebank/anonuser/shared/anon"
-	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // SecretField is the field of the webhook's JSON secret that holds the shared secret
@@ -23,8 +24,8 @@ const SecretField = "webhookSecret"
 // signing key the webhook would accept anyone, so that configuration is refused before
 // any FusionAuth call.
 func New(ctx context.Context, cfg config.Webhook, fa *faclient.Client, secret string, log *slog.Logger) (*site.Webhook, error) {
-	if secret == "" && cfg.SigningKeyID == "" {
-		return nil, errors.New("webhook: neither WEBHOOK_SIGNING_KEY_ID nor a " + SecretField + " in the secret is set; refusing to accept unauthenticated calls")
+	if secret == "" && cfg.SigningKID == "" {
+		return nil, errors.New("webhook: neither WEBHOOK_SIGNING_KID nor a " + SecretField + " in the secret is set; refusing to accept unauthenticated calls")
 	}
 	h := &site.Webhook{
 		Secret:       secret,
@@ -32,11 +33,16 @@ func New(ctx context.Context, cfg config.Webhook, fa *faclient.Client, secret st
 		Conversions:  anon.NewConverter(fa, cfg.ApplicationID, nil),
 		Logger:       log,
 	}
-	if cfg.SigningKeyID != "" {
-		// FusionAuth's signature JWT carries no purpose and, per its docs, no exp.
-		v, err := app.KeyVerifier(ctx, fa, cfg.SigningKeyID, "", false)
+	if cfg.SigningKID != "" {
+		// The kid is configuration: no Key API call at cold start. The JWKS is fetched
+		// here, once; token.NewWebhook starts anyway if FusionAuth cannot answer yet.
+		v, err := token.NewWebhook(ctx, token.WebhookOptions{
+			JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
+			KID:        cfg.SigningKID,
+			HTTPClient: faclient.DefaultHTTPClient(),
+		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("webhook: %w", err)
 		}
 		h.Signatures = v
 	}

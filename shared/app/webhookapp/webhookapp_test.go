@@ -21,8 +21,8 @@ func TestRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	}
 	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
 	_, err = webhookapp.New(context.Background(), cfg, client, "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KEY_ID") {
-		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KEY_ID", err)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
+		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
 	}
 	if fa.TotalCalls() != 0 {
 		t.Errorf("refused configuration still called FusionAuth %d times", fa.TotalCalls())
