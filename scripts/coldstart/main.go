@@ -16,7 +16,8 @@
 // fake Secrets Manager (shared/secrets/smtest) on 127.0.0.1, because the functions read their
 // API key and FusionAuth's signing keys during init.
 //
-// For each function, n times: start aws-lambda-rie with the bootstrap on fresh loopback
+// n rounds, each function once per round (so load on this shared machine falls on all
+// alike); each time: start aws-lambda-rie with the bootstrap on fresh loopback
 // ports, wait until its HTTP server answers, send the function's event fixture (functions/<name>/testdata), and
 // record the time from starting the emulator process to the first successful response
 // (the cold start: emulator start, process start, the function's init including its
@@ -189,39 +190,45 @@ func run(n int, only string, arm64, verbose bool) error {
 		ready, cold   []time.Duration
 		init, warm    []time.Duration
 	}
-	var rows []row
-	for _, b := range selected {
-		r := row{bench: b}
-		if r.size, err = fileSize(bins[b.name]); err != nil {
+	rows := make([]row, len(selected))
+	events := make([][]byte, len(selected))
+	envs := make([]map[string]string, len(selected))
+	for i, b := range selected {
+		rows[i].bench = b
+		if rows[i].size, err = fileSize(bins[b.name]); err != nil {
 			return err
 		}
 		if armBins != nil {
-			if r.armSize, err = fileSize(armBins[b.name]); err != nil {
+			if rows[i].armSize, err = fileSize(armBins[b.name]); err != nil {
 				return err
 			}
 		}
-		event := []byte("{}")
+		events[i] = []byte("{}")
 		if b.event != "" {
-			if event, err = os.ReadFile(filepath.Join(root, b.event)); err != nil {
+			if events[i], err = os.ReadFile(filepath.Join(root, b.event)); err != nil {
 				return fmt.Errorf("read event: %w", err)
 			}
 		}
-		env := map[string]string{"AWS_LAMBDA_FUNCTION_NAME": b.name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "10", "AWS_REGION": region}
+		envs[i] = map[string]string{"AWS_LAMBDA_FUNCTION_NAME": b.name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "10", "AWS_REGION": region}
 		if b.name != "hello" {
-			env = lambdart.FunctionEnv(b.name, stack)
+			envs[i] = lambdart.FunctionEnv(b.name, stack)
 		}
-		for i := range n {
-			m, err := measure(ctx, lambdart.Options{RIE: rie, Bootstrap: bins[b.name], Env: lambdart.EnvList(env)}, event)
+	}
+	// Round by round, every function once per round: a load spike on this shared machine
+	// then falls on hello and the functions alike, which keeps the ratios fair.
+	for round := range n {
+		for i := range rows {
+			r := &rows[i]
+			m, err := measure(ctx, lambdart.Options{RIE: rie, Bootstrap: bins[r.name], Env: lambdart.EnvList(envs[i])}, events[i])
 			if err != nil {
-				return fmt.Errorf("%s run %d: %w", b.name, i+1, err)
+				return fmt.Errorf("%s run %d: %w", r.name, round+1, err)
 			}
 			if verbose {
-				fmt.Fprintf(os.Stderr, "%-9s run %2d: emulator ready %5.1f ms, cold %6.1f ms, warm %5.2f ms\n", b.name, i+1, ms(m.ready), ms(m.cold), ms(m.warm))
+				fmt.Fprintf(os.Stderr, "%-9s run %2d: emulator ready %5.1f ms, cold %6.1f ms, warm %5.2f ms\n", r.name, round+1, ms(m.ready), ms(m.cold), ms(m.warm))
 			}
 			r.ready, r.cold, r.warm = append(r.ready, m.ready), append(r.cold, m.cold), append(r.warm, m.warm)
 			r.init = append(r.init, m.cold-m.ready)
 		}
-		rows = append(rows, r)
 	}
 
 	fmt.Printf("Cold start under aws-lambda-rie: emulator process start to first successful invoke response.\n")
