@@ -75,3 +75,29 @@ func TestNamesListsWhatWasRead(t *testing.T) {
 		}
 	}
 }
+
+func TestUUIDAndCookieNameRules(t *testing.T) {
+	uuids := map[string]bool{
+		"d7d09513-a3f5-401c-9685-34ab6c552453":  true,
+		"D7D09513-A3F5-401C-9685-34AB6C552453":  true,
+		"d7d09513a3f5-401c-9685-34ab6c552453-":  false,
+		"d7d09513-a3f5-401c-9685-34ab6c55245g":  false,
+		"d7d09513-a3f5-401c-9685-34ab6c55245":   false,
+		"d7d09513-a3f5-401c-9685-34ab6c5524533": false,
+	}
+	for v, ok := range uuids {
+		e := config.NewEnv(lookup(map[string]string{"X": v}))
+		e.UUID("X")
+		if got := e.Err() == nil; got != ok {
+			t.Errorf("UUID(%q) accepted=%v, want %v", v, got, ok)
+		}
+	}
+	names := map[string]bool{"anon_user": true, "__Host-anon": true, "a.b~c|d^e": true, "bad name": false, "bad;": false, "é": false, "a=b": false}
+	for v, ok := range names {
+		e := config.NewEnv(lookup(map[string]string{"X": v}))
+		e.CookieNameOr("X", "d")
+		if got := e.Err() == nil; got != ok {
+			t.Errorf("CookieNameOr(%q) accepted=%v, want %v", v, got, ok)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -104,24 +103,22 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// partitions maps region names to their partition's DNS suffix, as the SDK's
-// internal/endpoints/awsrulesfn/partitions.json does; an unknown name falls back to the
-// "aws" partition, as the SDK's does.
-var partitions = []struct {
-	region *regexp.Regexp
-	suffix string
-}{
-	{regexp.MustCompile(`^cn-\w+-\d+$`), "amazonaws.com.cn"},
-	{regexp.MustCompile(`^eusc-(de)-\w+-\d+$`), "amazonaws.eu"},
-	{regexp.MustCompile(`^us-iso-\w+-\d+$`), "c2s.ic.gov"},
-	{regexp.MustCompile(`^us-isob-\w+-\d+$`), "sc2s.sgov.gov"},
-	{regexp.MustCompile(`^eu-isoe-\w+-\d+$`), "cloud.adc-e.uk"},
-	{regexp.MustCompile(`^us-isof-\w+-\d+$`), "csp.hci.ic.gov"},
+// partitions maps region name prefixes to their partition's DNS suffix, as the SDK's
+// internal/endpoints/awsrulesfn/partitions.json does (its regionRegex values begin with
+// these); any other region is in the "aws" partition, as the SDK falls back to it too.
+// Prefixes rather than those regexps: nothing to compile at cold start.
+var partitions = []struct{ prefix, suffix string }{
+	{"cn-", "amazonaws.com.cn"},
+	{"eusc-de-", "amazonaws.eu"},
+	{"us-iso-", "c2s.ic.gov"},
+	{"us-isob-", "sc2s.sgov.gov"},
+	{"eu-isoe-", "cloud.adc-e.uk"},
+	{"us-isof-", "csp.hci.ic.gov"},
 }
 
 func dnsSuffix(region string) string {
 	for _, p := range partitions {
-		if p.region.MatchString(region) {
+		if strings.HasPrefix(region, p.prefix) {
 			return p.suffix
 		}
 	}
