@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/devserver"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 const (
@@ -34,6 +34,9 @@ const (
 	visitorPass    = "Correct-Horse-Battery-9"
 	sentNotice     = "Please check your email to set your password."
 )
+
+// personChrome is a current desktop Chrome's User-Agent.
+const personChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
 
 // journey is the state the steps of the test share: one browser tab walking the
 // product from a first anonymous visit to a converted account.
@@ -87,6 +90,10 @@ func TestJourney(t *testing.T) {
 		// Nothing but loopback resolves, so no page can reach past this machine.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.WindowSize(1280, 900),
+		// Headless Chromium says "HeadlessChrome" in its User-Agent, and the site rightly
+		// creates no profile for a headless browser: this one presents as the Chrome a
+		// person runs. Its navigations still carry Chromium's own fetch metadata.
+		chromedp.UserAgent(personChrome),
 	)
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(allocCtx)

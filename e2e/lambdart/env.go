@@ -18,7 +18,7 @@ type Stack struct {
 	SecretsManagerURL string
 	// Region is the AWS region of the endpoint and its ARNs.
 	Region string
-	// Variable returns a kickstart variable: defaultTenantId, applicationId
+	// Variable returns a kickstart variable: visitorTenantId, applicationId
 	// (fatest.Server.Variable).
 	Variable func(name string) string
 	// WebhookSigningKID is the kid FusionAuth signs webhooks with (WEBHOOK_SIGNING_KID).

@@ -34,9 +34,10 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	pruner := pruneapp.New(cfg, fa, log)
+	// Each run's metrics go to stdout, where CloudWatch picks them up.
+	pruner := pruneapp.New(cfg, fa, os.Stdout, log)
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
-		return pruner.WithDryRun(cfg.DryRun || prune.DryRunRequested(ev.Detail)).RunAndReport(ctx, os.Stdout)
+		return pruner.ForEvent(ev.Detail).Run(ctx)
 	})
 	return nil
 }

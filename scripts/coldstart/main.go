@@ -50,7 +50,6 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
@@ -157,10 +156,6 @@ func run(n int, only string, arm64, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	kid, err := webhookKID(ctx, fa)
-	if err != nil {
-		return err
-	}
 	sm, err := smtest.Start(map[string]string{
 		secretID("video"):    fa.Variable("videoApiKey"),
 		secretID("register"): fa.Variable("registerApiKey"),
@@ -181,7 +176,7 @@ func run(n int, only string, arm64, verbose bool) error {
 		NoAWSConfig:       filepath.Join(dir, "no-aws-config"),
 
 		CookieKeysSecretID: cookieKeysSecret,
-		WebhookSigningKID:  kid,
+		WebhookSigningKID:  fa.Variable("webhookSigningKid"), // the kickstart imports the key with a fixed kid
 	}
 
 	type row struct {
@@ -366,23 +361,6 @@ func randomCookieKeys() (string, error) {
 		return "", fmt.Errorf("cookie key: %w", err)
 	}
 	return string(b), nil
-}
-
-// webhookKID asks the in-memory FusionAuth, with the kickstart's unrestricted dev key,
-// for the kid of the key it signs webhooks with (configuration for the function).
-func webhookKID(ctx context.Context, fa *fatest.Server) (string, error) {
-	if kid := fa.Variable("webhookSigningKid"); kid != "" {
-		return kid, nil
-	}
-	admin, err := faclient.New(faclient.Options{BaseURL: fa.URL(), Keys: faclient.StaticKey(fa.Variable("apiKey"))})
-	if err != nil {
-		return "", err
-	}
-	k, err := admin.RetrieveKey(ctx, fa.Variable("webhookSigningKeyId"))
-	if err != nil {
-		return "", fmt.Errorf("webhook signing key: %w", err)
-	}
-	return k.Key.KID, nil
 }
 
 func fileSize(path string) (int64, error) {

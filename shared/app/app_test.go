@@ -27,7 +27,7 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	sm := smtest.NewServer(t, map[string]string{"video": fa.Variable("videoApiKey")})
 	ctx := context.Background()
 	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId"), APIKeySecretID: "video"},
+		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId"), APIKeySecretID: "video"},
 		Cookie:     config.Cookie{Name: config.DefaultCookieName},
 	}
 	client, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm.Client(t))
@@ -38,9 +38,14 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A person's browser navigating: only such a request starts a profile.
 	visit := func() *http.Response {
+		r := httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil)
+		r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Sec-Fetch-Dest", "document")
 		w := httptest.NewRecorder()
-		video.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil))
+		video.ServeHTTP(w, r)
 		return w.Result()
 	}
 	for i := 0; i < 20; i++ {
@@ -48,8 +53,8 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 			t.Fatalf("visit %d: status %d", i, resp.StatusCode)
 		}
 	}
-	if got := sm.Reads("video"); got != 1 {
-		t.Errorf("secret read %d times for 20 visits, want 1", got)
+	if got := sm.Reads("video"); got != 1 || client.Counter().Count("POST /api/user") != 20 {
+		t.Errorf("secret read %d times for 20 visits (%v), want 1 read and 20 users created", got, client.Counter().Snapshot())
 	}
 	// Rotation: the secret now holds the admin key and FusionAuth no longer knows the
 	// old one: FusionAuth answers the next create with 401.

@@ -23,7 +23,6 @@ import (
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
@@ -124,7 +123,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	}
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
-	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
+	for _, name := range []string{"visitorTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
 		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
 		s.Variables[name] = fa.Variable(name)
 	}
@@ -142,7 +141,7 @@ const localCookieKeysID = "local/cookie-keys"
 type Endpoints struct {
 	FusionAuthURL string                       // FUSIONAUTH_URL and FUSIONAUTH_PUBLIC_URL
 	SiteURL       string                       // where the functions are served; FusionAuth's registration returns to SiteURL/video
-	Variable      func(name string) string     // a kickstart variable (ids)
+	Variable      func(name string) string     // a kickstart variable (visitorTenantId, applicationId)
 	SecretID      func(function string) string // the id of the function's API-key secret
 	// CookieKeysSecretID is the id of the cookie keys' secret (video and register).
 	CookieKeysSecretID string
@@ -156,7 +155,7 @@ type Endpoints struct {
 func FunctionEnv(function string, e Endpoints) map[string]string {
 	env := map[string]string{
 		"FUSIONAUTH_URL":            e.FusionAuthURL,
-		"FUSIONAUTH_TENANT_ID":      e.Variable("defaultTenantId"),
+		"FUSIONAUTH_TENANT_ID":      e.Variable("visitorTenantId"),
 		"FUSIONAUTH_APPLICATION_ID": e.Variable("applicationId"),
 		"API_KEY_SECRET_ID":         e.SecretID(function),
 	}
@@ -220,24 +219,6 @@ func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
 	}, nil
 }
 
-// webhookKID returns the kid FusionAuth signs webhooks with. The kickstart's generated
-// key gets its kid only when FusionAuth creates it, so the local stack asks once with
-// the unrestricted dev key; deployed functions take it from WEBHOOK_SIGNING_KID.
-func (s *Stack) webhookKID(ctx context.Context) (string, error) {
-	if kid := s.Variables["webhookSigningKid"]; kid != "" {
-		return kid, nil
-	}
-	admin, err := faclient.New(faclient.Options{BaseURL: s.FusionAuthURL, Keys: faclient.StaticKey(s.Variables["apiKey"])})
-	if err != nil {
-		return "", fmt.Errorf("webhook signing key: %w", err)
-	}
-	k, err := admin.RetrieveKey(ctx, s.Variables["webhookSigningKeyId"])
-	if err != nil {
-		return "", fmt.Errorf("webhook signing key: %w", err)
-	}
-	return k.Key.KID, nil
-}
-
 // routes builds every function the way its Lambda entry point does: config.Load* over the
 // environment the template would give it, the API key read from a secret, then the
 // function's own wiring package.
@@ -247,12 +228,9 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, err
 	}
-	kid, err := s.webhookKID(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The kickstart imports the webhook signing key with a fixed kid: no Key API call.
 	endpoints := Endpoints{FusionAuthURL: s.FusionAuthURL, SiteURL: s.URL, SecretID: localSecretID,
-		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: kid,
+		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: s.Variables["webhookSigningKid"],
 		Variable: func(name string) string { return s.Variables[name] }}
 	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
 	mux := http.NewServeMux()
@@ -317,7 +295,7 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
 	s.log = log.With("function", "prune")
-	s.pruner = pruneapp.New(pruneCfg, fa, s.log)
+	s.pruner = pruneapp.New(pruneCfg, fa, nil, s.log) // no CloudWatch here: the summary is logged
 
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
@@ -385,8 +363,7 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			// RunAndReport logs the summary, or the failure.
-			_, _ = s.pruner.RunAndReport(ctx, io.Discard)
+			_, _ = s.pruner.Run(ctx) // it logs its own summary or failure
 		}
 	}
 }
@@ -441,7 +418,7 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		}
 		p = p.WithRetention(d)
 	}
-	summary, err := p.RunAndReport(r.Context(), io.Discard)
+	summary, err := p.Run(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)

@@ -3,6 +3,7 @@
 package pruneapp
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -11,14 +12,17 @@ import (
 	"github.com/changebank/anonuser/shared/prune"
 )
 
-// New returns the prune pass for cfg. fa is the function's own FusionAuth client.
-func New(cfg config.Prune, fa *faclient.Client, log *slog.Logger) *prune.Pruner {
+// New returns the prune pass for cfg. fa is the function's own FusionAuth client; each
+// run writes its metrics to metrics (nil: nowhere) and logs its summary to log.
+func New(cfg config.Prune, fa *faclient.Client, metrics io.Writer, log *slog.Logger) *prune.Pruner {
 	return prune.New(fa, prune.Options{
-		Retention:    days(cfg.RetentionDays),
-		PendingEmail: days(cfg.PendingEmailDays),
-		MaxPerRun:    cfg.MaxPerRun,
-		BatchSize:    cfg.BatchSize,
-		DryRun:       cfg.DryRun,
+		Retention:         days(cfg.RetentionDays),
+		RetentionOneVisit: days(cfg.OneVisitDays),
+		PendingEmail:      days(cfg.PendingEmailDays),
+		MaxPerRun:         cfg.MaxPerRun,
+		BatchSize:         cfg.BatchSize,
+		DryRun:            cfg.DryRun,
+		Metrics:           metrics,
 	}, log)
 }
 

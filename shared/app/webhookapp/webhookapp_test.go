@@ -19,7 +19,7 @@ func TestRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
+	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")}}
 	_, err = webhookapp.New(context.Background(), cfg, client, "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
 		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
