@@ -269,26 +269,6 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-// getJSON reads from the in-memory FusionAuth directly with apiKey.
-func getJSON(tb testing.TB, url, apiKey string) (int, []byte) {
-	tb.Helper()
-	req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		tb.Fatalf("new request: %v", err)
-	}
-	req.Header.Set("Authorization", apiKey)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("GET %s: %v", url, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatalf("read %s: %v", url, err)
-	}
-	return res.StatusCode, out
-}
-
 // postJSON calls the in-memory FusionAuth directly, as a browser or FusionAuth's own UI would.
 func postJSON(tb testing.TB, url, apiKey string, body any) (int, []byte) {
 	tb.Helper()

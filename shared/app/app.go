@@ -47,4 +47,3 @@ func FusionAuth(ctx context.Context, cfg config.FusionAuth, secrets apikey.Secre
 	}
 	return fa, keys, nil
 }
-
