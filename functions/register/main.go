@@ -29,11 +29,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
 	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return err
 	}
-	keys, err := cookiekeys.Load(ctx, sm, cfg.Cookie.KeysSecretID)
+	keys, err := cookieKeys()
 	if err != nil {
 		return err
 	}

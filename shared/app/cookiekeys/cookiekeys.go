@@ -36,3 +36,22 @@ func Load(ctx context.Context, sm apikey.SecretReader, secretID string) ([]token
 	}
 	return keys, nil
 }
+
+// Fetch starts Load in the background and returns a function that waits for its result:
+// a cold start reads this secret while it reads the API key's, one round trip instead of
+// two.
+func Fetch(ctx context.Context, sm apikey.SecretReader, secretID string) func() ([]token.Key, error) {
+	type result struct {
+		keys []token.Key
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		keys, err := Load(ctx, sm, secretID)
+		done <- result{keys, err}
+	}()
+	return func() ([]token.Key, error) {
+		r := <-done
+		return r.keys, r.err
+	}
+}

@@ -50,3 +50,20 @@ func TestLoad(t *testing.T) {
 		t.Errorf("keys=%v err=%v, want k2 then k1", keys, err)
 	}
 }
+
+// TestFetchReadsAlongside: Fetch reads the secret in the background and hands back the
+// same result Load gives, errors included.
+func TestFetchReadsAlongside(t *testing.T) {
+	sm := smtest.NewServer(t, map[string]string{"ok": tokentest.KeysJSON(t, tokentest.Key(t, "k1"))})
+	wait := cookiekeys.Fetch(t.Context(), sm.Client(t), "ok")
+	missing := cookiekeys.Fetch(t.Context(), sm.Client(t), "missing")
+	if keys, err := wait(); err != nil || len(keys) != 1 || keys[0].ID != "k1" {
+		t.Errorf("Fetch(ok): got (%v, %v), want k1", keys, err)
+	}
+	if _, err := missing(); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("Fetch(missing): got %v, want not found", err)
+	}
+	if got := sm.Reads("ok") + sm.Reads("missing"); got != 2 {
+		t.Errorf("reads: got %d, want 2", got)
+	}
+}
