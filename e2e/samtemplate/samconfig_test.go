@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -261,5 +262,31 @@ func TestParseSAMConfig(t *testing.T) {
 				t.Errorf("%s.%s = %+v, want %+v", tc.section, tc.key, got, tc.want)
 			}
 		})
+	}
+}
+
+var invokeCommand = regexp.MustCompile(`sam local invoke (\w+) -e (\S+)`)
+
+// TestREADMEInvokeFixtures: every `sam local invoke <Function> -e <file>` in the README
+// names a template function and that function's own event fixture, which exists.
+func TestREADMEInvokeFixtures(t *testing.T) {
+	st := mustStack(t)
+	readme, err := os.ReadFile(filepath.Join(st.root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := invokeCommand.FindAllStringSubmatch(string(readme), -1)
+	if len(commands) == 0 {
+		t.Fatal("README: got no `sam local invoke <Function> -e <file>`, want one per documented invoke")
+	}
+	for _, c := range commands {
+		id, file := c[1], c[2]
+		sp := specByID(t, id)
+		if want := "functions/" + sp.name + "/testdata/"; !strings.HasPrefix(file, want) {
+			t.Errorf("%s: event %s, want one of the function's own fixtures under %s", id, file, want)
+		}
+		if _, err := os.Stat(filepath.Join(st.root, file)); err != nil {
+			t.Errorf("%s: event %s: %v", id, file, err)
+		}
 	}
 }
