@@ -10,10 +10,13 @@ import (
 
 // Data keys this package keeps in user.data.
 const (
-	DataAnonymous    = "anonymousUser"     // true while the user is a stub
-	DataWatchCount   = "watchCount"        // how often the video was watched
-	DataEmailPending = "emailPendingSince" // epoch ms when /register set an unverified email
-	DataConvertedAt  = "convertedAt"       // epoch ms of the first login after conversion
+	DataAnonymous       = "anonymousUser"     // true while the user is a stub
+	DataWatchCount      = "watchCount"        // how often the video was watched
+	DataEmailPending    = "emailPendingSince" // epoch ms when the profile first asked for an address; set once, moves with the profile
+	DataEmailRequested  = "emailRequested"    // the address the profile asked for last, free or taken
+	DataEmailSends      = "emailSends"        // epoch ms of the emails /register sent for the profile in the last day
+	DataEmailReleasedAt = "emailReleasedAt"   // epoch ms when prune released an address the profile never proved
+	DataConvertedAt     = "convertedAt"       // epoch ms of the first login after conversion
 )
 
 // userIDPattern is FusionAuth's user id: a canonical UUID, lower-case as FusionAuth
@@ -27,11 +30,14 @@ func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
 
 // Profile is what the pages show about a visitor.
 type Profile struct {
-	UserID       string
-	WatchCount   int
-	Anonymous    bool   // still a stub: may convert
-	Email        string // set once /register ran (pending) or after conversion
-	EmailPending bool   // /register set an email that has not been proven yet
+	UserID     string
+	WatchCount int
+	Anonymous  bool // still a stub: may convert
+	// Email is the address the visitor asked for while anonymous, whether FusionAuth
+	// took it or another account holds it (the page must not tell), or the account's
+	// address after conversion.
+	Email        string
+	EmailPending bool // the visitor asked for an address and has not proven it yet
 }
 
 // ProfileOf reads a Profile from a FusionAuth user.
@@ -39,8 +45,10 @@ func ProfileOf(u faclient.User) Profile {
 	p := Profile{UserID: u.ID, Email: u.Email}
 	p.Anonymous, _ = u.Data[DataAnonymous].(bool)
 	p.WatchCount = intOf(u.Data[DataWatchCount])
-	_, p.EmailPending = u.Data[DataEmailPending]
-	p.EmailPending = p.EmailPending && p.Anonymous && u.Email != ""
+	if requested, _ := u.Data[DataEmailRequested].(string); p.Anonymous && requested != "" {
+		p.Email = requested
+	}
+	p.EmailPending = p.Anonymous && p.Email != ""
 	return p
 }
 

@@ -97,45 +97,88 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 }
 
-// refusingStore is a stub user whose email PATCH FusionAuth refuses with code.
+// refusingStore is a stub user, never asked for an address, whose email FusionAuth
+// refuses with code.
 type refusingStore struct {
-	code   string
-	forgot int
+	code         string
+	forgot, sent int
+}
+
+func (s *refusingStore) user(id string) faclient.User {
+	return faclient.User{ID: id, Active: true, LastUpdateInstant: 1, Data: map[string]any{anon.DataAnonymous: true, anon.DataWatchCount: 1.0}}
 }
 
 func (s *refusingStore) RetrieveUser(_ context.Context, id string) (*faclient.UserResponse, error) {
-	return &faclient.UserResponse{User: faclient.User{ID: id, Active: true, Data: map[string]any{anon.DataAnonymous: true}}}, nil
+	return &faclient.UserResponse{User: s.user(id)}, nil
 }
 
-func (s *refusingStore) PatchUser(context.Context, string, map[string]any) (*faclient.UserResponse, error) {
-	return nil, &faclient.Error{Method: "PATCH", Endpoint: "/api/user/{userId}", StatusCode: 400,
-		Errors: faclient.Errors{FieldErrors: map[string][]faclient.ErrorDetail{"user.email": {{Code: s.code}}}}}
+func (s *refusingStore) PatchUserJSONPatch(_ context.Context, id string, ops []faclient.PatchOperation) (*faclient.UserResponse, error) {
+	for _, op := range ops {
+		if op.Path == "/user/email" {
+			return nil, &faclient.Error{Method: "PATCH", Endpoint: "/api/user/{userId}", StatusCode: 400,
+				Errors: faclient.Errors{FieldErrors: map[string][]faclient.ErrorDetail{"user.email": {{Code: s.code}}}}}
+		}
+	}
+	return &faclient.UserResponse{User: s.user(id)}, nil
 }
 
-func (s *refusingStore) PatchUserJSONPatch(ctx context.Context, id string, _ []faclient.PatchOperation) (*faclient.UserResponse, error) {
-	return s.PatchUser(ctx, id, nil)
+func (s *refusingStore) CreateUser(context.Context, string, faclient.UserRequest) (*faclient.UserResponse, error) {
+	return nil, errors.New("unexpected create")
 }
+
+func (s *refusingStore) DeleteUser(context.Context, string) error { return errors.New("unexpected delete") }
 
 func (s *refusingStore) ForgotPassword(context.Context, faclient.ForgotPasswordRequest) (*faclient.ForgotPasswordResponse, error) {
 	s.forgot++
 	return &faclient.ForgotPasswordResponse{}, nil
 }
 
-func TestAddressRefusedByFusionAuthIsInvalid(t *testing.T) {
-	for _, code := range []string{"[tooLong]user.email", "[notEmail]user.email", "[blocked]user.email"} {
+func (s *refusingStore) SendEmail(context.Context, string, faclient.SendRequest) (*faclient.SendResponse, error) {
+	s.sent++
+	return &faclient.SendResponse{}, nil
+}
+
+// TestAddressRefusedByFusionAuth: an address FusionAuth will not store is the visitor's
+// to correct (nothing sent); one another account holds is answered like a free one,
+// with the account-exists email instead of the set-password email.
+func TestAddressRefusedByFusionAuth(t *testing.T) {
+	const id = "00000000-0000-4000-8000-000000000001"
+	opts := anon.ConverterOptions{AccountExistsTemplateID: "3d8c1f52-6b7a-4e9d-a1c4-5f2e8b0d7c93"}
+	for code, want := range map[string]error{"[tooLong]user.email": anon.ErrEmailTooLong, "[notEmail]user.email": anon.ErrInvalidEmail, "[blocked]user.email": anon.ErrInvalidEmail} {
 		t.Run(code, func(t *testing.T) {
 			store := &refusingStore{code: code}
-			err := anon.NewConverter(store, "", nil).RequestConversion(context.Background(), "00000000-0000-4000-8000-000000000001", "x@example.com")
-			if !errors.Is(err, anon.ErrInvalidEmail) {
-				t.Errorf("err=%v, want ErrInvalidEmail", err)
+			_, err := anon.NewConverter(store, opts).RequestConversion(context.Background(), id, "x@example.com")
+			if !errors.Is(err, want) || !errors.Is(err, anon.ErrInvalidEmail) {
+				t.Errorf("err=%v, want %v (an ErrInvalidEmail)", err, want)
 			}
-			if store.forgot != 0 {
-				t.Error("forgot-password called for a refused address")
+			if store.forgot+store.sent != 0 {
+				t.Error("an email was sent for a refused address")
 			}
 		})
 	}
 	store := &refusingStore{code: "[duplicate]user.email"}
-	if err := anon.NewConverter(store, "", nil).RequestConversion(context.Background(), "00000000-0000-4000-8000-000000000001", "x@example.com"); err != nil || store.forgot != 0 {
-		t.Errorf("duplicate: err=%v forgot=%d, want silent success and no email", err, store.forgot)
+	got, err := anon.NewConverter(store, opts).RequestConversion(context.Background(), id, "x@example.com")
+	if err != nil || got != id || store.forgot != 0 || store.sent != 1 {
+		t.Errorf("duplicate: id=%s err=%v forgot=%d sent=%d, want success on the same stub and one account-exists email", got, err, store.forgot, store.sent)
+	}
+}
+
+// TestMovedIDIsAVersion5UUID: the id of the stub a profile moves to is a valid,
+// deterministic FusionAuth user id, different for each address and each old stub.
+func TestMovedIDIsAVersion5UUID(t *testing.T) {
+	a := anon.MovedID("00000000-0000-4000-8000-000000000001", "a@example.com")
+	if !anon.ValidUserID(a) || a[14] != '5' || !strings.ContainsRune("89ab", rune(a[19])) {
+		t.Errorf("MovedID=%s, want a version 5 RFC 4122 UUID", a)
+	}
+	if b := anon.MovedID("00000000-0000-4000-8000-000000000001", "a@example.com"); b != a {
+		t.Errorf("MovedID is not deterministic: %s, %s", a, b)
+	}
+	for _, other := range []string{
+		anon.MovedID("00000000-0000-4000-8000-000000000001", "b@example.com"),
+		anon.MovedID("00000000-0000-4000-8000-000000000002", "a@example.com"),
+	} {
+		if other == a {
+			t.Errorf("MovedID collides: %s", a)
+		}
 	}
 }

@@ -10,68 +10,305 @@ import (
 	"github.com/changebank/anonuser/shared/faclient"
 )
 
-// Converter turns a stub user into one that can set a password via email.
-type Converter struct {
-	fa            ConversionStore
-	updates       *Updater
-	applicationID string
-	now           func() time.Time
+// Limits bound the emails /register sends for one profile (set-password and
+// account-exists emails alike, so that a free and a taken address are limited the same).
+type Limits struct {
+	PerHour int // default 3
+	PerDay  int // default 5
 }
 
-// NewConverter returns a Converter; applicationID selects the application's email
-// templates, if it has its own. now is the clock; nil means time.Now.
-func NewConverter(fa ConversionStore, applicationID string, now func() time.Time) *Converter {
-	if now == nil {
-		now = time.Now
+// DefaultLimits are the limits of a Converter whose options leave them zero.
+var DefaultLimits = Limits{PerHour: 3, PerDay: 5}
+
+// ConverterOptions configure a Converter.
+type ConverterOptions struct {
+	// ApplicationID selects the application's email templates, if it has its own.
+	ApplicationID string
+	// AccountExistsTemplateID is the email template that tells the owner of an address
+	// that they already have an account (kickstart's accountExistsEmailTemplateId). Its
+	// requestData.signInURL is SignInURL. Empty: the owner is not told (logged by the
+	// caller as a misconfiguration through ErrEmailNotSent).
+	AccountExistsTemplateID string
+	// SignInURL is where the account-exists email sends its reader: FusionAuth's login
+	// page for the application.
+	SignInURL string
+	// Limits bound the emails per profile; zero fields take DefaultLimits.
+	Limits Limits
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Converter turns a stub user into one that can set a password via email.
+type Converter struct {
+	fa      ConversionStore
+	updates *Updater
+	opts    ConverterOptions
+	now     func() time.Time
+}
+
+// NewConverter returns a Converter over fa.
+func NewConverter(fa ConversionStore, opts ConverterOptions) *Converter {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Converter{fa: fa, updates: NewUpdater(fa), applicationID: applicationID, now: now}
+	if opts.Limits.PerHour <= 0 {
+		opts.Limits.PerHour = DefaultLimits.PerHour
+	}
+	if opts.Limits.PerDay <= 0 {
+		opts.Limits.PerDay = DefaultLimits.PerDay
+	}
+	return &Converter{fa: fa, updates: NewUpdater(fa), opts: opts, now: opts.Now}
 }
 
 // ConversionState is the forgot-password state that marks an anonymous conversion:
 // the email template words the message as "set your password", not "change it".
 var ConversionState = map[string]any{"anon_user": "true"}
 
-// RequestConversion puts email on the stub user userID and sends FusionAuth's
-// set-password email: three FusionAuth calls (read, patch, forgot-password), two
-// when the same address is submitted again (no patch needed).
+// conversionPlan is what a request for an address does to the profile.
+type conversionPlan int
+
+const (
+	planResend  conversionPlan = iota // the address asked for last: send its email again
+	planInPlace                       // the first address of a profile that never asked for one: set it on this stub
+	planMove                          // another address: move the profile to a fresh stub
+)
+
+// RequestConversion asks for email on the stub userID's profile and sends one email:
+// FusionAuth's set-password email when the address is free, the account-exists email
+// (AccountExistsTemplateID) to the address when another account holds it. The visitor
+// can tell the two apart by nothing: the profile records the address as asked for
+// either way (Profile.Email, EmailPending), the same limits apply, the same kind of
+// stub carries it. "Taken" is FusionAuth's duplicate error on the write, never a lookup
+// first, which would race. It returns the id of the user that holds the profile
+// afterwards: userID, or a fresh stub's when the profile moved.
 //
-// An address that belongs to another account returns nil like a success, after
-// changing nothing and sending nothing: the visitor must not learn which addresses
-// have accounts. FusionAuth's duplicate error on the PATCH decides, not a lookup
-// first, which would race. Errors: ErrGone, ErrNotAnonymous, ErrInvalidEmail,
-// ErrEmailNotSent, ErrUnavailable.
-func (c *Converter) RequestConversion(ctx context.Context, userID, email string) error {
-	u, err := readActive(ctx, c.fa, userID)
+// Ownership: a set-password link proves one address for one stub, so a stub's address
+// never changes. The first address of a profile is set on its stub (no link can exist
+// yet); any other moves the profile to a fresh stub (new random username and password,
+// the same data, its id derived from the old id and the address: MovedID) and deletes
+// the old one, so every link and password sent for an earlier address dies with it. A
+// stub whose password was set through its link has proven its address: it is an account
+// (converted here if it has also logged in) and its address is not changed
+// (ErrNotAnonymous).
+//
+// Every change of the profile's data is test-and-set (Updater); the send is recorded
+// in data.emailSends before it is made, so concurrent requests send one email: the
+// one whose record lost the race sends nothing. At most Limits.PerHour and PerDay
+// emails go out per profile; beyond them the request changes nothing and sends nothing,
+// and returns nil like a success. data.emailPendingSince is set once per profile and
+// moves with it: asking again, or for another address and back, does not delay the
+// release of an unproven address.
+//
+// FusionAuth calls: the same address again 3 (read, record, send); a first address 3
+// when free (read, record with the address, send), 4 when taken (the write refused as
+// a duplicate, then the record alone); another address 5 when free (read, record,
+// create, delete, send), 6 when taken (a second create without the address).
+//
+// Errors: ErrGone, ErrNotAnonymous, ErrInvalidEmail (FusionAuth refused the address),
+// ErrEmailNotSent (the profile is updated; the email failed), ErrContended,
+// ErrUnavailable.
+func (c *Converter) RequestConversion(ctx context.Context, userID, email string) (string, error) {
+	r := &conversionRequest{c: c, userID: userID, email: email, now: c.now()}
+	return r.run(ctx)
+}
+
+// conversionRequest is one run of RequestConversion.
+type conversionRequest struct {
+	c             *Converter
+	userID, email string
+	now           time.Time
+
+	read    bool  // a first read happened
+	sends   []any // data.emailSends as first read: a change means another request recorded a send
+	plan    conversionPlan
+	taken   bool // the address belongs to another account
+	limited bool // the limits are reached: nothing sent
+	lost    bool // another request recorded its send first: this one sends nothing
+	proved  *faclient.User
+}
+
+func (r *conversionRequest) run(ctx context.Context) (string, error) {
+	// First: record the send on this stub (the lock), and for a first address set it in
+	// the same write. A refused duplicate changes nothing; record again without it.
+	u, err := r.c.updates.Update(ctx, r.userID, r.claim(true))
+	if errors.Is(err, ErrTaken) && r.plan == planInPlace {
+		r.taken = true
+		u, err = r.c.updates.Update(ctx, r.userID, r.claim(false))
+	}
+	switch {
+	case r.proved != nil:
+		return r.userID, r.convertProved(ctx)
+	case errors.Is(err, ErrGone) && r.read && r.plan == planMove:
+		// The stub was deleted since the first read: another request moved it, to this
+		// address if the new stub exists.
+		return r.followMove(ctx)
+	case err != nil:
+		return "", err
+	case r.limited || r.lost:
+		return r.target(), nil
+	}
+	target := r.userID
+	if r.plan == planMove {
+		if target, err = r.move(ctx, u); err != nil {
+			return target, err
+		}
+	}
+	if r.plan == planResend {
+		r.taken = !strings.EqualFold(u.Email, r.email)
+	}
+	return target, r.send(ctx, target)
+}
+
+// claim is the Change that records this request's send, or finds that it must not send.
+func (r *conversionRequest) claim(withAddress bool) Change {
+	return func(u faclient.User) (Edit, error) {
+		if anonymous, _ := u.Data[DataAnonymous].(bool); !anonymous {
+			return Edit{}, ErrNotAnonymous
+		}
+		if PasswordSet(u) {
+			r.proved = &u
+			return Edit{}, fmt.Errorf("%w: user %s proved its address", ErrNotAnonymous, u.ID)
+		}
+		sends, _ := u.Data[DataEmailSends].([]any)
+		if !r.read {
+			r.read, r.sends = true, sends
+			r.plan = r.planFor(u)
+		} else if !sameSends(sends, r.sends) {
+			r.lost = true // another request recorded a send since our first read
+			return Edit{}, nil
+		}
+		recent := sendsSince(sends, r.now.Add(-24*time.Hour))
+		if len(recent) >= r.c.opts.Limits.PerDay || len(sendsSince(recent, r.now.Add(-time.Hour))) >= r.c.opts.Limits.PerHour {
+			r.limited = true
+			return Edit{}, nil
+		}
+		data := u.Data
+		data[DataEmailSends] = append(recent, r.now.UnixMilli())
+		if _, set := data[DataEmailPending]; !set {
+			data[DataEmailPending] = r.now.UnixMilli()
+		}
+		edit := Edit{Data: data}
+		if r.plan != planMove {
+			// A move records the address on the new stub; this one is deleted.
+			data[DataEmailRequested] = r.email
+		}
+		if r.plan == planInPlace && withAddress {
+			edit.Ops = []faclient.PatchOperation{{Op: "add", Path: "/user/email", Value: r.email}}
+		}
+		return edit, nil
+	}
+}
+
+// planFor decides from the stub as first read.
+func (r *conversionRequest) planFor(u faclient.User) conversionPlan {
+	requested, _ := u.Data[DataEmailRequested].(string)
+	switch {
+	case strings.EqualFold(requested, r.email) || (requested == "" && strings.EqualFold(u.Email, r.email)):
+		return planResend
+	case NeverAskedForAddress(u):
+		return planInPlace
+	}
+	return planMove
+}
+
+// target is where the profile is (or, for the loser of a race, will be) after this
+// request.
+func (r *conversionRequest) target() string {
+	if r.plan == planMove && r.lost {
+		return MovedID(r.userID, r.email)
+	}
+	return r.userID
+}
+
+// move creates the fresh stub that carries the profile under the new address and
+// deletes the old one (u, as just written with the send recorded). The new stub's id is
+// MovedID: a request that lost the race to move can find it.
+func (r *conversionRequest) move(ctx context.Context, u faclient.User) (string, error) {
+	username, err := RandomString(64)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if anonymous, _ := u.Data[DataAnonymous].(bool); !anonymous {
-		return ErrNotAnonymous
+	password, err := RandomString(64)
+	if err != nil {
+		return "", err
 	}
-	if !strings.EqualFold(u.Email, email) {
-		_, err := c.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{
-			"email": email,
-			"data":  map[string]any{DataEmailPending: c.now().UnixMilli()},
-		}})
-		err = fusionAuthError(err, "set email on user "+userID)
-		if errors.Is(err, ErrTaken) {
-			return nil
+	data := cloneData(u.Data)
+	data[DataEmailRequested] = r.email
+	delete(data, DataEmailReleasedAt)
+	fresh := faclient.User{Username: username, Password: password, Email: r.email, Data: data}
+	id := MovedID(r.userID, r.email)
+	_, err = r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: fresh})
+	if faclient.IsDuplicate(err, "user.email") {
+		r.taken = true
+		fresh.Email = ""
+		_, err = r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: fresh})
+	}
+	switch {
+	case faclient.IsDuplicate(err, "userId"):
+		// An earlier run of this same move created it and stopped before the end.
+	case err != nil:
+		return "", fusionAuthError(err, "move user "+r.userID+" to a fresh stub")
+	}
+	// Deleting the old stub is what kills its links. If it fails, nothing is sent and
+	// the visitor (already given the new stub) asks again; meanwhile the old links still
+	// prove only the old address, for the old stub: no other address can be reached
+	// with them, and prune releases that address after the pending window.
+	if err := r.c.fa.DeleteUser(ctx, r.userID); err != nil && !faclient.IsNotFound(err) {
+		return id, fusionAuthError(err, "delete user "+r.userID+" after moving its profile to "+id)
+	}
+	return id, nil
+}
+
+// followMove finds the stub that a concurrent request moved the profile to, for this
+// same address.
+func (r *conversionRequest) followMove(ctx context.Context) (string, error) {
+	id := MovedID(r.userID, r.email)
+	if _, err := readActive(ctx, r.c.fa, id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// send sends the one email of this request to the address: the set-password link of
+// the stub target, or the account-exists email when another account holds it.
+func (r *conversionRequest) send(ctx context.Context, target string) error {
+	if r.taken {
+		if r.c.opts.AccountExistsTemplateID == "" {
+			return fmt.Errorf("%w: no account-exists template configured; the owner of a taken address was not told", ErrEmailNotSent)
 		}
+		_, err := r.c.fa.SendEmail(ctx, r.c.opts.AccountExistsTemplateID, faclient.SendRequest{
+			ApplicationID: r.c.opts.ApplicationID,
+			ToAddresses:   []faclient.EmailAddress{{Address: r.email}},
+			RequestData:   map[string]any{"signInURL": r.c.opts.SignInURL},
+		})
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrEmailNotSent, fusionAuthError(err, "send account-exists email for user "+target))
 		}
+		return nil
 	}
-	_, err = c.fa.ForgotPassword(ctx, faclient.ForgotPasswordRequest{
-		LoginID:       email,
-		ApplicationID: c.applicationID,
+	_, err := r.c.fa.ForgotPassword(ctx, faclient.ForgotPasswordRequest{
+		LoginID:       r.email,
+		ApplicationID: r.c.opts.ApplicationID,
 		State:         ConversionState,
 	})
 	if err != nil {
 		// Whatever FusionAuth said, the address is saved and the email is not sent:
 		// that is what the visitor can act on (send again).
-		return fmt.Errorf("%w: %w", ErrEmailNotSent, fusionAuthError(err, "start set-password email for user "+userID))
+		return fmt.Errorf("%w: %w", ErrEmailNotSent, fusionAuthError(err, "start set-password email for user "+target))
 	}
 	return nil
+}
+
+// convertProved handles a stub that proved its address: an account in all but name. If
+// it has logged in too, it is converted now (the webhook may have failed); either way
+// its address stays.
+func (r *conversionRequest) convertProved(ctx context.Context) error {
+	if r.proved.LastLoginInstant > 0 {
+		if _, err := Convert(ctx, r.c.updates, r.userID, r.now); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: user %s proved its address", ErrNotAnonymous, r.userID)
 }
 
 // Visitor reads the profile of userID for the register page: one call. Errors:
@@ -82,4 +319,29 @@ func (c *Converter) Visitor(ctx context.Context, userID string) (Profile, error)
 		return Profile{}, err
 	}
 	return ProfileOf(u), nil
+}
+
+// sendsSince keeps the entries of an emailSends log at or after t.
+func sendsSince(sends []any, t time.Time) []any {
+	out := make([]any, 0, len(sends)+1)
+	for _, s := range sends {
+		if ms, ok := s.(float64); ok && int64(ms) >= t.UnixMilli() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sameSends reports whether two emailSends logs are the same: a request that finds the
+// log changed since it first read it knows another request recorded a send.
+func sameSends(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package anon
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The package's error vocabulary. Every error a function here returns either is nil,
 // wraps exactly one of these (test with errors.Is), or is an internal failure (for
@@ -20,6 +23,10 @@ var (
 	// FusionAuth's 191 characters, or refused by FusionAuth itself. The visitor should
 	// type another.
 	ErrInvalidEmail = errors.New("invalid email address")
+
+	// ErrEmailTooLong: the address is longer than FusionAuth's 191 characters
+	// (MaxEmailLen). It is an ErrInvalidEmail too (errors.Is); the page says which.
+	ErrEmailTooLong = fmt.Errorf("%w: longer than %d characters", ErrInvalidEmail, MaxEmailLen)
 
 	// ErrTaken: the address belongs to another account. RequestConversion never
 	// returns it (a taken address must look like a free one); it exists so the

@@ -21,7 +21,7 @@ var (
 type FusionAuth interface {
 	// CreateUser creates a user. Errors: 400 duplicates/validation, 401.
 	CreateUser(ctx context.Context, userID string, req faclient.UserRequest) (*faclient.UserResponse, error)
-	userStore
+	ProfileStore
 }
 
 // ProfileStore is what a test-and-set update (Updater) needs: read a user, apply a JSON
@@ -37,17 +37,13 @@ type ProfileStore interface {
 
 // ConversionStore is what the conversion needs from FusionAuth.
 type ConversionStore interface {
-	userStore
+	FusionAuth
+	// DeleteUser deletes a user for good. Errors: 404, 401.
+	DeleteUser(ctx context.Context, userID string) error
 	// ForgotPassword starts FusionAuth's set/forgot-password email. Errors: 403, 404, 422, 401.
 	ForgotPassword(ctx context.Context, req faclient.ForgotPasswordRequest) (*faclient.ForgotPasswordResponse, error)
-}
-
-// userStore reads and changes one user; every port includes it.
-type userStore interface {
-	ProfileStore
-	// PatchUser merges fields into a user. Errors: 400 with [duplicate]user.email or
-	// another refused email code, 404, 401.
-	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
+	// SendEmail sends an email template to addresses or users. Errors: 400, 404, 401.
+	SendEmail(ctx context.Context, templateID string, req faclient.SendRequest) (*faclient.SendResponse, error)
 }
 
 // badRequest is HTTP 400, FusionAuth's status for a refused field. Spelled out so that
@@ -74,6 +70,8 @@ func fusionAuthError(err error, what string) error {
 		domain = ErrGone
 	case faclient.IsDuplicate(err, "user.email"):
 		domain = ErrTaken
+	case fe.StatusCode == badRequest && fe.HasCode("[tooLong]user.email"):
+		domain = ErrEmailTooLong
 	case fe.StatusCode == badRequest && slices.ContainsFunc(refusedEmailCodes, fe.HasCode):
 		domain = ErrInvalidEmail
 	default:

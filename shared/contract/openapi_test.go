@@ -233,6 +233,7 @@ var specPatches = []specPatch{
 	{name: "ChangePasswordResponse.state holds any JSON values", ref: "§9.3: the state given to forgot-password, echoed", apply: freeFormMap("ChangePasswordResponse", "state")},
 	{name: "LoginResponse.state holds any JSON values", ref: "§9.1, §11", apply: freeFormMap("LoginResponse", "state")},
 	{name: "JWTVendRequest.claims holds any JSON values", ref: "§10.1: claims are any JSON values", apply: freeFormMap("JWTVendRequest", "claims")},
+	{name: "SendRequest.requestData holds any JSON values", ref: "§14: custom sends expose requestData to the template as it is (FusionAuth docs, Email APIs, Send an Email)", apply: freeFormMap("SendRequest", "requestData")},
 	{
 		name:  "DELETE /api/user/bulk query parameter is userId (repeated), not userIds",
 		ref:   "§7 and §17",

@@ -111,6 +111,14 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 		return err
 	}
 	deleteUser := func(ctx context.Context, c *faclient.Client, u faclient.User) error { return c.DeleteUser(ctx, u.ID) }
+	var accountExists string // the template of the taken-address email (set per target)
+	sendEmail := func(ctx context.Context, c *faclient.Client, u faclient.User) error {
+		_, err := c.SendEmail(ctx, accountExists, faclient.SendRequest{
+			ToAddresses: []faclient.EmailAddress{{Address: u.Email}},
+			RequestData: map[string]any{"signInURL": "https://changebank.example/login"},
+		})
+		return err
+	}
 	type named struct {
 		name string
 		do   call
@@ -120,19 +128,22 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 	}{
 		"videoApiKey": {
 			allowed: []named{{"create", create}, {"retrieve", retrieve}, {"patch", patch}, {"test-and-set", testAndSet}},
-			refused: []named{{"delete", deleteUser}, {"forgot-password", forgot}, {"search", search}},
+			refused: []named{{"delete", deleteUser}, {"forgot-password", forgot}, {"search", search}, {"send email", sendEmail}},
 		},
+		// register moves a profile to a fresh stub on a change of address (create, then
+		// delete the old one) and tells an address's owner they have an account.
 		"registerApiKey": {
-			allowed: []named{{"retrieve", retrieve}, {"retrieve by email", byEmail}, {"patch", patch}, {"forgot-password", forgot}},
-			refused: []named{{"create", create}, {"delete", deleteUser}, {"search", search}},
+			allowed: []named{{"retrieve", retrieve}, {"retrieve by email", byEmail}, {"patch", patch}, {"test-and-set", testAndSet},
+				{"forgot-password", forgot}, {"send email", sendEmail}, {"create", create}, {"delete", deleteUser}},
+			refused: []named{{"search", search}, {"bulk dry run", bulkDryRun}},
 		},
 		"webhookApiKey": {
-			allowed: []named{{"retrieve", retrieve}, {"patch", patch}},
-			refused: []named{{"create", create}, {"forgot-password", forgot}, {"delete", deleteUser}},
+			allowed: []named{{"retrieve", retrieve}, {"patch", patch}, {"test-and-set", testAndSet}},
+			refused: []named{{"create", create}, {"forgot-password", forgot}, {"delete", deleteUser}, {"send email", sendEmail}},
 		},
 		"pruneApiKey": {
-			allowed: []named{{"search", search}, {"bulk dry run", bulkDryRun}, {"retrieve", retrieve}, {"patch", patch}, {"bulk delete", bulkDelete}},
-			refused: []named{{"create", create}, {"delete", deleteUser}, {"forgot-password", forgot}},
+			allowed: []named{{"search", search}, {"bulk dry run", bulkDryRun}, {"retrieve", retrieve}, {"patch", patch}, {"test-and-set", testAndSet}, {"bulk delete", bulkDelete}},
+			refused: []named{{"create", create}, {"delete", deleteUser}, {"forgot-password", forgot}, {"send email", sendEmail}},
 		},
 	}
 	eachTarget(t, func(t *testing.T, tg target) {
@@ -140,6 +151,7 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 			t.Run(key, func(t *testing.T) {
 				e := tg.open(t)
 				ctx := context.Background()
+				accountExists = e.variable(t, "accountExistsEmailTemplateId")
 				c := e.client(t, e.apiKey(t, key))
 				u := e.createUser(t, faclient.UserRequest{User: faclient.User{Email: uniqueEmail("perm"), Password: testPassword, Data: map[string]any{"watchCount": 1}}}).User
 				refreshSearchIndex(t, e)
@@ -153,8 +165,8 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 						t.Errorf("%s: %v, want success: the key lacks a permission its function needs", a.name, err)
 					}
 				}
-				// The video function's first visit creates its own user: clean those up.
-				if key == "videoApiKey" {
+				// The video and register functions create their own users: clean those up.
+				if key == "videoApiKey" || key == "registerApiKey" {
 					cleanupCreatedBy(t, e, "contract-")
 				}
 			})

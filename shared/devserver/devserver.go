@@ -166,6 +166,8 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
 		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
 		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/video"
+		// Optional, but without it the owner of a taken address is not told.
+		env["ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID"] = e.Variable("accountExistsEmailTemplateId")
 	case "webhook":
 		env["WEBHOOK_SIGNING_KID"] = e.WebhookSigningKID
 	}

@@ -4,22 +4,26 @@ import "encoding/json"
 
 // User is a FusionAuth user as the API returns it. Absent keys decode to zero values.
 type User struct {
-	ID                     string             `json:"id,omitempty"`
-	TenantID               string             `json:"tenantId,omitempty"`
-	Active                 bool               `json:"active,omitempty"`
-	Email                  string             `json:"email,omitempty"`
-	Username               string             `json:"username,omitempty"`
-	Password               string             `json:"password,omitempty"` // only sent, never returned
-	FirstName              string             `json:"firstName,omitempty"`
-	LastName               string             `json:"lastName,omitempty"`
-	FullName               string             `json:"fullName,omitempty"`
-	Data                   map[string]any     `json:"data,omitempty"`
-	Verified               bool               `json:"verified,omitempty"`
-	PasswordChangeRequired bool               `json:"passwordChangeRequired,omitempty"`
-	InsertInstant          int64              `json:"insertInstant,omitempty"`
-	LastUpdateInstant      int64              `json:"lastUpdateInstant,omitempty"`
-	LastLoginInstant       int64              `json:"lastLoginInstant,omitempty"`
-	Registrations          []UserRegistration `json:"registrations,omitempty"`
+	ID                     string         `json:"id,omitempty"`
+	TenantID               string         `json:"tenantId,omitempty"`
+	Active                 bool           `json:"active,omitempty"`
+	Email                  string         `json:"email,omitempty"`
+	Username               string         `json:"username,omitempty"`
+	Password               string         `json:"password,omitempty"` // only sent, never returned
+	FirstName              string         `json:"firstName,omitempty"`
+	LastName               string         `json:"lastName,omitempty"`
+	FullName               string         `json:"fullName,omitempty"`
+	Data                   map[string]any `json:"data,omitempty"`
+	Verified               bool           `json:"verified,omitempty"`
+	PasswordChangeRequired bool           `json:"passwordChangeRequired,omitempty"`
+	InsertInstant          int64          `json:"insertInstant,omitempty"`
+	LastUpdateInstant      int64          `json:"lastUpdateInstant,omitempty"`
+	LastLoginInstant       int64          `json:"lastLoginInstant,omitempty"`
+	// PasswordLastUpdateInstant is when the password was last set: at creation, then by
+	// a change-password (an emailed link) or an update carrying a password. Returned on
+	// reads; not in the search index.
+	PasswordLastUpdateInstant int64              `json:"passwordLastUpdateInstant,omitempty"`
+	Registrations             []UserRegistration `json:"registrations,omitempty"`
 }
 
 // UserRegistration is a user's registration to an application.
@@ -130,6 +134,36 @@ type LoginResponse struct {
 	ChangePasswordID       string `json:"changePasswordId,omitempty"`
 	TwoFactorID            string `json:"twoFactorId,omitempty"`
 	User                   User   `json:"user"`
+}
+
+// SendRequest is the body of the Send Email API (POST /api/email/send/{emailTemplateId}):
+// the template is rendered for each recipient. ToAddresses need not belong to a user
+// (FusionAuth's Email APIs, "Send an Email", since 1.28.0); RequestData is the template's
+// requestData variable.
+type SendRequest struct {
+	ApplicationID string         `json:"applicationId,omitempty"`
+	ToAddresses   []EmailAddress `json:"toAddresses,omitempty"`
+	UserIDs       []string       `json:"userIds,omitempty"`
+	RequestData   map[string]any `json:"requestData,omitempty"`
+}
+
+// EmailAddress is one recipient of the Send Email API.
+type EmailAddress struct {
+	Address string `json:"address"`
+	Display string `json:"display,omitempty"`
+}
+
+// SendResponse lists the recipients whose email could not be rendered: user ids in
+// Results, addresses in AnonymousResults. Both empty: every email was queued.
+type SendResponse struct {
+	AnonymousResults map[string]EmailTemplateErrors `json:"anonymousResults,omitempty"`
+	Results          map[string]EmailTemplateErrors `json:"results,omitempty"`
+}
+
+// EmailTemplateErrors are the template errors for one recipient, by template part.
+type EmailTemplateErrors struct {
+	ParseErrors  map[string]string `json:"parseErrors,omitempty"`
+	RenderErrors map[string]string `json:"renderErrors,omitempty"`
 }
 
 // SortField orders search results.

@@ -18,6 +18,7 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		name  string
 		value int64
 	}{
+		{"Reconciled", s.Reconciled},
 		{"Matched", s.Matched},
 		{"Deleted", s.Deleted},
 		{"EmailsReleased", s.EmailsReleased},

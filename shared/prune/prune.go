@@ -3,6 +3,7 @@ package prune
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,17 +13,18 @@ import (
 	"github.com/changebank/anonuser/shared/faclient"
 )
 
-// Store is what pruning needs from FusionAuth (*faclient.Client).
+// Store is what pruning needs from FusionAuth (*faclient.Client): search and bulk
+// delete, and reading and test-and-set patching one user (anon.ProfileStore) for the
+// per-user steps, which go through package anon's rules.
 type Store interface {
 	// SearchUsersByQuery searches users. Errors: 400 bad query, 401, 503.
 	SearchUsersByQuery(ctx context.Context, req faclient.SearchRequest) (*faclient.SearchResponse, error)
 	// DeleteUsersByQuery deletes (or counts, on a dry run) users by query. Errors: 400, 401, 503.
 	DeleteUsersByQuery(ctx context.Context, req faclient.UserDeleteRequest) (*faclient.UserDeleteResponse, error)
-	// RetrieveUser reads a user. Errors: 404, 401.
-	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
-	// PatchUser merges fields into a user. Errors: 404, 401.
-	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
+	anon.ProfileStore
 }
+
+var _ Store = (*faclient.Client)(nil)
 
 // MaxBatch is FusionAuth's limit on users affected by one bulk delete and on the
 // search result window.
@@ -84,7 +86,11 @@ func New(store Store, opts Options, log *slog.Logger) *Pruner {
 // only once untouched since oneVisitCutoff (which is not before cutoff): both idle
 // past the one-visit cutoff, and either past the full one or at one watch. Most
 // one-visit stubs are one-off visitors whose cookie is gone, and each costs a monthly
-// active user, so they go sooner.
+// active user, so they go sooner. Never anyone who logged in (lastLoginInstant is
+// indexed): that is a person, whatever a failed webhook left in data. A stub without an
+// email cannot have set a password (only a link to its address can, and an address is
+// only released from a stub that did not), and passwordLastUpdateInstant is not
+// searchable; so "set a password or logged in" is this query's lastLoginInstant.
 func staleStubs(cutoff, oneVisitCutoff time.Time) string {
 	idleBefore := func(t time.Time) map[string]any {
 		return map[string]any{"range": map[string]any{"lastUpdateInstant": map[string]any{"lt": t.UnixMilli()}}}
@@ -101,19 +107,33 @@ func staleStubs(cutoff, oneVisitCutoff time.Time) string {
 				"minimum_should_match": 1,
 			}},
 		},
-		"must_not": []any{map[string]any{"exists": map[string]any{"field": "email"}}},
+		"must_not": []any{
+			map[string]any{"exists": map[string]any{"field": "email"}},
+			map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}},
+		},
 	}})
 }
 
+// expiredPendingEmails matches stubs that asked for an address before cutoff (free or
+// taken alike: both look the same to their visitor, so both are released the same) and
+// never logged in. Whether one set a password is read per user (anon.Release).
 func expiredPendingEmails(cutoff time.Time) string {
 	return mustJSON(map[string]any{"bool": map[string]any{
 		"filter": []any{
 			map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
-			map[string]any{"exists": map[string]any{"field": "email"}},
 			map[string]any{"range": map[string]any{"data." + anon.DataEmailPending: map[string]any{"lt": cutoff.UnixMilli()}}},
 		},
+		"must_not": []any{map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}}},
 	}})
 }
+
+// loggedInStubs matches stubs with an address that logged in: the webhook that should
+// have converted them failed (FusionAuth sends it once and forgets), so prune does.
+var loggedInStubs = mustJSON(map[string]any{"bool": map[string]any{"filter": []any{
+	map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
+	map[string]any{"exists": map[string]any{"field": "email"}},
+	map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}},
+}}})
 
 var (
 	anonymousQuery = mustJSON(map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}})
@@ -132,10 +152,10 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// Run performs one pass (count, delete stale stubs, release expired pending emails,
-// count again), writes its summary as metrics and logs it, once. It returns the
-// summary even when it stops early; an error means FusionAuth failed and the summary
-// holds what was done before.
+// Run performs one pass (convert stubs that logged in while their webhook failed,
+// count, delete stale stubs, release expired pending addresses, count again), writes
+// its summary as metrics and logs it, once. It returns the summary even when it stops
+// early; an error means FusionAuth failed and the summary holds what was done before.
 func (p *Pruner) Run(ctx context.Context) (Summary, error) {
 	s, err := p.pass(ctx)
 	if werr := WriteEMF(p.opts.Metrics, s, p.opts.Now()); werr != nil {
@@ -151,28 +171,49 @@ func (p *Pruner) Run(ctx context.Context) (Summary, error) {
 
 // pass is one prune pass, without reporting.
 func (p *Pruner) pass(ctx context.Context) (Summary, error) {
-	s := Summary{DryRun: p.opts.DryRun}
+	s := Summary{DryRun: p.opts.DryRun, Complete: true}
 	calls := 0
 	now := p.opts.Now()
 	budget := int64(p.opts.MaxPerRun)
-	stale := staleStubs(now.Add(-p.opts.Retention), now.Add(-min(p.opts.RetentionOneVisit, p.opts.Retention)))
+	// Every per-user step reads and writes through anon's test-and-set, counted here.
+	updates := anon.NewUpdater(countingStore{Store: p.store, calls: &calls})
 
-	matched, err := p.count(ctx, stale, &calls)
+	reconciled, stop, err := p.eachMatch(ctx, loggedInStubs, &budget, &calls, func(id string) (bool, error) {
+		if p.opts.DryRun {
+			return p.wouldConvert(ctx, updates, id)
+		}
+		converted, err := anon.Convert(ctx, updates, id, now)
+		if converted {
+			p.log.InfoContext(ctx, "stub converted by reconciliation: its login webhook did not convert it", "userId", id)
+		}
+		return converted, err
+	})
+	s.Reconciled = reconciled
 	if err != nil {
-		return p.finish(s, calls), fmt.Errorf("count stale stubs: %w", err)
+		return p.finish(s, calls), fmt.Errorf("reconcile logged-in stubs: %w", err)
 	}
-	s.Matched = matched
-	s.Complete = true
+	if stop != "" {
+		s.Complete, s.StoppedBy = false, stop
+	}
+
+	stale := staleStubs(now.Add(-p.opts.Retention), now.Add(-min(p.opts.RetentionOneVisit, p.opts.Retention)))
+	if s.Complete {
+		matched, err := p.count(ctx, stale, &calls)
+		if err != nil {
+			return p.finish(s, calls), fmt.Errorf("count stale stubs: %w", err)
+		}
+		s.Matched = matched
+	}
 
 	// Delete in bounded batches until everything matched at the start is gone. The
 	// count, not an empty page, ends the loop: a search index that lags behind a
 	// delete must not make the loop spin on users that are already gone.
-	for s.Deleted < matched {
+	for s.Complete && s.Deleted < s.Matched {
 		if stop := p.stopReason(ctx, budget); stop != "" {
 			s.Complete, s.StoppedBy = false, stop
 			break
 		}
-		limit := min(int64(p.opts.BatchSize), budget, matched-s.Deleted)
+		limit := min(int64(p.opts.BatchSize), budget, s.Matched-s.Deleted)
 		if p.opts.DryRun {
 			s.Deleted += limit
 			budget -= limit
@@ -191,10 +232,20 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	}
 
 	if s.Complete {
-		released, stop, err := p.releaseEmails(ctx, now, &budget, &calls)
+		cutoff := now.Add(-p.opts.PendingEmail)
+		released, stop, err := p.eachMatch(ctx, expiredPendingEmails(cutoff), &budget, &calls, func(id string) (bool, error) {
+			if p.opts.DryRun {
+				return true, nil
+			}
+			released, err := anon.Release(ctx, updates, id, cutoff, now)
+			if released {
+				p.log.InfoContext(ctx, "unverified email released", "userId", id)
+			}
+			return released, err
+		})
 		s.EmailsReleased = released
 		if err != nil {
-			return p.finish(s, calls), err
+			return p.finish(s, calls), fmt.Errorf("release pending emails: %w", err)
 		}
 		if stop != "" {
 			s.Complete, s.StoppedBy = false, stop
@@ -213,8 +264,9 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	}
 	if p.opts.DryRun {
 		// Report what the run would leave behind, so a dry run reads like the real one.
-		s.RemainingAnonymous -= s.Deleted
-		s.PendingConversions -= s.EmailsReleased
+		s.RemainingAnonymous -= s.Deleted + s.Reconciled
+		s.PendingConversions -= s.EmailsReleased + s.Reconciled
+		s.Converted += s.Reconciled
 	}
 	return p.finish(s, calls), nil
 }
@@ -224,18 +276,32 @@ func (p *Pruner) finish(s Summary, calls int) Summary {
 	return s
 }
 
-// releaseEmails removes unverified emails older than the window from their stubs.
-// FusionAuth has no bulk update, so this is a read and a patch per user; the read
-// re-checks the user just before the patch so that a visitor who converted since the
-// search keeps their email.
-func (p *Pruner) releaseEmails(ctx context.Context, now time.Time, budget *int64, calls *int) (int64, string, error) {
-	cutoff := now.Add(-p.opts.PendingEmail)
-	query := expiredPendingEmails(cutoff)
-	var released int64
+// wouldConvert is a dry run's conversion: read the stub and say whether Convert would
+// convert it, changing nothing.
+func (p *Pruner) wouldConvert(ctx context.Context, updates *anon.Updater, id string) (bool, error) {
+	would := false
+	_, err := updates.Update(ctx, id, func(u faclient.User) (anon.Edit, error) {
+		would = anon.ProvedAddress(u)
+		return anon.Edit{}, nil
+	})
+	if errors.Is(err, anon.ErrGone) {
+		return false, nil
+	}
+	return would, err
+}
+
+// eachMatch pages through the users query matches, sorted by id, and acts on each
+// with act until the budget is spent or the deadline near. FusionAuth has no bulk
+// update, so act is a read and a patch per user (test-and-set, through package anon's
+// rules, which re-check the user just read: the search index may lag, and a visitor
+// may have acted since). Users act declines are skipped on later pages. It returns how
+// many act handled, and why it stopped early ("" when it finished).
+func (p *Pruner) eachMatch(ctx context.Context, query string, budget *int64, calls *int, act func(id string) (bool, error)) (int64, string, error) {
+	var done int64
 	skipped := map[string]bool{}
 	for {
 		if stop := p.stopReason(ctx, *budget); stop != "" {
-			return released, stop, nil
+			return done, stop, nil
 		}
 		size := int(min(int64(p.opts.BatchSize), *budget)) + len(skipped)
 		size = min(size, MaxBatch)
@@ -244,7 +310,7 @@ func (p *Pruner) releaseEmails(ctx context.Context, now time.Time, budget *int64
 			Query: query, NumberOfResults: &size, SortFields: []faclient.SortField{{Name: "id"}},
 		}})
 		if err != nil {
-			return released, "", fmt.Errorf("search pending emails: %w", err)
+			return done, "", fmt.Errorf("search: %w", err)
 		}
 		progressed := false
 		for _, u := range page.Users {
@@ -252,60 +318,42 @@ func (p *Pruner) releaseEmails(ctx context.Context, now time.Time, budget *int64
 				continue
 			}
 			if stop := p.stopReason(ctx, *budget); stop != "" {
-				return released, stop, nil
+				return done, stop, nil
 			}
-			if p.opts.DryRun {
-				skipped[u.ID] = true
-				released++
-				*budget--
-				progressed = true
-				continue
-			}
-			ok, err := p.release(ctx, u.ID, cutoff, calls)
+			ok, err := act(u.ID)
 			if err != nil {
-				return released, "", err
+				return done, "", err
 			}
 			if ok {
-				released++
+				done++
 				*budget--
-			} else {
+			}
+			if !ok || p.opts.DryRun {
+				// A dry run changes nothing, so the next page would find it again.
 				skipped[u.ID] = true
 			}
 			progressed = true
 		}
 		if !progressed || len(page.Users) < size {
-			return released, "", nil
+			return done, "", nil
 		}
 	}
 }
 
-func (p *Pruner) release(ctx context.Context, userID string, cutoff time.Time, calls *int) (bool, error) {
-	*calls++
-	got, err := p.store.RetrieveUser(ctx, userID)
-	if faclient.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read user %s: %w", userID, err)
-	}
-	prof := anon.ProfileOf(got.User)
-	since, _ := got.User.Data[anon.DataEmailPending].(float64)
-	if !prof.Anonymous || got.User.Email == "" || int64(since) >= cutoff.UnixMilli() {
-		return false, nil
-	}
-	*calls++
-	_, err = p.store.PatchUser(ctx, userID, map[string]any{"user": map[string]any{
-		"email": nil,
-		"data":  map[string]any{anon.DataEmailPending: nil},
-	}})
-	if faclient.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("release email of user %s: %w", userID, err)
-	}
-	p.log.InfoContext(ctx, "unverified email released", "userId", userID)
-	return true, nil
+// countingStore counts the FusionAuth calls of the per-user steps into the run's total.
+type countingStore struct {
+	Store
+	calls *int
+}
+
+func (c countingStore) RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error) {
+	*c.calls++
+	return c.Store.RetrieveUser(ctx, userID)
+}
+
+func (c countingStore) PatchUserJSONPatch(ctx context.Context, userID string, ops []faclient.PatchOperation) (*faclient.UserResponse, error) {
+	*c.calls++
+	return c.Store.PatchUserJSONPatch(ctx, userID, ops)
 }
 
 // count returns how many users match query (accurate beyond 10,000).

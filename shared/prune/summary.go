@@ -4,9 +4,11 @@ import "encoding/json"
 
 // Summary is the result of a run, logged, returned and emitted as metrics. In JSON a
 // dry run says what it would do: wouldDelete and wouldRelease stand where a real run
-// has deleted and emailsReleased, so nobody reads a dry run as one that acted.
+// has deleted and emailsReleased (and wouldReconcile for reconciled), so nobody reads
+// a dry run as one that acted.
 type Summary struct {
 	DryRun             bool   // counted only, changed nothing
+	Reconciled         int64  // stubs that logged in while their webhook failed, converted (dry run: would be)
 	Matched            int64  // stale stubs found at the start of the run
 	Deleted            int64  // deleted (dry run: would be deleted)
 	EmailsReleased     int64  // unverified emails removed (dry run: would be)
@@ -21,6 +23,8 @@ type Summary struct {
 // summaryJSON is Summary on the wire; exactly one of each acted/would pair is set.
 type summaryJSON struct {
 	DryRun             bool   `json:"dryRun"`
+	Reconciled         *int64 `json:"reconciled,omitempty"`
+	WouldReconcile     *int64 `json:"wouldReconcile,omitempty"`
 	Matched            int64  `json:"matched"`
 	Deleted            *int64 `json:"deleted,omitempty"`
 	WouldDelete        *int64 `json:"wouldDelete,omitempty"`
@@ -42,9 +46,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		StoppedBy: s.StoppedBy, FusionAuthCalls: s.FusionAuthCalls,
 	}
 	if s.DryRun {
-		j.WouldDelete, j.WouldRelease = &s.Deleted, &s.EmailsReleased
+		j.WouldDelete, j.WouldRelease, j.WouldReconcile = &s.Deleted, &s.EmailsReleased, &s.Reconciled
 	} else {
-		j.Deleted, j.EmailsReleased = &s.Deleted, &s.EmailsReleased
+		j.Deleted, j.EmailsReleased, j.Reconciled = &s.Deleted, &s.EmailsReleased, &s.Reconciled
 	}
 	return json.Marshal(j)
 }
@@ -64,6 +68,7 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 	for _, c := range []struct{ into, acted, would *int64 }{
 		{&s.Deleted, j.Deleted, j.WouldDelete},
 		{&s.EmailsReleased, j.EmailsReleased, j.WouldRelease},
+		{&s.Reconciled, j.Reconciled, j.WouldReconcile},
 	} {
 		switch {
 		case c.acted != nil:

@@ -17,9 +17,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/app/webhookapp"
@@ -45,7 +47,8 @@ type env struct {
 	hookClient *faclient.Client
 	hookURL    string
 	admin      *faclient.Client
-	clock      *clocktest.Clock // FusionAuth's clock
+	clock      *clocktest.Clock // FusionAuth's clock, and the functions' (register's limits, the webhook's replay window)
+	hookDown   atomic.Bool      // FusionAuth's webhook deliveries all fail
 	keys       []token.Key      // the cookie keys, current first
 	logs       *strings.Builder
 }
@@ -54,7 +57,14 @@ func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	e := &env{clock: clocktest.New(time.Now()), logs: new(strings.Builder)}
 	// FusionAuth delivers its login webhook to this server, which serves e.webhook.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.webhook.ServeHTTP(w, r) }))
+	// hookDown is fault injection: every delivery fails as an unreachable function's would.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.hookDown.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		e.webhook.ServeHTTP(w, r)
+	}))
 	tb.Cleanup(hook.Close)
 	e.hookURL = hook.URL
 	e.fa = fatest.NewTestServer(tb, fatest.Options{
@@ -88,7 +98,8 @@ func newEnv(tb testing.TB) *env {
 	}
 	faCfg := cfg.FusionAuth
 	e.register, err = registerapp.New(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"}, e.regClient, e.keys, log)
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video",
+		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, log)
 	if err != nil {
 		tb.Fatalf("registerapp.New: %v", err)
 	}
@@ -98,6 +109,8 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("webhookapp.New: %v", err)
 	}
+	e.webhook.Now = e.clock.Now
+	e.register.Conversions = e.clockedConverter()
 	// No function made a FusionAuth API call at cold start (the webhook fetched the
 	// public JWKS, which needs no key).
 	for _, c := range []*faclient.Client{e.client, e.regClient, e.hookClient} {
@@ -250,20 +263,44 @@ func (e *env) deliver(tb testing.TB, body []byte, header map[string]string) int 
 func (e *env) pendingStub(tb testing.TB) string {
 	tb.Helper()
 	cookie, id := e.newVisitor(tb)
-	if resp := e.post(tb, cookie, fmt.Sprintf("pending-%s@example.com", id[:8]), nil); resp.StatusCode != http.StatusOK {
-		tb.Fatalf("register: %d", resp.StatusCode)
+	if resp := e.post(tb, cookie, fmt.Sprintf("pending-%s@example.com", id[:8]), nil); resp.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("register: %d, want 303 to the check-your-email page", resp.StatusCode)
 	}
 	return id
 }
 
+// provedStub is a stub whose visitor asked for an address and set a password through
+// the emailed link (but has not logged in): it returns the id and the address.
+func (e *env) provedStub(tb testing.TB) (string, string) {
+	tb.Helper()
+	id := e.pendingStub(tb)
+	address := fmt.Sprintf("pending-%s@example.com", id[:8])
+	e.setPasswordFromEmail(tb, address)
+	return id, address
+}
+
+// clockedConverter is the register function's converter as registerapp builds it, on
+// the test's clock, so that the email limits and emailPendingSince can be tested
+// without waiting.
+func (e *env) clockedConverter() *anon.Converter {
+	return anon.NewConverter(e.regClient, anon.ConverterOptions{
+		ApplicationID:           e.fa.Variable("applicationId"),
+		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId"),
+		SignInURL:               site.HostedPageURL(e.fa.URL(), e.fa.Variable("applicationId"), "https://changebank.example/video", "/oauth2/authorize"),
+		Now:                     e.clock.Now,
+	})
+}
+
 // setPasswordFromEmail follows the newest set-password email sent to address, as the
-// visitor would a minute after it arrived, and returns the password set.
+// visitor would a few seconds after it arrived, and returns the password set. (The
+// clock moves less than the 30 s of leeway the webhook's signature check allows, which
+// runs on the real clock.)
 func (e *env) setPasswordFromEmail(tb testing.TB, address string) string {
 	tb.Helper()
 	out := e.fa.Outbox()
 	for i := len(out) - 1; i >= 0; i-- {
 		if m := out[i]; m.To == address && m.ChangePasswordID != "" {
-			e.clock.Advance(time.Minute)
+			e.clock.Advance(2 * time.Second)
 			const password = "correct horse battery staple"
 			anonClient, err := faclient.New(faclient.Options{BaseURL: e.fa.URL()})
 			if err != nil {

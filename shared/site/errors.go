@@ -14,6 +14,7 @@ var (
 	errMalformed       = errors.New("malformed request")
 	errCrossSite       = errors.New("cross-site form post")
 	errUnauthenticated = errors.New("caller not authenticated")
+	errKeysUnavailable = errors.New("signing key unavailable")
 )
 
 // statusOf is the one place an error becomes an HTTP status: the domain's vocabulary
@@ -36,7 +37,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, anon.ErrNotAnonymous):
 		return http.StatusConflict
-	case errors.Is(err, anon.ErrEmailNotSent), errors.Is(err, anon.ErrUnavailable), errors.Is(err, anon.ErrContended):
+	case errors.Is(err, anon.ErrEmailNotSent), errors.Is(err, anon.ErrUnavailable), errors.Is(err, anon.ErrContended),
+		errors.Is(err, errKeysUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, anon.ErrGone):
 		return http.StatusGone

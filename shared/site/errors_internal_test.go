@@ -28,6 +28,7 @@ func TestStatusOf(t *testing.T) {
 		{wrap(anon.ErrInvalidEmail), http.StatusBadRequest},
 		{errCrossSite, http.StatusForbidden},
 		{errUnauthenticated, http.StatusUnauthorized},
+		{errKeysUnavailable, http.StatusServiceUnavailable},
 		{anon.ErrNotAnonymous, http.StatusConflict},
 		{wrap(anon.ErrGone), http.StatusGone},
 		{wrap(anon.ErrUnavailable), http.StatusServiceUnavailable},

@@ -31,10 +31,12 @@ type Visits interface {
 type Conversions interface {
 	// Visitor reads the visitor's profile. Errors: anon.ErrGone, anon.ErrUnavailable.
 	Visitor(ctx context.Context, userID string) (anon.Profile, error)
-	// RequestConversion sets the email and sends the set-password email. Errors:
-	// anon.ErrGone, anon.ErrNotAnonymous, anon.ErrInvalidEmail, anon.ErrEmailNotSent,
-	// anon.ErrUnavailable.
-	RequestConversion(ctx context.Context, userID, email string) error
+	// RequestConversion asks for the address on the visitor's profile and sends its one
+	// email; it returns the id of the user holding the profile afterwards (a fresh stub
+	// after a change of address; may be set with an error too). Errors: anon.ErrGone,
+	// anon.ErrNotAnonymous, anon.ErrInvalidEmail (anon.ErrEmailTooLong),
+	// anon.ErrEmailNotSent, anon.ErrContended, anon.ErrUnavailable.
+	RequestConversion(ctx context.Context, userID, email string) (string, error)
 }
 
 // Finisher completes a conversion on first login (*anon.Converter).

@@ -41,8 +41,9 @@ const (
 	problemTooLarge   = "That form was too large. Please enter just your email address."
 	problemUnreadable = "We could not read that form. Please enter your email address again."
 	problemInvalid    = "Please enter a valid email address, like name@example.com."
+	problemTooLong    = "That address is too long: an email address here can have at most 191 characters. Please check what you typed."
 	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."
-	problemNotSent    = "We saved your address but could not send the email just now. Please press the button again in a moment."
+	problemNotSent    = "We could not send the email just now. Please press the button again in a moment."
 )
 
 // ServeHTTP implements GET and POST /register.
@@ -58,11 +59,21 @@ func (h *Register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// get shows the visitor's profile: the form, or "check your email" for the address they
+// asked for (free or taken alike), or the converted page. It is also where a successful
+// POST redirects (POST/Redirect/GET), so a reload or the back button sends nothing.
 func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.visitor(w, r)
 	if !ok {
 		return
 	}
+	h.page(w, r, v, http.StatusOK, registerPage{})
+}
+
+// page renders the register page with the visitor's profile read fresh (one call):
+// every variant shows the real count. form carries a refused POST's problem and what
+// was typed.
+func (h *Register) page(w http.ResponseWriter, r *http.Request, v visitor, status int, form registerPage) {
 	profile, err := h.Conversions.Visitor(r.Context(), v.userID)
 	if errors.Is(err, anon.ErrGone) {
 		h.restart(w, r)
@@ -74,14 +85,24 @@ func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.keep(w, r, v)
-	render(w, http.StatusOK, "register", registerPage{
+	p := registerPage{
 		Title:     "Create your account",
 		Count:     profile.WatchCount,
 		Email:     profile.Email,
 		Sent:      profile.EmailPending,
 		Converted: !profile.Anonymous,
 		LoginURL:  h.hostedPage("/oauth2/authorize"),
-	}, h.Logger)
+		Problem:   form.Problem,
+	}
+	switch {
+	case p.Converted:
+		p.Title = "Already an account"
+	case form.Problem != "":
+		p.Sent, p.Email = false, form.Email // the form again, holding exactly what was typed
+	case p.Sent:
+		p.Title = "Check your email"
+	}
+	render(w, status, "register", p, h.Logger)
 }
 
 func (h *Register) post(w http.ResponseWriter, r *http.Request) {
@@ -94,56 +115,59 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	form := registerPage{Title: "Create your account"}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		h.keep(w, r, v)
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-			form.Problem = problemTooLarge
-			render(w, statusOf(errTooLarge), "register", form, h.Logger)
+			h.page(w, r, v, statusOf(errTooLarge), registerPage{Problem: problemTooLarge})
 			return
 		}
-		form.Problem = problemUnreadable
-		render(w, statusOf(errMalformed), "register", form, h.Logger)
+		h.page(w, r, v, statusOf(errMalformed), registerPage{Problem: problemUnreadable})
 		return
 	}
 	typed := r.PostForm.Get("email")
 	email, err := anon.NormalizeEmail(typed)
 	if err != nil {
-		h.keep(w, r, v)
-		// Refill the form only with what its maxlength lets it hold.
-		if len(typed) <= anon.MaxEmailLen {
-			form.Email = typed
+		// Nothing is sent for an address the form would have had to change: refill the
+		// form with exactly what was typed and say what is wrong with it.
+		problem := problemInvalid
+		if errors.Is(err, anon.ErrEmailTooLong) {
+			problem = problemTooLong
 		}
-		form.Problem = problemInvalid
-		render(w, statusOf(err), "register", form, h.Logger)
+		h.page(w, r, v, statusOf(err), registerPage{Problem: problem, Email: typed})
 		return
 	}
 	ctx := r.Context()
-	err = h.Conversions.RequestConversion(ctx, v.userID, email)
-	if errors.Is(err, anon.ErrGone) {
-		h.restart(w, r)
-		return
+	holder, err := h.Conversions.RequestConversion(ctx, v.userID, email)
+	if holder != "" && holder != v.userID {
+		// The profile moved to a fresh stub (a change of address): the cookie names it
+		// from this response on, whatever else happened.
+		setVisitorCookie(w, r, h.CookieName, h.Tokens, holder, h.Logger)
+		v = visitor{userID: holder}
 	}
-	h.keep(w, r, v)
-	form.Email = email
 	switch {
 	case err == nil:
+		h.keep(w, r, v)
 		h.Logger.InfoContext(ctx, "conversion requested", "userId", v.userID)
-		form.Title, form.Sent = "Check your email", true
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/register", http.StatusSeeOther)
+	case errors.Is(err, anon.ErrGone):
+		h.restart(w, r)
 	case errors.Is(err, anon.ErrInvalidEmail):
-		form.Problem = problemInvalid
+		problem := problemInvalid
+		if errors.Is(err, anon.ErrEmailTooLong) {
+			problem = problemTooLong
+		}
+		h.page(w, r, v, statusOf(err), registerPage{Problem: problem, Email: typed})
 	case errors.Is(err, anon.ErrNotAnonymous):
-		form = registerPage{Title: "Already an account", Converted: true, LoginURL: h.hostedPage("/oauth2/authorize"), Problem: problemConverted}
+		h.Logger.InfoContext(ctx, "register refused: the profile is an account", "userId", v.userID, "reason", err)
+		h.page(w, r, v, statusOf(err), registerPage{Problem: problemConverted})
 	case errors.Is(err, anon.ErrEmailNotSent):
-		h.Logger.ErrorContext(ctx, "set-password email not sent", "userId", v.userID, "error", err)
-		form.Problem = problemNotSent
+		h.Logger.ErrorContext(ctx, "register email not sent", "userId", v.userID, "error", err)
+		h.page(w, r, v, statusOf(err), registerPage{Problem: problemNotSent, Email: email})
 	default:
 		h.Logger.ErrorContext(ctx, "conversion failed", "userId", v.userID, "error", err)
 		renderError(w, err, h.Logger)
-		return
 	}
-	render(w, statusOf(err), "register", form, h.Logger)
 }
 
 // visitor is whom a valid cookie names.
@@ -213,10 +237,17 @@ func (h *Register) expectedOrigin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// hostedPage is the one builder of FusionAuth's hosted OAuth page URLs
-// (/oauth2/register, /oauth2/authorize) for the application: an authorization-code
-// request that returns to RedirectURI.
+// hostedPage is FusionAuth's hosted OAuth page path (/oauth2/register,
+// /oauth2/authorize) for the application (HostedPageURL).
 func (h *Register) hostedPage(path string) string {
-	q := url.Values{"client_id": {h.ApplicationID}, "response_type": {"code"}, "redirect_uri": {h.RedirectURI}}
-	return h.FusionAuthURL + path + "?" + q.Encode()
+	return HostedPageURL(h.FusionAuthURL, h.ApplicationID, h.RedirectURI, path)
+}
+
+// HostedPageURL is the one builder of FusionAuth's hosted OAuth page URLs for an
+// application: an authorization-code request to fusionAuthURL+path (as browsers reach
+// FusionAuth) that returns to redirectURI. The register page's links and the
+// account-exists email's sign-in link are built with it.
+func HostedPageURL(fusionAuthURL, applicationID, redirectURI, path string) string {
+	q := url.Values{"client_id": {applicationID}, "response_type": {"code"}, "redirect_uri": {redirectURI}}
+	return fusionAuthURL + path + "?" + q.Encode()
 }

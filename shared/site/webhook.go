@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,28 +32,37 @@ type Webhook struct {
 	SecretHeader string            // default DefaultSecretHeader
 	Conversions  Finisher
 	Logger       *slog.Logger
+	Now          func() time.Time // the clock deliveries' ages are judged by; nil: time.Now
 }
 
 // conversionTimeout bounds a conversion that outlives the delivery's own request.
 const conversionTimeout = 10 * time.Second
 
-// maxEventBytes bounds a webhook body; a login event is a few kilobytes.
-const maxEventBytes = 1 << 20
+// maxEventBytes bounds a webhook body: a login event is a few kilobytes, and the body
+// is read into memory before its signature can be checked.
+const maxEventBytes = 64 << 10
+
+// maxEventAge is how old a delivery may be and still act: FusionAuth sends an event
+// when it happens and does not retry (transactionType None), so an older one is a
+// replay of a recorded delivery; it is acknowledged and ignored.
+const maxEventAge = time.Hour
 
 // event is the part of FusionAuth's envelope the webhook reads.
 type event struct {
 	Event *struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
-		User *struct {
+		ID            string `json:"id"`
+		Type          string `json:"type"`
+		CreateInstant int64  `json:"createInstant"`
+		User          *struct {
 			ID   string         `json:"id"`
 			Data map[string]any `json:"data"`
 		} `json:"user"`
 	} `json:"event"`
 }
 
-// ServeHTTP implements POST: 401 unauthenticated, 400 malformed, 204 done or nothing
-// to do, 503 when FusionAuth failed (statusOf).
+// ServeHTTP implements POST: 401 unauthenticated, 413 too large, 400 malformed, 204
+// done or nothing to do (a replayed delivery too), 503 when FusionAuth or its signing
+// key could not be reached (statusOf).
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
@@ -67,17 +77,32 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle authenticates a delivery, then acts on it. Every refusal is logged here, once.
-// w is only for http.MaxBytesReader, which tells the server to close an oversized
-// connection; handle writes no response itself.
+// The shared secret, a header, is checked before a byte of the body is read, so an
+// unauthenticated caller cannot make the function read (or hold) a large body; then
+// the body is read, at most maxEventBytes, and its signature checked before it is
+// parsed. w is only for http.MaxBytesReader, which tells the server to close an
+// oversized connection; handle writes no response itself.
 func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBytes))
-	if err != nil {
-		return errTooLarge
-	}
-	if why := h.authenticate(ctx, r, body); why != "" {
+	if why := h.checkSecret(r); why != "" {
 		h.Logger.WarnContext(ctx, "webhook call refused", "reason", why, "remoteAddr", r.RemoteAddr)
 		return errUnauthenticated
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBytes))
+	if err != nil {
+		h.Logger.WarnContext(ctx, "webhook body refused", "reason", "larger than the limit or unreadable", "limitBytes", maxEventBytes)
+		return errTooLarge
+	}
+	if h.Signatures != nil {
+		if err := h.Signatures.Verify(ctx, r.Header.Get(SignatureHeader), body); err != nil {
+			if errors.Is(err, token.ErrKeyUnavailable) {
+				// Our outage, not a forgery: nothing is judged or changed.
+				h.Logger.ErrorContext(ctx, "webhook signing key unavailable", "error", err)
+				return errKeysUnavailable
+			}
+			h.Logger.WarnContext(ctx, "webhook call refused", "reason", "signature: "+token.Reason(err), "remoteAddr", r.RemoteAddr)
+			return errUnauthenticated
+		}
 	}
 	var ev event
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ev); err != nil || ev.Event == nil || ev.Event.Type == "" {
@@ -88,9 +113,13 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	if e.Type != "user.login.success" {
 		return nil
 	}
-	if e.User == nil || !anon.ValidUserID(e.User.ID) {
-		h.Logger.WarnContext(ctx, "login event without a user id", "eventId", e.ID)
+	if e.User == nil || !anon.ValidUserID(e.User.ID) || e.CreateInstant <= 0 {
+		h.Logger.WarnContext(ctx, "login event without a user id or its time", "eventId", e.ID)
 		return errMalformed
+	}
+	if age := h.now().Sub(time.UnixMilli(e.CreateInstant)); age > maxEventAge {
+		h.Logger.WarnContext(ctx, "webhook delivery too old: ignored as a replay", "eventId", e.ID, "createInstant", e.CreateInstant)
+		return nil
 	}
 	if anonymous, _ := e.User.Data[anon.DataAnonymous].(bool); !anonymous {
 		return nil
@@ -110,25 +139,28 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// authenticate returns why the call is refused, or "" when it is authentic. It runs
-// before the body is parsed at all.
-func (h *Webhook) authenticate(ctx context.Context, r *http.Request, body []byte) string {
+func (h *Webhook) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// checkSecret returns why the call is refused on its headers alone, or "": no
+// authentication configured at all, or a configured shared secret missing or wrong.
+func (h *Webhook) checkSecret(r *http.Request) string {
 	if h.Secret == "" && h.Signatures == nil {
 		return "no authentication configured"
 	}
-	if h.Secret != "" {
-		header := h.SecretHeader
-		if header == "" {
-			header = DefaultSecretHeader
-		}
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get(header)), []byte(h.Secret)) != 1 {
-			return "shared secret missing or wrong"
-		}
+	if h.Secret == "" {
+		return ""
 	}
-	if h.Signatures != nil {
-		if err := h.Signatures.Verify(ctx, r.Header.Get(SignatureHeader), body); err != nil {
-			return "signature: " + token.Reason(err)
-		}
+	header := h.SecretHeader
+	if header == "" {
+		header = DefaultSecretHeader
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get(header)), []byte(h.Secret)) != 1 {
+		return "shared secret missing or wrong"
 	}
 	return ""
 }

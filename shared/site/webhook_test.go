@@ -18,10 +18,10 @@ import (
 	"github.com/changebank/anonuser/shared/site"
 )
 
-// loginEvent is a user.login.success envelope as FusionAuth sends it.
-func loginEvent(eventID, userID string, anonymous bool) []byte {
+// loginEvent is a user.login.success envelope as FusionAuth sends it, created at.
+func loginEvent(eventID, userID string, anonymous bool, at time.Time) []byte {
 	b, _ := json.Marshal(map[string]any{"event": map[string]any{
-		"id": eventID, "type": "user.login.success", "createInstant": 1700000000000,
+		"id": eventID, "type": "user.login.success", "createInstant": at.UnixMilli(),
 		"tenantId": "d7d09513-a3f5-401c-9685-34ab6c552453", "authenticationType": "PASSWORD",
 		"info": map[string]any{"ipAddress": "127.0.0.1"},
 		"user": map[string]any{"id": userID, "active": true, "email": "x@example.com", "data": map[string]any{"anonymousUser": anonymous, "watchCount": 2}},
@@ -32,7 +32,7 @@ func loginEvent(eventID, userID string, anonymous bool) []byte {
 func TestWebhookRefusesUnauthenticatedCalls(t *testing.T) {
 	e := newEnv(t)
 	id := e.pendingStub(t)
-	body := loginEvent("11111111-1111-4111-8111-111111111111", id, true)
+	body := loginEvent("11111111-1111-4111-8111-111111111111", id, true, e.clock.Now())
 	hookKey := e.fa.Variable("webhookSigningKeyId")
 	altered := bytes.Replace(body, []byte(`"watchCount":2`), []byte(`"watchCount":3`), 1)
 	e.clock.Advance(-time.Hour)
@@ -74,8 +74,8 @@ func TestWebhookRefusesUnauthenticatedCalls(t *testing.T) {
 
 func TestWebhookConvertsOnceUnderRetries(t *testing.T) {
 	e := newEnv(t)
-	id := e.pendingStub(t)
-	body := loginEvent("22222222-2222-4222-8222-222222222222", id, true)
+	id, _ := e.provedStub(t)
+	body := loginEvent("22222222-2222-4222-8222-222222222222", id, true, e.clock.Now())
 	sig := map[string]string{site.SignatureHeader: e.sign(t, e.fa.Variable("webhookSigningKeyId"), body, 60)}
 	e.hookClient.Counter().Reset()
 	for i := 0; i < 3; i++ {
@@ -101,8 +101,8 @@ func TestWebhookIgnoresOthersWithoutCalls(t *testing.T) {
 	other, _ := json.Marshal(map[string]any{"event": map[string]any{"id": "e1", "type": "user.update", "user": map[string]any{"id": regular}}})
 	cases := map[string][]byte{
 		"other event type":       other,
-		"already converted user": loginEvent("33333333-3333-4333-8333-333333333333", regular, false),
-		"regular user (no flag)": []byte(`{"event":{"id":"e2","type":"user.login.success","user":{"id":"` + regular + `","email":"richard@example.com"}}}`),
+		"already converted user": loginEvent("33333333-3333-4333-8333-333333333333", regular, false, e.clock.Now()),
+		"regular user (no flag)": []byte(`{"event":{"id":"e2","type":"user.login.success","createInstant":` + fmt.Sprint(e.clock.Now().UnixMilli()) + `,"user":{"id":"` + regular + `","email":"richard@example.com"}}}`),
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -140,14 +140,14 @@ func TestWebhookMalformedIs400AndFailureIs5xx(t *testing.T) {
 		if err := e.admin.DeleteUser(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		body := loginEvent("66666666-6666-4666-8666-666666666666", id, true)
+		body := loginEvent("66666666-6666-4666-8666-666666666666", id, true, e.clock.Now())
 		if got := e.deliver(t, body, map[string]string{site.SignatureHeader: e.sign(t, hookKey, body, 60)}); got != http.StatusNoContent {
 			t.Errorf("status=%d, want 204 (nothing to convert, no retry)", got)
 		}
 	})
 	t.Run("FusionAuth fails while patching", func(t *testing.T) {
-		id := e.pendingStub(t)
-		body := loginEvent("44444444-4444-4444-8444-444444444444", id, true)
+		id, _ := e.provedStub(t)
+		body := loginEvent("44444444-4444-4444-8444-444444444444", id, true, e.clock.Now())
 		e.fa.InjectFault("PATCH /api/user/{userId}", http.StatusServiceUnavailable, 1)
 		got := e.deliver(t, body, map[string]string{site.SignatureHeader: e.sign(t, hookKey, body, 60)})
 		if got < 500 {
@@ -160,7 +160,7 @@ func TestWebhookMalformedIs400AndFailureIs5xx(t *testing.T) {
 // panic and never answer 5xx when FusionAuth is healthy.
 func FuzzWebhookBody(f *testing.F) {
 	for _, seed := range []string{
-		string(loginEvent("55555555-5555-4555-8555-555555555555", "00000000-0000-4000-8000-000000000001", true)),
+		string(loginEvent("55555555-5555-4555-8555-555555555555", "00000000-0000-4000-8000-000000000001", true, time.Now())),
 		`{"event":{"type":"user.login.success","user":{"id":"00000000-0000-4000-8000-000000000001","data":{"anonymousUser":"true"}}}}`,
 		`{"event":{"type":1}}`, `{"event":null}`, `[]`, `null`, `{"event":{"type":"user.login.success","user":{"data":[]}}}`, "\x00", "",
 	} {

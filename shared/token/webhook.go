@@ -7,13 +7,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"sync"
 	"time"
 
-	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // DefaultWebhookAlgorithm is the algorithm of FusionAuth's generated RSA keys.
@@ -28,21 +28,43 @@ type WebhookOptions struct {
 	KID        string        // the only kid accepted: the webhook signing key's, from configuration
 	Algorithm  string        // the only alg accepted; default DefaultWebhookAlgorithm
 	HTTPClient *http.Client  // for JWKS fetches; default a client with a 10 s timeout
-	RefreshMin time.Duration // least time between JWKS refreshes for a missing key; default 5 min
+	RefreshMin time.Duration // least time between JWKS fetches after one that lacked the kid; default 5 min
 	Now        func() time.Time
 }
 
-// Webhook checks FusionAuth's webhook signatures against its JWKS, fetched once and
+// ErrKeyUnavailable: the signing key could not be obtained (FusionAuth's JWKS did not
+// answer, or did not hold the pinned kid). The signature was not judged: this is an
+// outage of ours, not a forged call (Verify's *Error wraps it).
+var ErrKeyUnavailable = errors.New("webhook signing key unavailable")
+
+// maxJWKSBytes bounds a JWKS answer; FusionAuth's holds a few keys of about 1 KB each.
+const maxJWKSBytes = 1 << 20
+
+// Webhook checks FusionAuth's webhook signatures against its JWKS, fetched at start and
 // cached. It is safe for concurrent use.
+//
+// The key set is fetched again only for the pinned kid, so an attacker's kid never
+// causes a fetch: at once when the last fetch failed (FusionAuth was down: the first
+// delivery after it is back finds the key, instead of every delivery failing for
+// minutes), and at most once per RefreshMin when the last fetch succeeded without the
+// kid (a key not yet published).
 type Webhook struct {
-	kid     string
-	keyfunc keyfunc.Keyfunc
-	parser  *jwt.Parser
+	kid, jwksURL string
+	client       *http.Client
+	refreshMin   time.Duration
+	now          func() time.Time
+	parser       *jwt.Parser
+
+	mu        sync.Mutex
+	keys      keyfunc.Keyfunc // nil until a fetch succeeded
+	hasKID    bool            // keys holds the pinned kid
+	fetchedAt time.Time       // the last fetch attempt
+	fetchOK   bool            // and whether it succeeded
 }
 
 // NewWebhook fetches the JWKS once. If FusionAuth cannot be reached now, it starts
-// anyway and fetches when the first signature needs the key (at a bounded rate). The
-// kid comes from configuration: no Key API call is needed, or allowed, to learn it.
+// anyway and fetches when the first signature needs the key. The kid comes from
+// configuration: no Key API call is needed, or allowed, to learn it.
 func NewWebhook(ctx context.Context, o WebhookOptions) (*Webhook, error) {
 	if o.KID == "" {
 		return nil, errors.New("webhook verifier: the signing key's kid is required")
@@ -53,45 +75,73 @@ func NewWebhook(ctx context.Context, o WebhookOptions) (*Webhook, error) {
 	if o.RefreshMin <= 0 {
 		o.RefreshMin = 5 * time.Minute
 	}
-	client := o.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	store, err := jwkset.NewStorageFromHTTP(o.JWKSURL, jwkset.HTTPClientStorageOptions{
-		Client:                    client,
-		Ctx:                       ctx,
-		HTTPTimeout:               5 * time.Second,
-		NoErrorReturnFirstHTTPReq: true,
-		// No RefreshInterval: a Lambda environment is frozen between invocations, so
-		// a ticker goroutine would fire at random. Refresh on a missing key instead.
-	})
-	if err != nil {
-		return nil, fmt.Errorf("webhook verifier: jwks %s: %w", o.JWKSURL, err)
-	}
-	storage, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-		HTTPURLs: map[string]jwkset.Storage{o.JWKSURL: store},
-		// A missing key refreshes at most once per RefreshMin, and a request never
-		// waits for the limiter: it fails fast instead.
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(o.RefreshMin), 1),
-		RateLimitWaitMax:  time.Millisecond,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("webhook verifier: jwks client: %w", err)
-	}
-	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: storage})
-	if err != nil {
-		return nil, fmt.Errorf("webhook verifier: keyfunc: %w", err)
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	// FusionAuth's signature JWT carries iat; per its docs no exp is promised.
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{o.Algorithm}),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30 * time.Second),
+	v := &Webhook{
+		kid: o.KID, jwksURL: o.JWKSURL, client: o.HTTPClient, refreshMin: o.RefreshMin, now: o.Now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{o.Algorithm}),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(30*time.Second),
+			jwt.WithTimeFunc(o.Now),
+		),
 	}
-	if o.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(o.Now))
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_ = v.fetchLocked(ctx) // a failure now is retried when a signature needs the key
+	return v, nil
+}
+
+// key returns the pinned kid's key for t, fetching the key set first when the rules of
+// Webhook allow. Errors wrap ErrKeyUnavailable.
+func (v *Webhook) key(ctx context.Context, t *jwt.Token) (any, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.hasKID {
+		due := !v.fetchOK || !v.now().Before(v.fetchedAt.Add(v.refreshMin))
+		if due {
+			if err := v.fetchLocked(ctx); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrKeyUnavailable, err)
+			}
+		}
+		if !v.hasKID {
+			return nil, fmt.Errorf("%w: the JWKS holds no key %q", ErrKeyUnavailable, v.kid)
+		}
 	}
-	return &Webhook{kid: o.KID, keyfunc: kf, parser: jwt.NewParser(opts...)}, nil
+	return v.keys.KeyfuncCtx(ctx)(t)
+}
+
+// fetchLocked fetches the key set. Callers hold v.mu.
+func (v *Webhook) fetchLocked(ctx context.Context) error {
+	v.fetchedAt, v.fetchOK = v.now(), false
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.jwksURL, nil)
+	if err != nil {
+		return fmt.Errorf("jwks %s: %w", v.jwksURL, err)
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("jwks %s: %w", v.jwksURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes))
+	if err != nil {
+		return fmt.Errorf("jwks %s: read: %w", v.jwksURL, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("jwks %s: status %d", v.jwksURL, resp.StatusCode)
+	}
+	keys, err := keyfunc.NewJWKSetJSON(body)
+	if err != nil {
+		return fmt.Errorf("jwks %s: %w", v.jwksURL, err)
+	}
+	_, err = keys.Storage().KeyRead(ctx, v.kid)
+	v.keys, v.hasKID, v.fetchOK = keys, err == nil, true
+	return nil
 }
 
 // Verify checks that signature is FusionAuth's signature of exactly body: a JWT whose
@@ -105,15 +155,17 @@ func (v *Webhook) Verify(ctx context.Context, signature string, body []byte) err
 		return &Error{Reason: "too long"}
 	}
 	claims := jwt.MapClaims{}
-	keyFn := v.keyfunc.KeyfuncCtx(ctx)
 	_, err := v.parser.ParseWithClaims(signature, claims, func(t *jwt.Token) (any, error) {
 		// Pin the key id before asking the key set: an attacker-chosen kid must
-		// neither select another published key nor trigger a JWKS refresh.
+		// neither select another published key nor trigger a JWKS fetch.
 		if kid, _ := t.Header["kid"].(string); kid != v.kid {
 			return nil, errUnknownKID
 		}
-		return keyFn(t)
+		return v.key(ctx, t)
 	})
+	if errors.Is(err, ErrKeyUnavailable) {
+		return &Error{Reason: "signing key unavailable", Err: err}
+	}
 	if err != nil {
 		return refused(err)
 	}

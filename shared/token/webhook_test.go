@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -99,5 +101,78 @@ func TestWebhookSignature(t *testing.T) {
 func TestNewWebhookNeedsAKID(t *testing.T) {
 	if _, err := token.NewWebhook(context.Background(), token.WebhookOptions{JWKSURL: "http://127.0.0.1:1/jwks"}); err == nil {
 		t.Error("a verifier without a kid was built")
+	}
+}
+
+// TestWebhookKeyOutage: FusionAuth's JWKS answers 503 at start and on the first
+// delivery, then recovers. While it is down a correct signature is not judged (the
+// reason wraps ErrKeyUnavailable, so the webhook answers 503, not 401); the first
+// delivery after it is back is verified at once, without waiting out RefreshMin. A key
+// set that answers without the pinned kid is asked again only after RefreshMin.
+func TestWebhookKeyOutage(t *testing.T) {
+	now := time.Now()
+	clock := now
+	hookKey := tokentest.RSAKey(t)
+	good, _ := jwks(t, map[string]*rsa.PrivateKey{"hook": hookKey})
+	other, _ := jwks(t, map[string]*rsa.PrivateKey{"someone-else": hookKey})
+	var failures, fetches atomic.Int64
+	failures.Store(2)
+	useOther := new(atomic.Bool)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if failures.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		target := good
+		if useOther.Load() {
+			target = other
+		}
+		resp, err := http.Get(target)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	v, err := token.NewWebhook(context.Background(), token.WebhookOptions{JWKSURL: srv.URL, KID: "hook", RefreshMin: time.Hour, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatalf("a verifier must start while the JWKS is down: %v", err)
+	}
+	body := []byte(`{"event":{"type":"user.login.success"}}`)
+	sig := tokentest.Sign(t, jwt.SigningMethodRS256, hookKey, "hook", bodyClaims(body, now))
+	err = v.Verify(context.Background(), sig, body)
+	if !errors.Is(err, token.ErrKeyUnavailable) || token.Reason(err) != "signing key unavailable" {
+		t.Fatalf("while the JWKS is down: err=%v (reason %q), want ErrKeyUnavailable", err, token.Reason(err))
+	}
+	if err := v.Verify(context.Background(), sig, body); err != nil {
+		t.Fatalf("first delivery after the JWKS is back: %v, want verified", err)
+	}
+	if got := fetches.Load(); got != 3 {
+		t.Errorf("JWKS fetched %d times, want 3 (start, the delivery during the outage, the one after)", got)
+	}
+	// A fresh verifier whose key set lacks the kid asks again only after RefreshMin.
+	useOther.Store(true)
+	v, err = token.NewWebhook(context.Background(), token.WebhookOptions{JWKSURL: srv.URL, KID: "hook", RefreshMin: time.Hour, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fetches.Load()
+	for range 3 {
+		if err := v.Verify(context.Background(), sig, body); !errors.Is(err, token.ErrKeyUnavailable) {
+			t.Fatalf("kid missing from the key set: err=%v, want ErrKeyUnavailable", err)
+		}
+	}
+	if got := fetches.Load() - before; got != 0 {
+		t.Errorf("%d fetches within RefreshMin of a fetch that lacked the kid, want 0", got)
+	}
+	useOther.Store(false)
+	clock = clock.Add(time.Hour)
+	sig = tokentest.Sign(t, jwt.SigningMethodRS256, hookKey, "hook", bodyClaims(body, clock))
+	if err := v.Verify(context.Background(), sig, body); err != nil {
+		t.Errorf("after RefreshMin the key set is asked again: %v", err)
 	}
 }

@@ -22,7 +22,12 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, log *slog.L
 		return nil, fmt.Errorf("register: %w", err)
 	}
 	return &site.Register{
-		Conversions:   anon.NewConverter(fa, cfg.ApplicationID, nil),
+		Conversions: anon.NewConverter(fa, anon.ConverterOptions{
+			ApplicationID:           cfg.ApplicationID,
+			AccountExistsTemplateID: cfg.AccountExistsTemplateID,
+			SignInURL:               site.HostedPageURL(cfg.PublicFusionAuthURL, cfg.ApplicationID, cfg.RedirectURI, "/oauth2/authorize"),
+			Limits:                  anon.Limits{PerHour: cfg.EmailsPerHour, PerDay: cfg.EmailsPerDay},
+		}),
 		Tokens:        tokens,
 		CookieName:    cfg.Cookie.Name,
 		FusionAuthURL: cfg.PublicFusionAuthURL,

@@ -30,7 +30,7 @@ func New(ctx context.Context, cfg config.Webhook, fa *faclient.Client, secret st
 	h := &site.Webhook{
 		Secret:       secret,
 		SecretHeader: cfg.SecretHeader,
-		Conversions:  anon.NewConverter(fa, cfg.ApplicationID, nil),
+		Conversions:  anon.NewConverter(fa, anon.ConverterOptions{ApplicationID: cfg.ApplicationID}),
 		Logger:       log,
 	}
 	if cfg.SigningKID != "" {

@@ -34,11 +34,23 @@ func recipient(u *userRecord) string {
 // cannot be rendered is not sent (FusionAuth logs an event-log entry and carries on), so
 // the error is only logged by callers. Callers hold s.mu.
 func (s *Server) sendTemplateLocked(templateID string, u *userRecord, vars map[string]any) (Email, error) {
+	all := map[string]any{"user": cloneMap(u.doc)}
+	for k, v := range vars {
+		all[k] = v
+	}
+	return s.renderTemplateLocked(templateID, u.tenantID(), recipient(u), u.id(), all)
+}
+
+// renderTemplateLocked renders the template templateID in a tenant's context (its
+// baseURL and default sender) for the address to, with vars (user, state, application,
+// requestData…), and records the email in the outbox. userID is the recipient's user,
+// "" for an address without one. Callers hold s.mu.
+func (s *Server) renderTemplateLocked(templateID, tenantID, to, userID string, vars map[string]any) (Email, error) {
 	et := s.state.templates[templateID]
 	if et == nil {
 		return Email{}, fmt.Errorf("send email: template %s does not exist", templateID)
 	}
-	tenant := s.state.tenants[u.tenantID()]
+	tenant := s.state.tenants[tenantID]
 	// baseUrl (FusionAuth 1.68+): the application's baseURL, else the tenant's, else a
 	// local fallback (here the server's own address).
 	base := s.url
@@ -49,7 +61,6 @@ func (s *Server) sendTemplateLocked(templateID string, u *userRecord, vars map[s
 		base = asString(app["baseURL"])
 	}
 	all := map[string]any{
-		"user":    cloneMap(u.doc),
 		"tenant":  cloneMap(tenant),
 		"baseUrl": strings.TrimRight(base, "/"),
 	}
@@ -76,13 +87,13 @@ func (s *Server) sendTemplateLocked(templateID string, u *userRecord, vars map[s
 		from = asString(v)
 	}
 	e := Email{
-		To:         recipient(u),
+		To:         to,
 		From:       from,
 		TemplateID: templateID,
 		Subject:    subject,
 		Text:       text,
 		HTML:       html,
-		UserID:     u.id(),
+		UserID:     userID,
 		SentAt:     s.now(),
 		Link:       firstURL.FindString(text),
 	}

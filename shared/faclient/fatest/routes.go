@@ -44,6 +44,7 @@ func (s *Server) routeTable() []route {
 		// Configuration (§12–§13).
 		{pattern: "POST /api/application", root: "/api/application", handle: s.handleCreateApplication},
 		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.handleCreateApplication},
+		{pattern: "POST /api/email/send/{emailTemplateId}", root: "/api/email/send", handle: s.handleSendEmail},
 		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
 		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
 		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.handleCreateWebhook},

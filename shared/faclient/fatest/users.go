@@ -513,8 +513,10 @@ func (s *Server) deleteUserLocked(u *userRecord, hard bool) {
 }
 
 // PutUser stores a user directly, bypassing the API (fast seeding for tests with many
-// users). tenantId is required once there is more than one tenant. Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
-// active are honoured; missing ones get defaults. Email is lower-cased; email and
+// users). tenantId is required once there is more than one tenant. Given id, tenantId,
+// insertInstant, lastUpdateInstant, passwordLastUpdateInstant (default insertInstant, as
+// a password is set at creation), lastLoginInstant and active are honoured; missing ones
+// get defaults. Email is lower-cased; email and
 // username must be unique within the tenant, and at least one must be set.
 func (s *Server) PutUser(user map[string]any, password string) error {
 	in, _ := normalize(user).(map[string]any)
@@ -557,6 +559,9 @@ func (s *Server) PutUser(user map[string]any, password string) error {
 	}
 	for _, k := range []string{"insertInstant", "lastUpdateInstant", "passwordLastUpdateInstant"} {
 		doc[k] = now
+		if k == "passwordLastUpdateInstant" {
+			doc[k] = doc["insertInstant"] // a user's password is set when it is created
+		}
 		if v, ok := asInt64(in[k]); ok {
 			doc[k] = v
 		}
