@@ -118,8 +118,9 @@ type conversionRequest struct {
 	userID, email string
 	now           time.Time
 
-	read    bool  // a first read happened
-	sends   []any // data.emailSends as first read: a change means another request recorded a send
+	read    bool          // a first read happened
+	first   faclient.User // the user as first read
+	sends   []any         // data.emailSends as first read: a change means another request recorded a send
 	plan    conversionPlan
 	taken   bool // the address belongs to another account
 	limited bool // the limits are reached: nothing sent
@@ -133,7 +134,7 @@ func (r *conversionRequest) run(ctx context.Context) (string, error) {
 	u, err := r.c.updates.Update(ctx, r.userID, r.claim(true))
 	if errors.Is(err, ErrTaken) && r.plan == planInPlace {
 		r.taken = true
-		u, err = r.c.updates.Update(ctx, r.userID, r.claim(false))
+		u, err = r.c.updates.update(ctx, r.userID, &r.first, r.claim(false))
 	}
 	switch {
 	case r.proved != nil:
@@ -171,7 +172,8 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 		}
 		sends, _ := u.Data[DataEmailSends].([]any)
 		if !r.read {
-			r.read, r.sends = true, sends
+			r.read, r.sends, r.first = true, sends, u
+			r.first.Data = cloneData(u.Data)
 			r.plan = r.planFor(u)
 		} else if !sameSends(sends, r.sends) {
 			r.lost = true // another request recorded a send since our first read

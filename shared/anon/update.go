@@ -81,9 +81,19 @@ func NewUpdater(fa ProfileStore) *Updater {
 // such user, or deactivated), ErrContended (the attempts ran out), the change's own
 // error, and what a refused write means (ErrTaken, ErrInvalidEmail, ErrUnavailable).
 func (up *Updater) Update(ctx context.Context, userID string, change Change) (faclient.User, error) {
+	return up.update(ctx, userID, nil, change)
+}
+
+// update is Update starting from read, the user as just read, when the caller has it
+// (a write it made from that read was refused without changing anything), saving a
+// read; nil reads first.
+func (up *Updater) update(ctx context.Context, userID string, read *faclient.User, change Change) (faclient.User, error) {
 	for attempt := 0; ; attempt++ {
-		u, err := readActive(ctx, up.fa, userID)
-		if err != nil {
+		var u faclient.User
+		var err error
+		if read != nil && attempt == 0 {
+			u = *read
+		} else if u, err = readActive(ctx, up.fa, userID); err != nil {
 			return faclient.User{}, err
 		}
 		mine := u // the Change's own copy: it may modify its data
