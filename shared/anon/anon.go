@@ -15,6 +15,7 @@ const (
 	DataEmailPending    = "emailPendingSince" // epoch ms when the profile first asked for an address; set once, moves with the profile
 	DataEmailRequested  = "emailRequested"    // the address the profile asked for last, free or taken
 	DataEmailSends      = "emailSends"        // epoch ms of the emails /register sent for the profile in the last day
+	DataEmailLastSentTo = "emailLastSentTo"   // the address of the newest of them
 	DataEmailReleasedAt = "emailReleasedAt"   // epoch ms when prune released an address the profile never proved
 	DataConvertedAt     = "convertedAt"       // epoch ms of the first login after conversion
 )

@@ -126,7 +126,9 @@ func (s *refusingStore) CreateUser(context.Context, string, faclient.UserRequest
 	return nil, errors.New("unexpected create")
 }
 
-func (s *refusingStore) DeleteUser(context.Context, string) error { return errors.New("unexpected delete") }
+func (s *refusingStore) DeleteUser(context.Context, string) error {
+	return errors.New("unexpected delete")
+}
 
 func (s *refusingStore) ForgotPassword(context.Context, faclient.ForgotPasswordRequest) (*faclient.ForgotPasswordResponse, error) {
 	s.forgot++

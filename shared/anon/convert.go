@@ -64,6 +64,10 @@ func NewConverter(fa ConversionStore, opts ConverterOptions) *Converter {
 // the email template words the message as "set your password", not "change it".
 var ConversionState = map[string]any{"anon_user": "true"}
 
+// duplicateWindow is how soon after an email to an address a request for the same
+// address counts as the same request (a double click, a second tab) and sends nothing.
+const duplicateWindow = 15 * time.Second
+
 // conversionPlan is what a request for an address does to the profile.
 type conversionPlan int
 
@@ -93,7 +97,8 @@ const (
 //
 // Every change of the profile's data is test-and-set (Updater); the send is recorded
 // in data.emailSends before it is made, so concurrent requests send one email: the
-// one whose record lost the race sends nothing. At most Limits.PerHour and PerDay
+// one whose record lost the race sends nothing, and so does a request for the address
+// mailed less than 15 seconds before (a second click, a second tab). At most Limits.PerHour and PerDay
 // emails go out per profile; beyond them the request changes nothing and sends nothing,
 // and returns nil like a success. data.emailPendingSince is set once per profile and
 // moves with it: asking again, or for another address and back, does not delay the
@@ -139,9 +144,9 @@ func (r *conversionRequest) run(ctx context.Context) (string, error) {
 	switch {
 	case r.proved != nil:
 		return r.userID, r.convertProved(ctx)
-	case errors.Is(err, ErrGone) && r.read && r.plan == planMove:
-		// The stub was deleted since the first read: another request moved it, to this
-		// address if the new stub exists.
+	case errors.Is(err, ErrGone):
+		// The stub is gone: a concurrent request may have moved the profile to this
+		// address, and then the new stub exists (one read); else it is gone for good.
 		return r.followMove(ctx)
 	case err != nil:
 		return "", err
@@ -157,7 +162,27 @@ func (r *conversionRequest) run(ctx context.Context) (string, error) {
 	if r.plan == planResend {
 		r.taken = !strings.EqualFold(u.Email, r.email)
 	}
-	return target, r.send(ctx, target)
+	err = r.send(ctx, target)
+	if err != nil {
+		r.unrecord(ctx, target)
+	}
+	return target, err
+}
+
+// unrecord takes back the record of a send that failed, so that pressing the button
+// again sends at once and the failure does not count against the limits. Best effort:
+// if it fails too, the next request waits out the duplicate window.
+func (r *conversionRequest) unrecord(ctx context.Context, target string) {
+	_, _ = r.c.updates.Update(ctx, target, func(u faclient.User) (Edit, error) {
+		sends, _ := u.Data[DataEmailSends].([]any)
+		if last, _ := u.Data[DataEmailLastSentTo].(string); last != r.email || len(sends) == 0 || sends[len(sends)-1] != float64(r.now.UnixMilli()) {
+			return Edit{}, nil
+		}
+		data := u.Data
+		data[DataEmailSends] = sends[:len(sends)-1]
+		delete(data, DataEmailLastSentTo)
+		return Edit{Data: data}, nil
+	})
 }
 
 // claim is the Change that records this request's send, or finds that it must not send.
@@ -179,6 +204,11 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 			r.lost = true // another request recorded a send since our first read
 			return Edit{}, nil
 		}
+		if last, _ := u.Data[DataEmailLastSentTo].(string); strings.EqualFold(last, r.email) &&
+			len(sendsSince(sends, r.now.Add(-duplicateWindow))) > 0 {
+			r.lost = true // a second click on the same address: the first one sends
+			return Edit{}, nil
+		}
 		recent := sendsSince(sends, r.now.Add(-24*time.Hour))
 		if len(recent) >= r.c.opts.Limits.PerDay || len(sendsSince(recent, r.now.Add(-time.Hour))) >= r.c.opts.Limits.PerHour {
 			r.limited = true
@@ -186,6 +216,7 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 		}
 		data := u.Data
 		data[DataEmailSends] = append(recent, r.now.UnixMilli())
+		data[DataEmailLastSentTo] = r.email
 		if _, set := data[DataEmailPending]; !set {
 			data[DataEmailPending] = r.now.UnixMilli()
 		}
@@ -262,7 +293,7 @@ func (r *conversionRequest) move(ctx context.Context, u faclient.User) (string, 
 }
 
 // followMove finds the stub that a concurrent request moved the profile to, for this
-// same address.
+// same address. Errors: ErrGone when there is none.
 func (r *conversionRequest) followMove(ctx context.Context) (string, error) {
 	id := MovedID(r.userID, r.email)
 	if _, err := readActive(ctx, r.c.fa, id); err != nil {

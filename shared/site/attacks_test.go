@@ -345,6 +345,7 @@ func TestEmailLimitsAndPendingSince(t *testing.T) {
 		e.clock.Advance(time.Hour)
 		for range 3 {
 			e.post(t, cookie, address, nil)
+			e.clock.Advance(20 * time.Second)
 		}
 		if n := len(e.outboxTo(address)); n != 5 {
 			t.Errorf("%s: after an hour, %d emails in all, want 5 (the day's limit)", address, n)
@@ -367,9 +368,10 @@ func TestEmailLimitsAndPendingSince(t *testing.T) {
 	}
 }
 
-// (6) Concurrent submits, a reload, the back button: one email. Two quick submits of
-// the first address (set in place) and of a change of address (a move) each send one
-// email, and both answers name the same profile. Before: every submit sent one.
+// (6) Concurrent submits, a reload, the back button, a quick second click: one email.
+// Concurrent submits of the first address (set in place) and of a change of address (a
+// move) each send one email, and all answers name the same profile. Before: every
+// submit sent one.
 func TestConcurrentSubmitsSendOne(t *testing.T) {
 	e := newEnv(t)
 	submit := func(cookie, address string, n int) []*http.Response {
@@ -393,6 +395,14 @@ func TestConcurrentSubmitsSendOne(t *testing.T) {
 	e.getRegister(t, cookie)
 	if n := len(e.outboxTo("twice@example.com")); n != 1 {
 		t.Errorf("after a reload: %d emails, want 1", n)
+	}
+	// Two quick submits one after the other (a double click that did not overlap).
+	e.clock.Advance(time.Minute)
+	wantRedirectToRegister(t, e.post(t, cookie, "twice@example.com", nil))
+	e.clock.Advance(time.Second)
+	wantRedirectToRegister(t, e.post(t, cookie, "twice@example.com", nil))
+	if n := len(e.outboxTo("twice@example.com")); n != 2 {
+		t.Errorf("a resend and a quick second click: %d emails in all, want 2", n)
 	}
 	resps := submit(cookie, "moved@example.com", 4)
 	if n := len(e.outboxTo("moved@example.com")); n != 1 {
