@@ -32,7 +32,7 @@ const (
 	cookieLifetime = 365 * 24 * time.Hour // DESIGN: the visitor cookie lives one year
 	visitorEmail   = "ada.lovelace@example.com"
 	visitorPass    = "Correct-Horse-Battery-9"
-	sentNotice     = "Please check your email to set your password."
+	sentNotice     = "Please check your email."
 )
 
 // personChrome is a current desktop Chrome's User-Agent.

@@ -72,6 +72,8 @@ func FunctionEnv(function string, s Stack) map[string]string {
 	case "register":
 		env["COOKIE_NAME"] = config.DefaultCookieName
 		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
+		env["REGISTER_EMAILS_PER_HOUR"] = strconv.Itoa(config.DefaultEmailsPerHour)
+		env["REGISTER_EMAILS_PER_DAY"] = strconv.Itoa(config.DefaultEmailsPerDay)
 	case "webhook":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"
 		env["WEBHOOK_SECRET_HEADER"] = config.DefaultSecretHeader

@@ -305,6 +305,8 @@ var parameterDefaults = map[string]string{
 	"RetentionOneVisitDays": strconv.Itoa(config.DefaultOneVisitDays),
 	"PendingEmailDays":      strconv.Itoa(config.DefaultPendingEmailDays),
 	"PruneMaxPerRun":        strconv.Itoa(config.DefaultMaxPerRun),
+	"RegisterEmailsPerHour": strconv.Itoa(config.DefaultEmailsPerHour),
+	"RegisterEmailsPerDay":  strconv.Itoa(config.DefaultEmailsPerDay),
 }
 
 // literalDefaults maps environment variables the template sets to a literal to the Go

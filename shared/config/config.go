@@ -39,6 +39,8 @@ const (
 	DefaultPendingEmailDays = 7
 	DefaultMaxPerRun        = 500_000
 	DefaultBatchSize        = 10_000 // FusionAuth's maximum per bulk delete and search page
+	DefaultEmailsPerHour    = 3      // emails POST /register sends per profile and hour
+	DefaultEmailsPerDay     = 5      // and per day
 )
 
 func (e *Env) cookie() Cookie {
@@ -73,8 +75,8 @@ type Register struct {
 	RedirectURI         string // REGISTER_REDIRECT_URI: where FusionAuth's registration page returns to
 	Origin              string // APP_ORIGIN: the site's origin for the cross-site check; default the request's own
 	// ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID: the email template that tells the owner of a taken
-	// address they have an account (kickstart's accountExistsEmailTemplateId). Unset, the
-	// owner is not told and the visitor sees "could not send".
+	// address they have an account (kickstart's accountExistsEmailTemplateId). Required:
+	// without it a taken address would answer differently from a free one.
 	AccountExistsTemplateID string
 	EmailsPerHour           int // REGISTER_EMAILS_PER_HOUR: emails /register sends per profile and hour, default 3
 	EmailsPerDay            int // REGISTER_EMAILS_PER_DAY: and per day, default 5
@@ -86,9 +88,9 @@ func LoadRegister(e *Env) (Register, error) {
 	c.PublicFusionAuthURL = e.URLOr("FUSIONAUTH_PUBLIC_URL", c.URL)
 	c.RedirectURI = e.URL("REGISTER_REDIRECT_URI")
 	c.Origin = e.URLOr("APP_ORIGIN", "")
-	c.AccountExistsTemplateID = e.UUIDOr("ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID")
-	c.EmailsPerHour = e.IntOr("REGISTER_EMAILS_PER_HOUR", 3, 1, 100)
-	c.EmailsPerDay = e.IntOr("REGISTER_EMAILS_PER_DAY", 5, 1, 1000)
+	c.AccountExistsTemplateID = e.UUID("ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID")
+	c.EmailsPerHour = e.IntOr("REGISTER_EMAILS_PER_HOUR", DefaultEmailsPerHour, 1, 100)
+	c.EmailsPerDay = e.IntOr("REGISTER_EMAILS_PER_DAY", DefaultEmailsPerDay, 1, 1000)
 	return c, e.Err()
 }
 

@@ -29,12 +29,13 @@ func TestOneErrorNamesEveryProblem(t *testing.T) {
 
 func TestValidConfigurations(t *testing.T) {
 	base := map[string]string{
-		"FUSIONAUTH_URL":            "https://auth.example.com/",
-		"FUSIONAUTH_TENANT_ID":      "D7D09513-A3F5-401C-9685-34AB6C552453",
-		"FUSIONAUTH_APPLICATION_ID": "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
-		"API_KEY_SECRET_ID":         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
-		"COOKIE_KEYS_SECRET_ID":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cookie-keys",
-		"REGISTER_REDIRECT_URI":     "https://www.example.com/video",
+		"FUSIONAUTH_URL":                   "https://auth.example.com/",
+		"FUSIONAUTH_TENANT_ID":             "D7D09513-A3F5-401C-9685-34AB6C552453",
+		"FUSIONAUTH_APPLICATION_ID":        "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
+		"API_KEY_SECRET_ID":                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
+		"COOKIE_KEYS_SECRET_ID":            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cookie-keys",
+		"REGISTER_REDIRECT_URI":            "https://www.example.com/video",
+		"ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID": "3D8C1F52-6B7A-4E9D-A1C4-5F2E8B0D7C93",
 	}
 	v, err := config.LoadVideo(config.NewEnv(lookup(base)))
 	if err != nil {
@@ -49,6 +50,9 @@ func TestValidConfigurations(t *testing.T) {
 	}
 	if r.PublicFusionAuthURL != "https://auth.example.com" {
 		t.Errorf("FUSIONAUTH_PUBLIC_URL default=%q, want FUSIONAUTH_URL", r.PublicFusionAuthURL)
+	}
+	if r.AccountExistsTemplateID != "3d8c1f52-6b7a-4e9d-a1c4-5f2e8b0d7c93" || r.EmailsPerHour != 3 || r.EmailsPerDay != 5 {
+		t.Errorf("register config=%+v, want the template id lower-cased and the email limits 3 and 5", r)
 	}
 	p, err := config.LoadPrune(config.NewEnv(lookup(base)))
 	if err != nil || p.RetentionDays != 30 || p.OneVisitDays != 7 || p.PendingEmailDays != 7 || p.MaxPerRun != 500_000 || p.BatchSize != 10000 || p.DryRun {

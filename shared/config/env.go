@@ -110,14 +110,6 @@ func (e *Env) UUID(name string) string {
 	return strings.ToLower(v)
 }
 
-// UUIDOr returns an optional UUID, lower-cased, or "" when unset.
-func (e *Env) UUIDOr(name string) string {
-	if _, ok := e.get(name); !ok {
-		return ""
-	}
-	return e.UUID(name)
-}
-
 // IntOr returns an optional integer within [lo, hi], or def.
 func (e *Env) IntOr(name string, def, lo, hi int) int {
 	v, ok := e.get(name)

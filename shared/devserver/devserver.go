@@ -124,7 +124,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
 	for _, name := range []string{"visitorTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
-		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
+		"accountExistsEmailTemplateId", "apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
 		s.Variables[name] = fa.Variable(name)
 	}
 	return nil
@@ -166,7 +166,6 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
 		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
 		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/video"
-		// Optional, but without it the owner of a taken address is not told.
 		env["ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID"] = e.Variable("accountExistsEmailTemplateId")
 	case "webhook":
 		env["WEBHOOK_SIGNING_KID"] = e.WebhookSigningKID

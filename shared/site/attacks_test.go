@@ -227,16 +227,15 @@ func TestFailedWebhookPruneKeepsAndConverts(t *testing.T) {
 // registerExchange is what a visitor can observe of one POST /register and the pages
 // after it, with the address asked for replaced.
 type registerExchange struct {
-	status          int
-	location        string
-	cookieReset     bool   // a Set-Cookie for the visitor cookie (its value differs per visitor)
-	cookieAttrs     string // its attributes
-	post, reload    string
-	later, video    string
-	calls           int
-	emails          []fatest.Email
-	newCookie       string
-	holdsAddressNow bool
+	status       int
+	location     string
+	cookieReset  bool   // a Set-Cookie for the visitor cookie (its value differs per visitor)
+	cookieAttrs  string // its attributes
+	post, reload string
+	later, video string
+	calls        int
+	emails       []fatest.Email
+	newCookie    string
 }
 
 func observeRegister(t *testing.T, e *env, cookie, address string) registerExchange {
@@ -320,7 +319,13 @@ func TestFreeAndTakenAreIndistinguishable(t *testing.T) {
 			if u := e.user(t, holderT); u.Email != "" {
 				t.Errorf("the taken address's visitor's stub holds %q", u.Email)
 			}
-			_ = idF
+			holderF := idF
+			if xf.newCookie != "" {
+				holderF = mustVerify(t, e, xf.newCookie)
+			}
+			if u := e.user(t, holderF); u.Email != "free.address@example.com" {
+				t.Errorf("the free address's stub holds %q", u.Email)
+			}
 		})
 	}
 }
