@@ -102,13 +102,10 @@ func unhex(c byte) byte {
 // user deleted meanwhile is nothing to convert, not an error. It reports whether this
 // call converted the user. Errors: ErrContended, ErrUnavailable.
 func Convert(ctx context.Context, up *Updater, userID string, at time.Time) (bool, error) {
-	converted := false
-	_, err := up.Update(ctx, userID, func(u faclient.User) (Edit, error) {
-		converted = false
+	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
 		if !ProvedAddress(u) {
-			return Edit{}, nil
+			return Edit{}, false
 		}
-		converted = true
 		data := u.Data
 		data[DataAnonymous] = false
 		data[DataConvertedAt] = at.UnixMilli()
@@ -118,15 +115,8 @@ func Convert(ctx context.Context, up *Updater, userID string, at time.Time) (boo
 		if u.Username != "" {
 			ops = append(ops, faclient.PatchOperation{Op: "remove", Path: "/user/username"})
 		}
-		return Edit{Data: data, Ops: ops}, nil
+		return Edit{Data: data, Ops: ops}, true
 	})
-	if errors.Is(err, ErrGone) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return converted, nil
 }
 
 // CompleteConversion converts the stub userID after FusionAuth reported its login
@@ -144,15 +134,12 @@ func (c *Converter) CompleteConversion(ctx context.Context, userID string) (bool
 // passwordLastUpdateInstant is not searchable. It reports whether it released.
 // Errors: ErrContended, ErrUnavailable.
 func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Time) (bool, error) {
-	released := false
-	_, err := up.Update(ctx, userID, func(u faclient.User) (Edit, error) {
-		released = false
+	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
 		anonymous, _ := u.Data[DataAnonymous].(bool)
 		since, asked := u.Data[DataEmailPending].(float64)
 		if !anonymous || !asked || int64(since) >= cutoff.UnixMilli() || PasswordSet(u) || u.LastLoginInstant > 0 {
-			return Edit{}, nil
+			return Edit{}, false
 		}
-		released = true
 		data := u.Data
 		delete(data, DataEmailPending)
 		delete(data, DataEmailRequested)
@@ -161,7 +148,19 @@ func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Ti
 		if u.Email != "" {
 			ops = append(ops, faclient.PatchOperation{Op: "remove", Path: "/user/email"})
 		}
-		return Edit{Data: data, Ops: ops}, nil
+		return Edit{Data: data, Ops: ops}, true
+	})
+}
+
+// updateIf runs a test-and-set update whose decide may decline (false) on the user as
+// read, and reports whether the write it decided on happened. A user gone meanwhile is
+// nothing done, not an error.
+func updateIf(ctx context.Context, up *Updater, userID string, decide func(u faclient.User) (Edit, bool)) (bool, error) {
+	acted := false
+	_, err := up.Update(ctx, userID, func(u faclient.User) (Edit, error) {
+		var edit Edit
+		edit, acted = decide(u)
+		return edit, nil
 	})
 	if errors.Is(err, ErrGone) {
 		return false, nil
@@ -169,5 +168,5 @@ func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Ti
 	if err != nil {
 		return false, err
 	}
-	return released, nil
+	return acted, nil
 }
