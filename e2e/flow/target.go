@@ -88,7 +88,7 @@ func openRunning(tb testing.TB, appURL string) *Target {
 		tb.Fatalf("%s is set, so the test runs against a running stack, but %s %s not set (see e2e/flow's package doc)",
 			EnvAppURL, strings.Join(missing, " and "), map[bool]string{true: "is", false: "are"}[len(missing) == 1])
 	}
-	vars, err := kickstartVariables()
+	vars, err := KickstartVariables()
 	if err != nil {
 		tb.Fatalf("running stack: %v", err)
 	}
@@ -267,9 +267,10 @@ func UniqueEmail(local string) string {
 	return fmt.Sprintf("%s+%d@example.com", local, time.Now().UnixNano())
 }
 
-// kickstartVariables reads the fixed variables of kickstart/kickstart.json (ids and dev
-// keys), which a FusionAuth configured from that file shares.
-func kickstartVariables() (map[string]string, error) {
+// KickstartVariables reads the fixed variables of kickstart/kickstart.json (ids and dev
+// keys), which a FusionAuth configured from that file shares; values the file computes
+// (#{…}) are left out.
+func KickstartVariables() (map[string]string, error) {
 	root, err := fatest.ModuleRoot()
 	if err != nil {
 		return nil, err
