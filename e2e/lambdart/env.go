@@ -13,9 +13,11 @@ type Stack struct {
 	SecretsManagerURL string
 	// Region is the AWS region of the endpoint and its ARNs.
 	Region string
-	// Variable returns a kickstart variable: defaultTenantId, applicationId, signingKeyId,
-	// webhookSigningKeyId (fatest.Server.Variable).
+	// Variable returns a kickstart variable: defaultTenantId, applicationId
+	// (fatest.Server.Variable).
 	Variable func(name string) string
+	// WebhookSigningKID is the kid FusionAuth signs webhooks with (WEBHOOK_SIGNING_KID).
+	WebhookSigningKID string
 	// SecretID returns the id of the function's API key secret (a name or an ARN).
 	SecretID func(function string) string
 	// NoAWSConfig is a path that does not exist: it stands in for ~/.aws/config and
@@ -49,18 +51,16 @@ func FunctionEnv(function string, s Stack) map[string]string {
 	}
 	switch function {
 	case "video":
-		env["SIGNING_KEY_ID"] = s.Variable("signingKeyId")
 		env["COOKIE_NAME"] = "anon_user"
 		env["VIDEO_URL"] = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
 	case "register":
-		env["SIGNING_KEY_ID"] = s.Variable("signingKeyId")
 		env["COOKIE_NAME"] = "anon_user"
 		env["FUSIONAUTH_PUBLIC_URL"] = s.FusionAuthURL
 		env["REGISTER_REDIRECT_URI"] = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/video"
 		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
 	case "webhook":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"
-		env["WEBHOOK_SIGNING_KEY_ID"] = s.Variable("webhookSigningKeyId")
+		env["WEBHOOK_SIGNING_KID"] = s.WebhookSigningKID
 		env["WEBHOOK_SECRET_HEADER"] = "X-Webhook-Secret"
 	case "prune":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "900"

@@ -27,6 +27,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
 // functions are the Lambda entry points under functions/.
@@ -99,6 +100,8 @@ type stack struct {
 	sm       *smtest.Server
 	rie      string
 	noConfig string // an AWS config file path that does not exist
+	// webhookKID is the kid of the key FusionAuth signs webhooks with.
+	webhookKID string
 }
 
 func newStack(tb testing.TB) *stack {
@@ -112,17 +115,34 @@ func newStack(tb testing.TB) *stack {
 	}))
 	tb.Cleanup(receiver.Close)
 	fa := fatest.NewTestServer(tb, fatest.Options{Variables: map[string]string{"webhookURL": receiver.URL + "/webhook"}})
-	webhookSecret, err := json.Marshal(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")})
-	if err != nil {
-		tb.Fatalf("webhook secret: %v", err)
+	jsonSecret := func(fields map[string]string) string {
+		b, err := json.Marshal(fields)
+		if err != nil {
+			tb.Fatalf("secret: %v", err)
+		}
+		return string(b)
 	}
+	// video and register sign the visitor cookie with the same keys.
+	cookieKeys := tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1"))
 	sm := smtest.NewServer(tb, map[string]string{
-		secretName("video"):    fa.Variable("videoApiKey"),
-		secretName("register"): fa.Variable("registerApiKey"),
-		secretName("webhook"):  string(webhookSecret),
+		secretName("video"):    jsonSecret(map[string]string{"apiKey": fa.Variable("videoApiKey"), "cookieKeys": cookieKeys}),
+		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "cookieKeys": cookieKeys}),
+		secretName("webhook"):  jsonSecret(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")}),
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 	})
-	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent")}
+	// The webhook key's kid is configuration; the stand-in makes it when kickstart
+	// generates the key, so the test reads it once with the admin key.
+	status, body := getJSON(tb, fa.URL()+"/api/key/"+fa.Variable("webhookSigningKeyId"), fa.Variable("apiKey"))
+	var key struct {
+		Key struct {
+			KID string `json:"kid"`
+		} `json:"key"`
+	}
+	if err := json.Unmarshal(body, &key); status != http.StatusOK || err != nil || key.Key.KID == "" {
+		tb.Fatalf("webhook signing key: status %d, %s (%v)", status, body, err)
+	}
+	fa.ResetCalls()
+	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: key.Key.KID}
 }
 
 func secretName(function string) string { return "anonuser/" + function + "-api-key" }
@@ -134,6 +154,7 @@ func (s *stack) env(function string) map[string]string {
 		SecretsManagerURL: s.sm.URL,
 		Region:            smtest.Region,
 		Variable:          s.fa.Variable,
+		WebhookSigningKID: s.webhookKID,
 		// !Ref of an AWS::SecretsManager::Secret is its ARN.
 		SecretID:    func(function string) string { return s.sm.ARN(secretName(function)) },
 		NoAWSConfig: s.noConfig,
@@ -244,6 +265,26 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// getJSON reads from the in-memory FusionAuth directly with apiKey.
+func getJSON(tb testing.TB, url, apiKey string) (int, []byte) {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		tb.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Authorization", apiKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("read %s: %v", url, err)
+	}
+	return res.StatusCode, out
 }
 
 // postJSON calls the in-memory FusionAuth directly, as a browser or FusionAuth's own UI would.
@@ -573,12 +614,13 @@ func TestColdStartFailure(t *testing.T) {
 		wantLog   string
 		wantReads int // Secrets Manager reads: 0 when the configuration fails first
 	}{
-		{name: "video without SIGNING_KEY_ID", function: "video", set: map[string]string{"SIGNING_KEY_ID": ""},
-			wantLog: "SIGNING_KEY_ID: required but not set"},
-		{name: "register without SIGNING_KEY_ID", function: "register", set: map[string]string{"SIGNING_KEY_ID": ""},
-			wantLog: "SIGNING_KEY_ID: required but not set"},
-		{name: "webhook with a malformed WEBHOOK_SIGNING_KEY_ID", function: "webhook", set: map[string]string{"WEBHOOK_SIGNING_KEY_ID": "not-a-uuid"},
-			wantLog: `WEBHOOK_SIGNING_KEY_ID: must be a UUID, got \"not-a-uuid\"`},
+		{name: "video with a secret holding no cookie keys", function: "video", set: map[string]string{"API_KEY_SECRET_ID": secretName("prune")},
+			wantLog: `no \"cookieKeys\" field`, wantReads: 1},
+		{name: "register with a malformed COOKIE_NAME", function: "register", set: map[string]string{"COOKIE_NAME": "bad;name"},
+			wantLog: `COOKIE_NAME: must be a cookie name (letters, digits, -_.), got \"bad;name\"`},
+		{name: "webhook with neither a signing kid nor a shared secret", function: "webhook",
+			set:     map[string]string{"WEBHOOK_SIGNING_KID": "", "API_KEY_SECRET_ID": secretName("prune")},
+			wantLog: "neither WEBHOOK_SIGNING_KID nor a webhookSecret", wantReads: 1},
 		{name: "prune with RETENTION_DAYS 0", function: "prune", set: map[string]string{"RETENTION_DAYS": "0"},
 			wantLog: `RETENTION_DAYS: must be an integer from 1 to 3650, got \"0\"`},
 		{name: "video with an unknown secret", function: "video", set: map[string]string{"API_KEY_SECRET_ID": "anonuser/missing"},

@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
-	"github.com/changebank/anonuser/shared/app"
 )
 
 func main() { app.Main(run) }
@@ -26,7 +26,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h, _, err := app.Register(ctx, cfg, keys, log)
+	cookieKeys, err := app.CookieKeys(keys)
+	if err != nil {
+		return err
+	}
+	h, _, err := app.Register(cfg, keys, cookieKeys, log)
 	if err != nil {
 		return err
 	}

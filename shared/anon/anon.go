@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"regexp"
 
 	"github.com/changebank/anonuser/shared/faclient"
 )
@@ -16,9 +16,6 @@ const (
 	DataEmailPending = "emailPendingSince" // epoch ms when /register set an unverified email
 	DataConvertedAt  = "convertedAt"       // epoch ms of the first login after conversion
 )
-
-// CookieTTL is how long the visitor's cookie and its JWT live.
-const CookieTTL = 365 * 24 * time.Hour
 
 // ErrUserGone means the cookie names a user FusionAuth no longer has (pruned).
 var ErrUserGone = errors.New("anonymous user no longer exists")
@@ -32,9 +29,16 @@ type FusionAuth interface {
 	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
 	// PatchUser merges fields into a user. Errors: 400 duplicates, 404, 401.
 	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
-	// VendJWT signs claims with a Key Master key. Errors: 400, 401.
-	VendJWT(ctx context.Context, req faclient.JWTVendRequest) (*faclient.JWTVendResponse, error)
 }
+
+// userIDPattern is FusionAuth's user id: a canonical UUID, lower-case as FusionAuth
+// writes ids in every response.
+var userIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// ValidUserID reports whether id has the shape of a FusionAuth user id. Ids that come
+// from outside (a cookie token, a webhook body) are checked with it before they are
+// put into an API path.
+func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
 
 // Profile is what the pages show about a visitor.
 type Profile struct {
@@ -70,25 +74,25 @@ func intOf(v any) int {
 
 // Service runs the anonymous-visitor rules against FusionAuth.
 type Service struct {
-	fa           FusionAuth
-	signingKeyID string
+	fa FusionAuth
 }
 
-// New returns a Service that signs cookie tokens with the Key Master key signingKeyID.
-func New(fa FusionAuth, signingKeyID string) *Service {
-	return &Service{fa: fa, signingKeyID: signingKeyID}
+// New returns a Service.
+func New(fa FusionAuth) *Service {
+	return &Service{fa: fa}
 }
 
-// StartProfile creates a stub user that has watched the video once and vends the
-// token for its cookie: two FusionAuth calls.
-func (s *Service) StartProfile(ctx context.Context) (Profile, string, error) {
+// StartProfile creates a stub user that has watched the video once: one FusionAuth
+// call. The visitor's cookie is signed by the caller (package token), not by
+// FusionAuth, so no FusionAuth key can mint one.
+func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 	username, err := RandomString(64)
 	if err != nil {
-		return Profile{}, "", err
+		return Profile{}, err
 	}
 	password, err := RandomString(64)
 	if err != nil {
-		return Profile{}, "", err
+		return Profile{}, err
 	}
 	created, err := s.fa.CreateUser(ctx, "", faclient.UserRequest{User: faclient.User{
 		Username: username,
@@ -96,17 +100,9 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, string, error) {
 		Data:     map[string]any{DataAnonymous: true, DataWatchCount: 1},
 	}})
 	if err != nil {
-		return Profile{}, "", fmt.Errorf("create anonymous user: %w", err)
+		return Profile{}, fmt.Errorf("create anonymous user: %w", err)
 	}
-	vended, err := s.fa.VendJWT(ctx, faclient.JWTVendRequest{
-		Claims:              map[string]any{ClaimUserID: created.User.ID, ClaimPurpose: PurposeVisitor},
-		KeyID:               s.signingKeyID,
-		TimeToLiveInSeconds: int(CookieTTL / time.Second),
-	})
-	if err != nil {
-		return Profile{}, "", fmt.Errorf("vend cookie token for user %s: %w", created.User.ID, err)
-	}
-	return ProfileOf(created.User), vended.Token, nil
+	return ProfileOf(created.User), nil
 }
 
 // RecordWatch adds one to the visitor's watch count: two FusionAuth calls (read,

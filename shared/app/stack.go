@@ -19,6 +19,7 @@ import (
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // NewLogger returns the JSON logger every function uses; LOG_LEVEL (debug, info,
@@ -48,51 +49,47 @@ func FusionAuthClient(cfg config.FusionAuth, keys faclient.KeySource) (*faclient
 	return fa, nil
 }
 
-// CookieVerifier learns the signing key's kid and algorithm from FusionAuth's Key API
-// and returns a verifier that accepts only visitor tokens signed by it.
-func CookieVerifier(ctx context.Context, fa *faclient.Client, signingKeyID string) (*anon.Verifier, error) {
-	return keyVerifier(ctx, fa, signingKeyID, anon.PurposeVisitor, true)
-}
+// CookieKeysField is the field of a cookie function's JSON secret that holds its cookie
+// keys: a JSON array of {kid, secret} as a string (token.ParseKeys).
+const CookieKeysField = "cookieKeys"
 
-// keyVerifier returns a verifier pinned to the kid and algorithm of the Key Master key
-// keyID, checked against FusionAuth's JWKS.
-func keyVerifier(ctx context.Context, fa *faclient.Client, keyID, purpose string, requireExp bool) (*anon.Verifier, error) {
-	kid, alg, err := anon.SigningKey(ctx, fa, keyID)
-	if err != nil {
-		return nil, err
+// CookieKeys reads the visitor-cookie keys from the function's secret. A secret without
+// usable keys fails cold start with an error naming the secret and the problem.
+func CookieKeys(secret *apikey.Source) ([]token.Key, error) {
+	raw, ok := secret.Value(CookieKeysField)
+	if !ok {
+		return nil, fmt.Errorf("%v: no %q field, want a JSON array of {kid, secret}", secret, CookieKeysField)
 	}
-	return anon.NewVerifier(ctx, anon.VerifierOptions{
-		JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
-		KID:        kid,
-		Algorithm:  alg,
-		Purpose:    purpose,
-		RequireExp: requireExp,
-	})
+	keys, err := token.ParseKeys([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", secret, err)
+	}
+	return keys, nil
 }
 
 // cookieFunction builds what the video and register functions share: the client and
-// the cookie verifier.
-func cookieFunction(ctx context.Context, fc config.FusionAuth, cookie config.Cookie, keys faclient.KeySource) (*faclient.Client, *anon.Verifier, error) {
+// the visitor-token signer, which needs no FusionAuth call at all.
+func cookieFunction(fc config.FusionAuth, keys faclient.KeySource, cookieKeys []token.Key) (*faclient.Client, *token.Visitor, error) {
 	fa, err := FusionAuthClient(fc, keys)
 	if err != nil {
 		return nil, nil, err
 	}
-	verifier, err := CookieVerifier(ctx, fa, cookie.SigningKeyID)
+	tokens, err := token.NewVisitor(cookieKeys, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	return fa, verifier, nil
+	return fa, tokens, nil
 }
 
 // Video builds the GET /video handler.
-func Video(ctx context.Context, cfg config.Video, keys faclient.KeySource, log *slog.Logger) (*site.Video, *faclient.Client, error) {
-	fa, verifier, err := cookieFunction(ctx, cfg.FusionAuth, cfg.Cookie, keys)
+func Video(cfg config.Video, keys faclient.KeySource, cookieKeys []token.Key, log *slog.Logger) (*site.Video, *faclient.Client, error) {
+	fa, tokens, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &site.Video{
-		Visits:     anon.New(fa, cfg.SigningKeyID),
-		Tokens:     verifier,
+		Visits:     anon.New(fa),
+		Tokens:     tokens,
 		CookieName: cfg.Cookie.Name,
 		VideoURL:   cfg.VideoURL,
 		Logger:     log,
@@ -100,14 +97,14 @@ func Video(ctx context.Context, cfg config.Video, keys faclient.KeySource, log *
 }
 
 // Register builds the GET and POST /register handler.
-func Register(ctx context.Context, cfg config.Register, keys faclient.KeySource, log *slog.Logger) (*site.Register, *faclient.Client, error) {
-	fa, verifier, err := cookieFunction(ctx, cfg.FusionAuth, cfg.Cookie, keys)
+func Register(cfg config.Register, keys faclient.KeySource, cookieKeys []token.Key, log *slog.Logger) (*site.Register, *faclient.Client, error) {
+	fa, tokens, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &site.Register{
 		Conversions:   anon.NewConverter(fa, cfg.ApplicationID, nil),
-		Tokens:        verifier,
+		Tokens:        tokens,
 		CookieName:    cfg.Cookie.Name,
 		FusionAuthURL: cfg.PublicFusionAuthURL,
 		ApplicationID: cfg.ApplicationID,
@@ -121,8 +118,8 @@ func Register(ctx context.Context, cfg config.Register, keys faclient.KeySource,
 // sends in cfg.SecretHeader ("" for none); with neither a secret nor a signing key the
 // webhook would accept anyone, so that configuration is refused.
 func Webhook(ctx context.Context, cfg config.Webhook, keys faclient.KeySource, secret string, log *slog.Logger) (*site.Webhook, *faclient.Client, error) {
-	if secret == "" && cfg.SigningKeyID == "" {
-		return nil, nil, errors.New("webhook: neither WEBHOOK_SIGNING_KEY_ID nor a webhookSecret in the secret is set; refusing to accept unauthenticated calls")
+	if secret == "" && cfg.SigningKID == "" {
+		return nil, nil, errors.New("webhook: neither WEBHOOK_SIGNING_KID nor a webhookSecret in the secret is set; refusing to accept unauthenticated calls")
 	}
 	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
 	if err != nil {
@@ -134,9 +131,14 @@ func Webhook(ctx context.Context, cfg config.Webhook, keys faclient.KeySource, s
 		Conversions:  anon.NewConverter(fa, cfg.ApplicationID, nil),
 		Logger:       log,
 	}
-	if cfg.SigningKeyID != "" {
-		// FusionAuth's signature JWT carries no purpose and, per its docs, no exp.
-		h.Signatures, err = keyVerifier(ctx, fa, cfg.SigningKeyID, "", false)
+	if cfg.SigningKID != "" {
+		// The kid is configuration: no Key API call at cold start. The JWKS is
+		// fetched here, on the webhook's path only.
+		h.Signatures, err = token.NewWebhook(ctx, token.WebhookOptions{
+			JWKSURL:    fa.BaseURL() + faclient.JWKSPath,
+			KID:        cfg.SigningKID,
+			HTTPClient: faclient.DefaultHTTPClient(),
+		})
 		if err != nil {
 			return nil, nil, err
 		}

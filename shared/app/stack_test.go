@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,33 +12,66 @@ import (
 
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/token"
+	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
 func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
 	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
 	_, _, err := app.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KEY_ID") {
-		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KEY_ID", err)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
+		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
 	}
 	if fa.TotalCalls() != 0 {
 		t.Errorf("refused configuration still called FusionAuth %d times", fa.TotalCalls())
 	}
 }
 
-func TestColdStartFailsOnUnknownSigningKey(t *testing.T) {
-	fa := fatest.NewTestServer(t, fatest.Options{})
-	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
-		Cookie:     config.Cookie{SigningKeyID: "00000000-0000-4000-8000-00000000dead", Name: "anon_user"},
+// TestCookieKeysFromTheSecret: the cookie keys come from the function's secret; a
+// secret without usable keys fails cold start naming the secret and the problem.
+func TestCookieKeysFromTheSecret(t *testing.T) {
+	good := tokentest.KeysJSON(t, tokentest.Key(t, "k2"), tokentest.Key(t, "k1"))
+	secret := func(fields map[string]string) string {
+		b, err := json.Marshal(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	_, _, err := app.Video(context.Background(), cfg, faclient.StaticKey(fa.Variable("videoApiKey")), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err == nil || !strings.Contains(err.Error(), "00000000-0000-4000-8000-00000000dead") {
-		t.Fatalf("err=%v, want a cold-start error naming the missing key", err)
+	sm := smtest.NewServer(t, map[string]string{
+		"ok":        secret(map[string]string{"apiKey": "k", "cookieKeys": good}),
+		"plain":     "just-an-api-key",
+		"no-keys":   secret(map[string]string{"apiKey": "k"}),
+		"short-key": secret(map[string]string{"apiKey": "k", "cookieKeys": `[{"kid":"a","secret":"c2hvcnQ="}]`}),
+	})
+	for name, want := range map[string]string{
+		"plain":     `"plain"`,
+		"no-keys":   `no "cookieKeys" field`,
+		"short-key": `kid "a" has a 5-byte secret`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			src, err := apikey.Load(context.Background(), sm.Client(t), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = app.CookieKeys(src)
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `"`+name+`"`) {
+				t.Errorf("err=%v, want one naming the secret %q and saying %q", err, name, want)
+			}
+		})
+	}
+	src, err := apikey.Load(context.Background(), sm.Client(t), "ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := app.CookieKeys(src)
+	if err != nil || len(keys) != 2 || keys[0].ID != "k2" {
+		t.Errorf("keys=%v err=%v, want k2 then k1", keys, err)
 	}
 }
 
@@ -55,9 +89,9 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	}
 	cfg := config.Video{
 		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
-		Cookie:     config.Cookie{SigningKeyID: fa.Variable("signingKeyId"), Name: "anon_user"},
+		Cookie:     config.Cookie{Name: "anon_user"},
 	}
-	video, client, err := app.Video(ctx, cfg, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, client, err := app.Video(cfg, keys, []token.Key{tokentest.Key(t, "k1")}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

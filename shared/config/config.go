@@ -17,16 +17,15 @@ func (e *Env) fusionAuth() FusionAuth {
 	}
 }
 
-// Cookie holds how the anonymous visitor's cookie is signed and named.
+// Cookie holds how the anonymous visitor's cookie is named. Its signing keys are
+// secrets (the "cookieKeys" field of the function's secret), not configuration.
 type Cookie struct {
-	SigningKeyID string // SIGNING_KEY_ID: Key Master id of the RSA key that signs the cookie JWT
-	Name         string // COOKIE_NAME, default "anon_user"
+	Name string // COOKIE_NAME, default "anon_user"
 }
 
 func (e *Env) cookie() Cookie {
 	return Cookie{
-		SigningKeyID: e.UUID("SIGNING_KEY_ID"),
-		Name:         e.CookieNameOr("COOKIE_NAME", "anon_user"),
+		Name: e.CookieNameOr("COOKIE_NAME", "anon_user"),
 	}
 }
 
@@ -72,16 +71,14 @@ func LoadRegister(e *Env) (Register, error) {
 // "webhookSecret" field of the function's secret in Secrets Manager.
 type Webhook struct {
 	FusionAuth
-	SigningKeyID string // WEBHOOK_SIGNING_KEY_ID: Key Master id of the key FusionAuth signs webhooks with; empty = no signature check
+	SigningKID   string // WEBHOOK_SIGNING_KID: kid of the key FusionAuth signs webhooks with (RS256); empty = no signature check
 	SecretHeader string // WEBHOOK_SECRET_HEADER, default X-Webhook-Secret
 }
 
 // LoadWebhook reads the webhook function's configuration.
 func LoadWebhook(e *Env) (Webhook, error) {
 	c := Webhook{FusionAuth: e.fusionAuth()}
-	if v := e.StringOr("WEBHOOK_SIGNING_KEY_ID", ""); v != "" {
-		c.SigningKeyID = e.UUID("WEBHOOK_SIGNING_KEY_ID")
-	}
+	c.SigningKID = e.StringOr("WEBHOOK_SIGNING_KID", "")
 	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", "X-Webhook-Secret")
 	return c, e.Err()
 }

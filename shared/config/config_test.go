@@ -20,7 +20,7 @@ func TestOneErrorNamesEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("LoadVideo accepted an empty configuration")
 	}
-	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "SIGNING_KEY_ID", "COOKIE_NAME"} {
+	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "COOKIE_NAME"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
@@ -33,7 +33,6 @@ func TestValidConfigurations(t *testing.T) {
 		"FUSIONAUTH_TENANT_ID":      "D7D09513-A3F5-401C-9685-34AB6C552453",
 		"FUSIONAUTH_APPLICATION_ID": "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
 		"API_KEY_SECRET_ID":         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
-		"SIGNING_KEY_ID":            "1ae9da3f-fdd4-45af-b605-5d8be94320e1",
 		"REGISTER_REDIRECT_URI":     "https://www.example.com/video",
 	}
 	v, err := config.LoadVideo(config.NewEnv(lookup(base)))
@@ -65,7 +64,7 @@ func TestNamesListsWhatWasRead(t *testing.T) {
 	e := config.NewEnv(lookup(nil))
 	_, _ = config.LoadWebhook(e)
 	got := strings.Join(e.Names(), ",")
-	for _, want := range []string{"API_KEY_SECRET_ID", "FUSIONAUTH_URL", "WEBHOOK_SIGNING_KEY_ID", "WEBHOOK_SECRET_HEADER"} {
+	for _, want := range []string{"API_KEY_SECRET_ID", "FUSIONAUTH_URL", "WEBHOOK_SIGNING_KID", "WEBHOOK_SECRET_HEADER"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Names()=%s, missing %s", got, want)
 		}

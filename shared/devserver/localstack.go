@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,12 +16,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // Options configure a local stack.
@@ -114,7 +116,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	}
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
-	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSecret",
+	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
 		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
 		s.Variables[name] = fa.Variable(name)
 	}
@@ -130,23 +132,66 @@ func (s *Stack) fusionAuthConfig() config.FusionAuth {
 	}
 }
 
+// cookieKeys returns the visitor-cookie keys: COOKIE_KEYS (the JSON of token.ParseKeys)
+// when set, else one random key for this run (cookies then last until the stack stops).
+func cookieKeys() ([]token.Key, error) {
+	if v := os.Getenv("COOKIE_KEYS"); v != "" {
+		keys, err := token.ParseKeys([]byte(v))
+		if err != nil {
+			return nil, fmt.Errorf("COOKIE_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	secret := make([]byte, token.MinSecretLen)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("generate a cookie key: %w", err)
+	}
+	return []token.Key{{ID: "local-" + time.Now().UTC().Format("20060102T150405"), Secret: secret}}, nil
+}
+
+// webhookKID returns the kid FusionAuth signs webhooks with. The kickstart's generated
+// key gets its kid only when FusionAuth creates it, so the local stack asks once with
+// the unrestricted dev key; deployed functions take it from WEBHOOK_SIGNING_KID.
+func (s *Stack) webhookKID(ctx context.Context) (string, error) {
+	if kid := s.Variables["webhookSigningKid"]; kid != "" {
+		return kid, nil
+	}
+	admin, err := app.FusionAuthClient(s.fusionAuthConfig(), faclient.StaticKey(s.Variables["apiKey"]))
+	if err != nil {
+		return "", err
+	}
+	k, err := admin.RetrieveKey(ctx, s.Variables["webhookSigningKeyId"])
+	if err != nil {
+		return "", fmt.Errorf("webhook signing key: %w", err)
+	}
+	return k.Key.KID, nil
+}
+
 func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	cookie := config.Cookie{SigningKeyID: s.Variables["signingKeyId"], Name: "anon_user"}
-	video, _, err := app.Video(ctx, config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
-		faclient.StaticKey(s.Variables["videoApiKey"]), log.With("function", "video"))
+	cookie := config.Cookie{Name: "anon_user"}
+	keys, err := cookieKeys()
+	if err != nil {
+		return nil, err
+	}
+	video, _, err := app.Video(config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
+		faclient.StaticKey(s.Variables["videoApiKey"]), keys, log.With("function", "video"))
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
 	mux.Handle("/video", video)
-	register, _, err := app.Register(ctx, config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
+	register, _, err := app.Register(config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
 		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + "/video"},
-		faclient.StaticKey(s.Variables["registerApiKey"]), log.With("function", "register"))
+		faclient.StaticKey(s.Variables["registerApiKey"]), keys, log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
 	mux.Handle("/register", register)
-	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKeyID: s.Variables["webhookSigningKeyId"], SecretHeader: site.DefaultSecretHeader},
+	kid, err := s.webhookKID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKID: kid, SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)

@@ -24,7 +24,7 @@ type Conversions interface {
 // FusionAuth mails a link to set a password.
 type Register struct {
 	Conversions   Conversions
-	Tokens        TokenVerifier
+	Tokens        VisitorTokens
 	CookieName    string
 	FusionAuthURL string // as the visitor's browser reaches it
 	ApplicationID string // OAuth client id of the application
@@ -60,13 +60,13 @@ func (h *Register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Register) get(w http.ResponseWriter, r *http.Request) {
-	userID, ok := h.visitor(w, r)
+	v, ok := h.visitor(w, r)
 	if !ok {
 		return
 	}
-	profile, err := h.Conversions.Visitor(r.Context(), userID)
+	profile, err := h.Conversions.Visitor(r.Context(), v.userID)
 	if errors.Is(err, anon.ErrUserGone) {
-		http.SetCookie(w, anon.ClearCookie(h.CookieName))
+		http.SetCookie(w, clearVisitorCookie(h.CookieName))
 		http.Redirect(w, r, h.registrationURL(), http.StatusFound)
 		return
 	}
@@ -75,6 +75,7 @@ func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 		renderError(w, statusFor(err), h.Logger)
 		return
 	}
+	h.keep(w, r, v)
 	render(w, http.StatusOK, "register", registerPage{
 		Title:     "Create your account",
 		Count:     profile.WatchCount,
@@ -91,12 +92,14 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		renderError(w, http.StatusForbidden, h.Logger)
 		return
 	}
-	userID, ok := h.visitor(w, r)
+	v, ok := h.visitor(w, r)
 	if !ok {
 		return
 	}
+	userID := v.userID
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		h.keep(w, r, v)
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			render(w, http.StatusRequestEntityTooLarge, "register", registerPage{Title: "Create your account", Problem: "That form was too large. Please enter just your email address."}, h.Logger)
@@ -108,6 +111,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	typed := r.PostForm.Get("email")
 	email, err := anon.NormalizeEmail(typed)
 	if err != nil {
+		h.keep(w, r, v)
 		shown := typed
 		if len(shown) > 191 { // the input's maxlength (FusionAuth's limit): refill the form only with what it could hold
 			shown = ""
@@ -117,6 +121,12 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	err = h.Conversions.RequestConversion(ctx, userID, email)
+	if errors.Is(err, anon.ErrUserGone) {
+		http.SetCookie(w, clearVisitorCookie(h.CookieName))
+		http.Redirect(w, r, h.registrationURL(), http.StatusSeeOther)
+		return
+	}
+	h.keep(w, r, v)
 	switch {
 	case err == nil:
 		h.Logger.InfoContext(ctx, "conversion requested", "userId", userID)
@@ -126,9 +136,6 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, anon.ErrNotAnonymous):
 		render(w, http.StatusConflict, "register", registerPage{Title: "Already an account", Converted: true, LoginURL: h.loginURL(),
 			Problem: "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."}, h.Logger)
-	case errors.Is(err, anon.ErrUserGone):
-		http.SetCookie(w, anon.ClearCookie(h.CookieName))
-		http.Redirect(w, r, h.registrationURL(), http.StatusSeeOther)
 	case errors.Is(err, anon.ErrEmailNotSent):
 		h.Logger.ErrorContext(ctx, "set-password email not sent", "userId", userID, "error", err)
 		render(w, http.StatusServiceUnavailable, "register", registerPage{Title: "Create your account", Email: email,
@@ -139,15 +146,29 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// visitor is whom a valid cookie names.
+type visitor struct {
+	userID string
+	resign bool // the cookie was signed with an older key: set a fresh one with the page
+}
+
+// keep re-signs the visitor's cookie when it was signed with an older key. Called once
+// the profile is known to exist, before the page is written.
+func (h *Register) keep(w http.ResponseWriter, r *http.Request, v visitor) {
+	if v.resign {
+		setVisitorCookie(w, r, h.CookieName, h.Tokens, v.userID, h.Logger)
+	}
+}
+
 // visitor returns the verified visitor; anyone else goes to FusionAuth's own
 // registration page (and loses a refused cookie).
-func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (string, bool) {
-	userID, state := readVisitor(r, h.CookieName, h.Tokens, h.Logger)
+func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, bool) {
+	userID, state, resign := readVisitor(r, h.CookieName, h.Tokens, h.Logger)
 	if state == cookieValid {
-		return userID, true
+		return visitor{userID: userID, resign: resign}, true
 	}
 	if state == cookieInvalid {
-		http.SetCookie(w, anon.ClearCookie(h.CookieName))
+		http.SetCookie(w, clearVisitorCookie(h.CookieName))
 	}
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
@@ -155,7 +176,7 @@ func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (string, bool
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, h.registrationURL(), status)
-	return "", false
+	return visitor{}, false
 }
 
 // sameOrigin refuses cross-site form posts: the browser's Sec-Fetch-Site when sent,

@@ -12,8 +12,8 @@ import (
 
 // Visits is the part of *anon.Service the video page uses.
 type Visits interface {
-	// StartProfile creates a stub user and vends its cookie token.
-	StartProfile(ctx context.Context) (anon.Profile, string, error)
+	// StartProfile creates a stub user that has watched once.
+	StartProfile(ctx context.Context) (anon.Profile, error)
 	// RecordWatch counts one more watch. Errors: anon.ErrUserGone.
 	RecordWatch(ctx context.Context, userID string) (anon.Profile, error)
 }
@@ -22,7 +22,7 @@ type Visits interface {
 // visits count up.
 type Video struct {
 	Visits     Visits
-	Tokens     TokenVerifier
+	Tokens     VisitorTokens
 	CookieName string
 	VideoURL   string
 	Logger     *slog.Logger
@@ -46,9 +46,9 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := videoPage{Title: "Watch", VideoURL: v.VideoURL, Poster: poster}
-	userID, state := readVisitor(r, v.CookieName, v.Tokens, v.Logger)
+	userID, state, resign := readVisitor(r, v.CookieName, v.Tokens, v.Logger)
 	if state == cookieInvalid {
-		http.SetCookie(w, anon.ClearCookie(v.CookieName))
+		http.SetCookie(w, clearVisitorCookie(v.CookieName))
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
@@ -61,16 +61,18 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if state == cookieValid {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
-		if errors.Is(err, anon.ErrUserGone) {
+		switch {
+		case errors.Is(err, anon.ErrUserGone):
 			v.Logger.InfoContext(ctx, "cookie names a deleted user; starting a new profile", "userId", userID)
 			state = cookieNone
+		case err == nil && resign:
+			setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
 		}
 	}
 	if state == cookieNone {
-		var token string
-		profile, token, err = v.Visits.StartProfile(ctx)
+		profile, err = v.Visits.StartProfile(ctx)
 		if err == nil {
-			http.SetCookie(w, anon.NewCookie(v.CookieName, token))
+			setVisitorCookie(w, r, v.CookieName, v.Tokens, profile.UserID, v.Logger)
 			v.Logger.InfoContext(ctx, "anonymous profile started", "userId", profile.UserID)
 		}
 	}

@@ -2,9 +2,6 @@ package site_test
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,12 +14,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/site"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/token"
+	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
 const cookieName = "anon_user"
@@ -39,7 +37,7 @@ type env struct {
 	hookURL    string
 	admin      *faclient.Client
 	offset     *atomic.Int64 // added to the FusionAuth clock, in seconds
-	signKey    string        // Key Master id of the cookie key
+	keys       []token.Key   // the cookie keys, current first
 	logs       *strings.Builder
 }
 
@@ -56,39 +54,47 @@ func newEnv(tb testing.TB) *env {
 		},
 		Variables: map[string]string{"webhookURL": hook.URL, "appURL": "https://changebank.example"},
 	})
-	e.signKey = e.fa.Variable("signingKeyId")
+	e.keys = []token.Key{tokentest.Key(tb, "cookie-2"), tokentest.Key(tb, "cookie-1")}
 	cfg := config.Video{
 		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("defaultTenantId"), ApplicationID: e.fa.Variable("applicationId")},
-		Cookie:     config.Cookie{SigningKeyID: e.signKey, Name: cookieName},
+		Cookie:     config.Cookie{Name: cookieName},
 		VideoURL:   config.DefaultVideoURL,
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
 	var err error
-	e.video, e.client, err = app.Video(context.Background(), cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), log)
+	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.video, e.client, err = app.Video(cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), e.keys, log)
 	if err != nil {
 		tb.Fatalf("app.Video: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, e.regClient, err = app.Register(context.Background(), config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
+	e.register, e.regClient, err = app.Register(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
 		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
-		faclient.StaticKey(e.fa.Variable("registerApiKey")), log)
+		faclient.StaticKey(e.fa.Variable("registerApiKey")), e.keys, log)
 	if err != nil {
 		tb.Fatalf("app.Register: %v", err)
 	}
+	// The webhook key's kid is configuration (WEBHOOK_SIGNING_KID); the stand-in makes
+	// it when kickstart generates the key, so the test reads it with the admin key.
+	hookKey, err := e.admin.RetrieveKey(context.Background(), e.fa.Variable("webhookSigningKeyId"))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
-		SigningKeyID: e.fa.Variable("webhookSigningKeyId"), SecretHeader: site.DefaultSecretHeader},
+		SigningKID: hookKey.Key.KID, SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
 	if err != nil {
 		tb.Fatalf("app.Webhook: %v", err)
 	}
-	// What the functions did at cold start (reading the signing keys' kid) is not
-	// part of any request: count from here on.
+	// No function made a FusionAuth API call at cold start (the webhook fetched the
+	// public JWKS, which needs no key).
 	for _, c := range []*faclient.Client{e.client, e.regClient, e.hookClient} {
-		c.Counter().Reset()
-	}
-	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
-	if err != nil {
-		tb.Fatal(err)
+		if n := c.Counter().Total(); n != 0 {
+			tb.Fatalf("FusionAuth calls at cold start: %v, want none", c.Counter().Snapshot())
+		}
 	}
 	return e
 }
@@ -132,11 +138,8 @@ func TestFirstVisitCreatesOneStubUser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status=%d, want 200", resp.StatusCode)
 	}
-	if got := e.client.Counter().Total(); got != 2 {
-		t.Errorf("FusionAuth calls=%d (%v), want 2 (create, vend)", got, e.client.Counter().Snapshot())
-	}
-	if e.client.Counter().Count("POST /api/user") != 1 || e.client.Counter().Count("POST /api/jwt/vend") != 1 {
-		t.Errorf("calls=%v, want one POST /api/user and one POST /api/jwt/vend", e.client.Counter().Snapshot())
+	if got := e.client.Counter().Total(); got != 1 || e.client.Counter().Count("POST /api/user") != 1 {
+		t.Errorf("FusionAuth calls=%d (%v), want exactly 1 (POST /api/user: the cookie is signed here, not vended)", got, e.client.Counter().Snapshot())
 	}
 	c := visitorCookie(resp)
 	if c == nil {
@@ -148,9 +151,12 @@ func TestFirstVisitCreatesOneStubUser(t *testing.T) {
 	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control=%q, want no-store", got)
 	}
-	userID, err := e.video.Tokens.Verify(context.Background(), c.Value)
+	userID, _, err := e.video.Tokens.Verify(c.Value)
 	if err != nil {
 		t.Fatalf("cookie does not verify: %v", err)
+	}
+	if _, _, err := tokentest.Visitor(t, time.Now(), e.keys[0]).Verify(c.Value); err != nil {
+		t.Errorf("cookie is not signed with the first key: %v", err)
 	}
 	u, err := e.admin.RetrieveUser(context.Background(), userID)
 	if err != nil {
@@ -183,21 +189,29 @@ func TestReturningVisitCountsUpWithTwoCalls(t *testing.T) {
 	}
 }
 
-func TestThousandVisitsFetchJWKSOnce(t *testing.T) {
+// TestCookiePathFetchesNoJWKS: the cookie is checked with the function's own keys, so
+// neither a cold start of video or register nor 1,000 visits fetch FusionAuth's JWKS;
+// only the webhook function fetched it, once.
+func TestCookiePathFetchesNoJWKS(t *testing.T) {
 	e := newEnv(t)
-	// Each function's verifier fetched the JWKS once at cold start (video, register, webhook).
-	coldStart := e.fa.Calls("GET /.well-known/jwks.json")
-	if coldStart != 3 {
-		t.Errorf("JWKS fetched %d times at cold start, want once per verifier (3)", coldStart)
+	if coldStart := e.fa.Calls("GET /.well-known/jwks.json"); coldStart != 1 {
+		t.Errorf("JWKS fetched %d times at cold start, want 1 (the webhook's verifier only)", coldStart)
 	}
+	e.fa.ResetCalls()
 	c := visitorCookie(e.visit(t, http.MethodGet, "", nil))
 	for i := 0; i < 999; i++ {
 		if resp := e.visit(t, http.MethodGet, c.Value, nil); resp.StatusCode != http.StatusOK {
 			t.Fatalf("visit %d: status %d", i, resp.StatusCode)
 		}
 	}
-	if got := e.fa.Calls("GET /.well-known/jwks.json") - coldStart; got != 0 {
-		t.Errorf("JWKS fetched %d more times during 1,000 visits, want 0 (1 fetch in all for the video function)", got)
+	if resp := e.getRegister(t, c.Value); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /register: status %d", resp.StatusCode)
+	}
+	if got := e.fa.Calls("GET /.well-known/jwks.json"); got != 0 {
+		t.Errorf("JWKS fetched %d times during 1,000 visits and a register page, want 0", got)
+	}
+	if got := e.fa.Calls("POST /api/jwt/vend") + e.fa.Calls("GET /api/key/{keyId}"); got != 0 {
+		t.Errorf("vend or Key API called %d times, want 0", got)
 	}
 	u, _ := e.admin.RetrieveUser(context.Background(), mustVerify(t, e, c.Value))
 	if u.User.Data["watchCount"] != float64(1000) {
@@ -207,50 +221,57 @@ func TestThousandVisitsFetchJWKSOnce(t *testing.T) {
 
 func mustVerify(tb testing.TB, e *env, token string) string {
 	tb.Helper()
-	id, err := e.video.Tokens.Verify(context.Background(), token)
+	id, _, err := e.video.Tokens.Verify(token)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return id
 }
 
+// TestRefusedCookiesTouchNoAccount is the forged-cookie table through the handler:
+// each is refused with no FusionAuth call, the page still renders, the cookie is
+// cleared and the log names the reason but never the token.
 func TestRefusedCookiesTouchNoAccount(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	valid := visitorCookie(e.visit(t, http.MethodGet, "", nil)).Value
 	userID := mustVerify(t, e, valid)
-	key, err := e.admin.RetrieveKey(ctx, e.signKey)
+	now := time.Now()
+	current := e.keys[0]
+	claims := func(extra map[string]any) map[string]any { return tokentest.Claims(userID, now, extra) }
+	hs := func(secret []byte, kid string, c map[string]any) string {
+		return tokentest.Sign(t, jwt.SigningMethodHS256, secret, kid, c)
+	}
+	rsaKey := tokentest.RSAKey(t)
+	// A token FusionAuth itself signs (what the old, vended cookie was): no function key
+	// may vend any more, so the test vends with the admin key.
+	vended, err := e.admin.VendJWT(ctx, faclient.JWTVendRequest{Claims: map[string]any{"userId": userID, "purpose": token.PurposeVisitor},
+		KeyID: e.fa.Variable("signingKeyId"), TimeToLiveInSeconds: 3600})
 	if err != nil {
 		t.Fatal(err)
 	}
-	vend := func(keyID string, claims map[string]any, ttl int) string {
-		t.Helper()
-		resp, err := e.admin.VendJWT(ctx, faclient.JWTVendRequest{Claims: claims, KeyID: keyID, TimeToLiveInSeconds: ttl})
-		if err != nil {
-			t.Fatalf("vend: %v", err)
-		}
-		return resp.Token
-	}
-	visitorClaims := map[string]any{"userId": userID, "purpose": anon.PurposeVisitor}
-	e.offset.Store(-2 * 24 * 3600)
-	expired := vend(e.signKey, visitorClaims, 3600)
-	e.offset.Store(0)
-
 	cases := map[string]string{
-		"not a JWT":                     "hello-world",
-		"alg none":                      unsigned(t, key.Key.KID, visitorClaims),
-		"HS256 with the RSA public key": hmacWithPublicKey(t, key.Key.KID, key.Key.PublicKey, visitorClaims),
-		"other key in the same JWKS":    vend(e.fa.Variable("webhookSigningKeyId"), visitorClaims, 3600),
-		"expired":                       expired,
-		"payload altered":               alterPayload(t, valid, map[string]any{"userId": "00000000-0000-0000-0000-111111111111", "purpose": anon.PurposeVisitor, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}),
-		"missing userId":                vend(e.signKey, map[string]any{"purpose": anon.PurposeVisitor}, 3600),
-		"not a visitor token":           vend(e.signKey, map[string]any{"userId": userID}, 3600),
+		"garbage":                         "hello-world",
+		"too long":                        valid + strings.Repeat("A", 2048),
+		"alg none":                        tokentest.Unsigned(t, current.ID, claims(nil)),
+		"HS256 keyed with a public key":   hs(tokentest.PublicPEM(t, rsaKey), current.ID, claims(nil)),
+		"HS256 keyed with another secret": hs(tokentest.Key(t, "x").Secret, current.ID, claims(nil)),
+		"RS256 with any key":              tokentest.Sign(t, jwt.SigningMethodRS256, rsaKey, current.ID, claims(nil)),
+		"RS256 vended by FusionAuth":      vended.Token,
+		"HS256 with an unknown kid":       hs(current.Secret, "cookie-0", claims(nil)),
+		"signed with a key not listed":    tokentest.Visitor(t, now, tokentest.Key(t, "retired")).MustSign(t, userID),
+		"expired":                         tokentest.Visitor(t, now.Add(-366*24*time.Hour), current).MustSign(t, userID),
+		"payload altered":                 tokentest.AlterPayload(t, valid, tokentest.Claims("00000000-0000-0000-0000-111111111111", now, nil)),
+		"missing userId":                  hs(current.Secret, current.ID, claims(map[string]any{"userId": nil})),
+		"malformed userId":                hs(current.Secret, current.ID, claims(map[string]any{"userId": "../../api/user"})),
+		"missing purpose":                 hs(current.Secret, current.ID, claims(map[string]any{"purpose": nil})),
+		"wrong purpose":                   hs(current.Secret, current.ID, claims(map[string]any{"purpose": "session"})),
 	}
-	for name, token := range cases {
+	for name, forged := range cases {
 		t.Run(name, func(t *testing.T) {
 			before := e.fa.TotalCalls()
 			e.client.Counter().Reset()
-			resp := e.visit(t, http.MethodGet, token, nil)
+			resp := e.visit(t, http.MethodGet, forged, nil)
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("status=%d, want 200 (the page still renders)", resp.StatusCode)
 			}
@@ -266,11 +287,14 @@ func TestRefusedCookiesTouchNoAccount(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(e.logs.String(), valid[:40]) {
+	logs := e.logs.String()
+	if strings.Contains(logs, valid[:40]) || strings.Contains(logs, vended.Token[:40]) {
 		t.Error("a token was written to the log")
 	}
-	if !strings.Contains(e.logs.String(), `"reason":"wrong kid"`) || !strings.Contains(e.logs.String(), `"reason":"expired"`) {
-		t.Errorf("warnings do not name the reasons; log:\n%s", e.logs.String())
+	for _, reason := range []string{"unknown kid", "expired", "bad signature or algorithm", "missing or wrong purpose", "missing or malformed userId", "too long", "malformed"} {
+		if !strings.Contains(logs, `"reason":"`+reason+`"`) {
+			t.Errorf("no warning names the reason %q; log:\n%s", reason, logs)
+		}
 	}
 	u, _ := e.admin.RetrieveUser(ctx, userID)
 	if u.User.Data["watchCount"] != float64(1) {
@@ -278,64 +302,45 @@ func TestRefusedCookiesTouchNoAccount(t *testing.T) {
 	}
 }
 
-func unsigned(tb testing.TB, kid string, claims map[string]any) string {
-	tb.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims(withTimes(claims)))
-	tok.Header["kid"] = kid
-	s, err := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
+// TestCookieKeyRotation: with a new key put in front of the list, a cookie signed with
+// the now-second key still counts (same two FusionAuth calls) and comes back signed
+// with the first; on the register page too.
+func TestCookieKeyRotation(t *testing.T) {
+	e := newEnv(t)
+	first := visitorCookie(e.visit(t, http.MethodGet, "", nil)).Value
+	userID := mustVerify(t, e, first)
+	now := time.Now()
+	signedWithSecond := tokentest.Visitor(t, now, e.keys[1]).MustSign(t, userID)
+	onlyFirst := tokentest.Visitor(t, now, e.keys[0])
 
-// hmacWithPublicKey forges the classic algorithm-confusion token: HS256 keyed with
-// the RSA public key everyone can read from the JWKS.
-func hmacWithPublicKey(tb testing.TB, kid, publicPEM string, claims map[string]any) string {
-	tb.Helper()
-	block, _ := pem.Decode([]byte(publicPEM))
-	if block == nil {
-		tb.Fatalf("public key is not PEM: %q", publicPEM)
+	e.client.Counter().Reset()
+	resp := e.visit(t, http.MethodGet, signedWithSecond, nil)
+	if got := e.client.Counter().Total(); got != 2 {
+		t.Errorf("FusionAuth calls=%v, want 2 (read, patch)", e.client.Counter().Snapshot())
 	}
-	if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
-		if _, err2 := x509.ParsePKCS1PublicKey(block.Bytes); err2 != nil {
-			tb.Fatalf("public key: %v", err)
-		}
+	if !strings.Contains(body(t, resp), "<strong>2</strong> times") {
+		t.Error("the visit with the older key's cookie was not counted")
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(withTimes(claims)))
-	tok.Header["kid"] = kid
-	s, err := tok.SignedString([]byte(publicPEM))
-	if err != nil {
-		tb.Fatal(err)
+	c := visitorCookie(resp)
+	if c == nil || c.MaxAge <= 0 {
+		t.Fatalf("cookie=%+v, want it re-set", c)
 	}
-	return s
-}
+	if got, resign, err := onlyFirst.Verify(c.Value); err != nil || got != userID || resign {
+		t.Errorf("re-set cookie: %q resign=%v err=%v, want it signed with the first key for %s", got, resign, err, userID)
+	}
+	// The re-signed cookie is current: the next visit leaves it alone.
+	if c2 := visitorCookie(e.visit(t, http.MethodGet, c.Value, nil)); c2 != nil {
+		t.Errorf("current cookie re-set again: %+v", c2)
+	}
 
-func withTimes(claims map[string]any) map[string]any {
-	out := map[string]any{"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
-	for k, v := range claims {
-		out[k] = v
+	resp = e.getRegister(t, signedWithSecond)
+	c = visitorCookie(resp)
+	if resp.StatusCode != http.StatusOK || c == nil {
+		t.Fatalf("GET /register: status %d cookie %+v, want 200 and the cookie re-set", resp.StatusCode, c)
 	}
-	return out
-}
-
-// alterPayload swaps the payload of a signed token, keeping header and signature.
-func alterPayload(tb testing.TB, token string, claims map[string]any) string {
-	tb.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		tb.Fatalf("token has %d parts", len(parts))
+	if _, _, err := onlyFirst.Verify(c.Value); err != nil {
+		t.Errorf("register re-set a cookie not signed with the first key: %v", err)
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims(claims))
-	unsigned, err := tok.SigningString()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	payload := strings.Split(unsigned, ".")[1]
-	if _, err := base64.RawURLEncoding.DecodeString(payload); err != nil {
-		tb.Fatal(err)
-	}
-	return parts[0] + "." + payload + "." + parts[2]
 }
 
 func TestDeletedUserStartsNewProfile(t *testing.T) {

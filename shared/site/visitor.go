@@ -7,14 +7,17 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/token"
 )
 
-// TokenVerifier checks a visitor cookie token and returns the user id it names
-// (*anon.Verifier). Errors are *anon.TokenError.
-type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (string, error)
+// VisitorTokens signs and checks the tokens in visitor cookies (*token.Visitor).
+type VisitorTokens interface {
+	// Sign returns a token naming userID, signed with the current key.
+	Sign(userID string) (string, error)
+	// Verify returns the user id a token names; resign reports a token signed with an
+	// older key, to be replaced by a fresh one on this visit. Errors are *token.Error.
+	Verify(token string) (userID string, resign bool, err error)
 }
 
 // cookieState is what the visitor cookie told us.
@@ -27,23 +30,32 @@ const (
 )
 
 // readVisitor verifies the visitor cookie. A refused cookie is logged with its
-// reason, never its value.
-func readVisitor(r *http.Request, name string, tokens TokenVerifier, log *slog.Logger) (string, cookieState) {
+// reason, never its value. resign reports a valid cookie signed with an older key:
+// once the visit succeeds the caller sets a fresh one (setVisitorCookie), so a key can
+// be retired without logging anyone out.
+func readVisitor(r *http.Request, name string, tokens VisitorTokens, log *slog.Logger) (userID string, state cookieState, resign bool) {
 	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
-		return "", cookieNone
+		return "", cookieNone, false
 	}
-	userID, err := tokens.Verify(r.Context(), c.Value)
+	userID, resign, err = tokens.Verify(c.Value)
 	if err != nil {
-		why := "invalid"
-		var te *anon.TokenError
-		if errors.As(err, &te) {
-			why = te.Reason
-		}
-		log.WarnContext(r.Context(), "visitor cookie refused", "reason", why, "path", r.URL.Path)
-		return "", cookieInvalid
+		log.WarnContext(r.Context(), "visitor cookie refused", "reason", token.Reason(err), "path", r.URL.Path)
+		return "", cookieInvalid, false
 	}
-	return userID, cookieValid
+	return userID, cookieValid, resign
+}
+
+// setVisitorCookie signs a token for userID and sets it as the visitor cookie. Signing
+// is local HMAC and cannot fail in practice; if it did, the visitor keeps the cookie
+// they have (or none) and the page still renders.
+func setVisitorCookie(w http.ResponseWriter, r *http.Request, name string, tokens VisitorTokens, userID string, log *slog.Logger) {
+	value, err := tokens.Sign(userID)
+	if err != nil {
+		log.ErrorContext(r.Context(), "visitor cookie not signed", "userId", userID, "error", err)
+		return
+	}
+	http.SetCookie(w, visitorCookie(name, value))
 }
 
 // isPrefetch reports a speculative request (link prefetch, prerender, preview) that

@@ -3,18 +3,14 @@ package site
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // SignatureHeader carries FusionAuth's webhook signature: a JWT whose
@@ -25,10 +21,11 @@ const SignatureHeader = "X-FusionAuth-Signature-JWT"
 // shared secret.
 const DefaultSecretHeader = "X-Webhook-Secret"
 
-// ClaimsVerifier checks a JWT's signature with a pinned key and returns its claims
-// (*anon.Verifier).
-type ClaimsVerifier interface {
-	Claims(ctx context.Context, token string) (jwt.MapClaims, error)
+// SignatureVerifier checks FusionAuth's signature of a webhook body (*token.Webhook).
+type SignatureVerifier interface {
+	// Verify checks that signature (the SignatureHeader's value) signs exactly body.
+	// Errors are *token.Error.
+	Verify(ctx context.Context, signature string, body []byte) error
 }
 
 // Finisher completes a conversion on first login (*anon.Converter).
@@ -41,9 +38,9 @@ type Finisher interface {
 // FusionAuth (a valid signature, a shared secret, or both when both are configured)
 // and converts a stub user on its first login.
 type Webhook struct {
-	Signatures   ClaimsVerifier // nil: no signature check
-	Secret       string         // "": no shared-secret check
-	SecretHeader string         // default DefaultSecretHeader
+	Signatures   SignatureVerifier // nil: no signature check
+	Secret       string            // "": no shared-secret check
+	SecretHeader string            // default DefaultSecretHeader
 	Conversions  Finisher
 	Logger       *slog.Logger
 }
@@ -94,7 +91,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if e.User == nil || !validUserID(e.User.ID) {
+	if e.User == nil || !anon.ValidUserID(e.User.ID) {
 		h.Logger.WarnContext(ctx, "login event without a user id", "eventId", e.ID)
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -131,41 +128,9 @@ func (h *Webhook) authenticate(ctx context.Context, r *http.Request, body []byte
 		}
 	}
 	if h.Signatures != nil {
-		token := r.Header.Get(SignatureHeader)
-		if token == "" {
-			return "signature missing"
-		}
-		claims, err := h.Signatures.Claims(ctx, token)
-		if err != nil {
-			var te *anon.TokenError
-			if errors.As(err, &te) {
-				return "signature " + te.Reason
-			}
-			return "signature invalid"
-		}
-		sum := sha256.Sum256(body)
-		want := base64.StdEncoding.EncodeToString(sum[:])
-		got, _ := claims["request_body_sha256"].(string)
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			return "body does not match its signature"
+		if err := h.Signatures.Verify(ctx, r.Header.Get(SignatureHeader), body); err != nil {
+			return "signature: " + token.Reason(err)
 		}
 	}
 	return ""
-}
-
-func validUserID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i, c := range id {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F'):
-			return false
-		}
-	}
-	return true
 }
