@@ -2,7 +2,8 @@
 // local` against the docker compose FusionAuth, for scripts/samlocal.sh (which the GitHub
 // workflow and scripts/realfa.sh run):
 //
-//	go run ./scripts/samlocal prepare -template template.ci.yaml -env-vars env-vars.ci.json
+//	go run ./scripts/samlocal prepare -template template.ci.yaml -env-vars env-vars.ci.json \
+//	    [-fusionauth-api http://localhost:9011]
 //	go run ./scripts/samlocal serve [-addr 0.0.0.0:3000] [-api http://127.0.0.1:3002] \
 //	    [-lambda http://127.0.0.1:3001] [-secrets-addr 0.0.0.0:4566]
 //
@@ -10,13 +11,17 @@
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (sam local applies only variables the template declares),
 // and an env-vars file that points the functions at FusionAuth, at the Secrets Manager
 // stand-in (both through host.docker.internal) and at the kickstart's ids and secret names.
+// The webhook's WEBHOOK_SIGNING_KID exists only once FusionAuth has generated the
+// kickstart's key, so prepare reads it from FusionAuth's Key API (-fusionauth-api, with
+// the kickstart's unrestricted dev key).
 // The copy differs from template.yaml by that one variable; `sam validate --lint` checks
 // template.yaml itself.
 //
 // serve runs until interrupted:
 //   - a Secrets Manager stand-in (shared/apikey/smtest) on -secrets-addr holding each
-//     function's API key from kickstart/kickstart.json, because the functions read their
-//     key from Secrets Manager at cold start and CI has no AWS account;
+//     function's API key from kickstart/kickstart.json (and, for video and register, one
+//     random cookie key made at start), because the functions read them from Secrets
+//     Manager at cold start and CI has no AWS account;
 //   - the site on -addr: POST /webhook becomes a Lambda Function URL event invoked through
 //     `sam local start-lambda` (-lambda), because sam local does not emulate function URLs
 //     and FusionAuth's kickstart webhook calls host.docker.internal:3000/webhook; every other
@@ -26,6 +31,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -48,7 +54,9 @@ import (
 
 	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // Secret names: the same as env-vars.example.json's.
@@ -97,9 +105,19 @@ func prepare(args []string, root string, vars map[string]string) error {
 	publicURL := fs.String("fusionauth-public-url", "http://localhost:9011", "FusionAuth as browsers reach it")
 	appURL := fs.String("app-url", "http://localhost:3000", "the site as browsers reach it")
 	smURL := fs.String("secrets-url", "http://host.docker.internal:4566", "the Secrets Manager stand-in as the function containers reach it")
+	faAPI := fs.String("fusionauth-api", "http://localhost:9011", "FusionAuth as this command reaches it, to read the webhook key's kid")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	admin, err := faclient.New(faclient.Options{BaseURL: *faAPI, Keys: faclient.StaticKey(vars["apiKey"])})
+	if err != nil {
+		return err
+	}
+	key, err := admin.RetrieveKey(context.Background(), vars["webhookSigningKeyId"])
+	if err != nil {
+		return fmt.Errorf("the kickstart's webhook signing key: %w", err)
+	}
+	vars["webhookSigningKid"] = key.Key.KID
 	tmpl, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		return fmt.Errorf("read template: %w", err)
@@ -138,7 +156,8 @@ func DeclareGlobalVariable(tmpl, name string) (string, error) {
 }
 
 // EnvVars is sam local's env-vars file for the compose FusionAuth configured from the
-// kickstart whose variables are vars.
+// kickstart whose variables are vars (with webhookSigningKid, the kid FusionAuth gave the
+// webhook signing key).
 func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map[string]map[string]string {
 	return map[string]map[string]string{
 		"Parameters": {
@@ -148,31 +167,47 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER": smURL,
 			"LOG_LEVEL":                        "debug",
 		},
-		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"], "SIGNING_KEY_ID": vars["signingKeyId"]},
+		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"]},
 		"RegisterFunction": {
 			"API_KEY_SECRET_ID":     secretNames["RegisterFunction"],
-			"SIGNING_KEY_ID":        vars["signingKeyId"],
 			"FUSIONAUTH_PUBLIC_URL": publicURL,
 			"REGISTER_REDIRECT_URI": appURL + "/video",
 		},
-		"WebhookFunction": {"API_KEY_SECRET_ID": secretNames["WebhookFunction"], "WEBHOOK_SIGNING_KEY_ID": vars["webhookSigningKeyId"]},
+		"WebhookFunction": {"API_KEY_SECRET_ID": secretNames["WebhookFunction"], "WEBHOOK_SIGNING_KID": vars["webhookSigningKid"]},
 		"PruneFunction":   {"API_KEY_SECRET_ID": secretNames["PruneFunction"]},
 	}
 }
 
-// Secrets are the four secrets' values: each function's API key; the webhook's also
-// carries the shared webhook secret.
-func Secrets(vars map[string]string) (map[string]string, error) {
-	webhook, err := json.Marshal(map[string]string{"apiKey": vars["webhookApiKey"], "webhookSecret": vars["webhookSecret"]})
+// Secrets are the four secrets' values: each function's API key; video's and register's
+// also carry the cookie keys (cookieKeys: the JSON array token.ParseKeys reads, as a
+// string), the webhook's the shared webhook secret.
+func Secrets(vars map[string]string, cookieKeys []token.Key) (map[string]string, error) {
+	keys, err := json.Marshal(cookieKeys)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
-		secretNames["VideoFunction"]:    vars["videoApiKey"],
-		secretNames["RegisterFunction"]: vars["registerApiKey"],
-		secretNames["WebhookFunction"]:  string(webhook),
-		secretNames["PruneFunction"]:    vars["pruneApiKey"],
-	}, nil
+	out := map[string]string{secretNames["PruneFunction"]: vars["pruneApiKey"]}
+	for name, fields := range map[string]map[string]string{
+		"VideoFunction":    {"apiKey": vars["videoApiKey"], "cookieKeys": string(keys)},
+		"RegisterFunction": {"apiKey": vars["registerApiKey"], "cookieKeys": string(keys)},
+		"WebhookFunction":  {"apiKey": vars["webhookApiKey"], "webhookSecret": vars["webhookSecret"]},
+	} {
+		b, err := json.Marshal(fields)
+		if err != nil {
+			return nil, err
+		}
+		out[secretNames[name]] = string(b)
+	}
+	return out, nil
+}
+
+// randomCookieKey is a fresh cookie key for one run: cookies last while serve runs.
+func randomCookieKey(now time.Time) (token.Key, error) {
+	secret := make([]byte, token.MinSecretLen)
+	if _, err := rand.Read(secret); err != nil {
+		return token.Key{}, fmt.Errorf("generate a cookie key: %w", err)
+	}
+	return token.Key{ID: "samlocal-" + now.UTC().Format("20060102T150405"), Secret: secret}, nil
 }
 
 func serve(args []string, vars map[string]string, log *slog.Logger) error {
@@ -185,7 +220,11 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	secrets, err := Secrets(vars)
+	cookieKey, err := randomCookieKey(time.Now())
+	if err != nil {
+		return err
+	}
+	secrets, err := Secrets(vars, []token.Key{cookieKey})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,8 +16,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/changebank/anonuser/e2e/flow"
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // invokeAPI is the Lambda Invoke API of `sam local start-lambda` for one function: it
@@ -149,6 +153,7 @@ func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vars["webhookSigningKid"] = "kid-from-fusionauth"
 	for section, env := range EnvVars(vars, "fa", "pub", "app", "sm") {
 		scope := globals
 		if section != "Parameters" {
@@ -178,17 +183,98 @@ func TestSecretsHoldTheKickstartKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Secrets(vars)
+	key, err := randomCookieKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var webhook struct{ APIKey, WebhookSecret string }
-	if err := json.Unmarshal([]byte(s["anon-users-dev/webhook-api-key"]), &webhook); err != nil {
-		t.Fatalf("webhook secret: %v", err)
+	s, err := Secrets(vars, []token.Key{key})
+	if err != nil {
+		t.Fatal(err)
 	}
-	got := fmt.Sprint(s["anon-users-dev/video-api-key"] == vars["videoApiKey"], s["anon-users-dev/prune-api-key"] == vars["pruneApiKey"],
-		s["anon-users-dev/register-api-key"] == vars["registerApiKey"], webhook.APIKey == vars["webhookApiKey"], webhook.WebhookSecret == vars["webhookSecret"])
-	if got != "true true true true true" || vars["videoApiKey"] == "" {
-		t.Errorf("secrets: got %v, want each function's kickstart key (video, prune, register, webhook key, webhook secret)", got)
+	if s["anon-users-dev/prune-api-key"] != vars["pruneApiKey"] || vars["pruneApiKey"] == "" {
+		t.Errorf("prune secret: got %q, want the kickstart's pruneApiKey", s["anon-users-dev/prune-api-key"])
 	}
+	// Each JSON secret is read the way the functions read it: from Secrets Manager (the
+	// same stand-in serve runs) with shared/apikey, the cookie keys with shared/app.
+	sm := smtest.NewServer(t, s)
+	for _, c := range []struct{ function, name, apiKey string }{
+		{"video", "anon-users-dev/video-api-key", vars["videoApiKey"]},
+		{"register", "anon-users-dev/register-api-key", vars["registerApiKey"]},
+		{"webhook", "anon-users-dev/webhook-api-key", vars["webhookApiKey"]},
+	} {
+		src, err := apikey.Load(t.Context(), sm.Client(t), c.name)
+		if err != nil {
+			t.Fatalf("%s secret: %v", c.function, err)
+		}
+		if got, _ := src.Value("apiKey"); got != c.apiKey || got == "" {
+			t.Errorf("%s secret apiKey: got %q, want the kickstart's key", c.function, got)
+		}
+		if c.function == "webhook" {
+			if got, _ := src.Value("webhookSecret"); got != vars["webhookSecret"] {
+				t.Errorf("webhook secret webhookSecret: got %q, want the kickstart's", got)
+			}
+			continue
+		}
+		keys, err := app.CookieKeys(src)
+		if err != nil || len(keys) != 1 || keys[0].ID != key.ID || !bytes.Equal(keys[0].Secret, key.Secret) {
+			t.Errorf("%s secret cookie keys: got %v (%v), want the one random key", c.function, keys, err)
+		}
+	}
+}
+
+// TestPrepareReadsTheWebhookKIDFromFusionAuth: the env-vars file carries the kid
+// FusionAuth gave the kickstart's webhook signing key, which no file knows beforehand.
+func TestPrepareReadsTheWebhookKIDFromFusionAuth(t *testing.T) {
+	fa := fatest.NewTestServer(t, fatest.Options{})
+	root, err := fatest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, err := flow.KickstartVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env.json")
+	args := []string{"-template", filepath.Join(dir, "t.yaml"), "-env-vars", envFile, "-fusionauth-api", fa.URL()}
+	if err := prepare(args, root, vars); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	data, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(data, &env); err != nil {
+		t.Fatal(err)
+	}
+	key, err := fatestKeyKID(t, fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env["WebhookFunction"]["WEBHOOK_SIGNING_KID"]; got != key || got == "" {
+		t.Errorf("WEBHOOK_SIGNING_KID: got %q, want FusionAuth's kid %q", got, key)
+	}
+}
+
+// fatestKeyKID reads the webhook signing key's kid with the Key API, as a client would.
+func fatestKeyKID(t *testing.T, fa *fatest.Server) (string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, fa.URL()+"/api/key/"+fa.Variable("webhookSigningKeyId"), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", fa.Variable("apiKey"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Key struct {
+			KID string `json:"kid"`
+		} `json:"key"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	return body.Key.KID, err
 }
