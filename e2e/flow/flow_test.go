@@ -3,7 +3,6 @@ package flow_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -47,15 +46,7 @@ type page struct {
 
 func (v *visitor) do(t *testing.T, req *http.Request) page {
 	t.Helper()
-	resp, err := v.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Redacted(), err)
-	}
+	resp, body := flow.Do(t, v.client, req)
 	return page{URL: resp.Request.URL.String(), Status: resp.StatusCode, Body: string(body)}
 }
 
@@ -304,15 +295,7 @@ func prune(t *testing.T, tg *flow.Target, query string) summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST /_local/prune: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		t.Fatalf("POST /_local/prune: read body: %v", err)
-	}
+	resp, body := flow.Do(t, http.DefaultClient, req)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST /_local/prune?%s: status %d, want 200\n%s", query, resp.StatusCode, body)
 	}

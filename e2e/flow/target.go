@@ -145,7 +145,20 @@ func (tg *Target) User(tb testing.TB, id string) (user map[string]any, ok bool) 
 // getJSON sends req and decodes a 200 answer into v; it returns the status.
 func (tg *Target) getJSON(tb testing.TB, req *http.Request, v any) int {
 	tb.Helper()
-	resp, err := tg.http.Do(req)
+	resp, data := Do(tb, tg.http, req)
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(data, v); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", req.Method, req.URL.Redacted(), data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// Do sends req with client and returns the response with its body read (up to 8 MiB
+// and closed); a transport or read error fails tb.
+func Do(tb testing.TB, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	tb.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL.Redacted(), err)
 	}
@@ -154,12 +167,7 @@ func (tg *Target) getJSON(tb testing.TB, req *http.Request, v any) int {
 	if err != nil {
 		tb.Fatalf("%s %s: read body: %v", req.Method, req.URL.Redacted(), err)
 	}
-	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(data, v); err != nil {
-			tb.Fatalf("%s %s: decode %q: %v", req.Method, req.URL.Redacted(), data, err)
-		}
-	}
-	return resp.StatusCode
+	return resp, data
 }
 
 // firstURL finds the set-password link in an email's text (the first http(s) URL).
