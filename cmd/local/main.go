@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/devserver"
 )
 
 func main() {

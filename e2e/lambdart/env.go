@@ -44,7 +44,7 @@ func FunctionEnv(function string, s Stack) map[string]string {
 		"AWS_EC2_METADATA_DISABLED":        "true",
 
 		"FUSIONAUTH_URL":            s.FusionAuthURL,
-		"FUSIONAUTH_TENANT_ID":      s.Variable("defaultTenantId"),
+		"FUSIONAUTH_TENANT_ID":      s.Variable("visitorTenantId"),
 		"FUSIONAUTH_APPLICATION_ID": s.Variable("applicationId"),
 		"LOG_LEVEL":                 "info",
 		"API_KEY_SECRET_ID":         s.SecretID(function),

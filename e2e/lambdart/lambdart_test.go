@@ -130,19 +130,8 @@ func newStack(tb testing.TB) *stack {
 		secretName("webhook"):  jsonSecret(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")}),
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 	})
-	// The webhook key's kid is configuration; the stand-in makes it when kickstart
-	// generates the key, so the test reads it once with the admin key.
-	status, body := getJSON(tb, fa.URL()+"/api/key/"+fa.Variable("webhookSigningKeyId"), fa.Variable("apiKey"))
-	var key struct {
-		Key struct {
-			KID string `json:"kid"`
-		} `json:"key"`
-	}
-	if err := json.Unmarshal(body, &key); status != http.StatusOK || err != nil || key.Key.KID == "" {
-		tb.Fatalf("webhook signing key: status %d, %s (%v)", status, body, err)
-	}
 	fa.ResetCalls()
-	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: key.Key.KID}
+	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: fa.Variable("webhookSigningKid")}
 }
 
 func secretName(function string) string { return "anonuser/" + function + "-api-key" }
@@ -569,7 +558,7 @@ func TestVisitorFlow(t *testing.T) {
 			}{{stale, 40 * 24 * time.Hour}, {fresh, 24 * time.Hour}} {
 				at := time.Now().Add(-u.age).UnixMilli()
 				err := s.fa.PutUser(map[string]any{
-					"id": u.id, "username": "stub-" + u.id,
+					"id": u.id, "username": "stub-" + u.id, "tenantId": s.fa.Variable("visitorTenantId"),
 					"data":          map[string]any{"anonymousUser": true, "watchCount": 1},
 					"insertInstant": at, "lastUpdateInstant": at,
 				}, "")

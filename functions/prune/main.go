@@ -6,16 +6,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/prune"
-	"github.com/changebank/anonuser/shared/app"
 )
 
 func main() { app.Main(run) }
@@ -29,20 +28,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	pruner, _, err := app.Pruner(cfg, keys, log)
+	pruner, _, err := app.Pruner(cfg, keys, os.Stdout, log)
 	if err != nil {
 		return err
 	}
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
-		p := pruner
-		// A manual invoke may ask for a dry run: {"detail": {"dryRun": true}}.
-		var detail struct {
-			DryRun bool `json:"dryRun"`
-		}
-		if len(ev.Detail) > 0 && json.Unmarshal(ev.Detail, &detail) == nil && detail.DryRun {
-			p = pruner.WithDryRun(true)
-		}
-		return app.RunPrune(ctx, p, os.Stdout, log)
+		return pruner.ForEvent(ev.Detail).Run(ctx)
 	})
 	return nil
 }

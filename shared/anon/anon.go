@@ -2,8 +2,6 @@ package anon
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"regexp"
 
 	"github.com/changebank/anonuser/shared/faclient"
@@ -17,27 +15,13 @@ const (
 	DataConvertedAt  = "convertedAt"       // epoch ms of the first login after conversion
 )
 
-// ErrUserGone means the cookie names a user FusionAuth no longer has (pruned).
-var ErrUserGone = errors.New("anonymous user no longer exists")
-
-// FusionAuth is what the visit flow needs from FusionAuth. *faclient.Client satisfies
-// it; swapping in the official client means one adapter with these methods.
-type FusionAuth interface {
-	// CreateUser creates a user. Errors: 400 duplicates/validation, 401.
-	CreateUser(ctx context.Context, userID string, req faclient.UserRequest) (*faclient.UserResponse, error)
-	// RetrieveUser reads a user by id. Errors: 404 when it does not exist, 401.
-	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
-	// PatchUser merges fields into a user. Errors: 400 duplicates, 404, 401.
-	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
-}
-
 // userIDPattern is FusionAuth's user id: a canonical UUID, lower-case as FusionAuth
 // writes ids in every response.
 var userIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// ValidUserID reports whether id has the shape of a FusionAuth user id. Ids that come
-// from outside (a cookie token, a webhook body) are checked with it before they are
-// put into an API path.
+// ValidUserID reports whether id has the shape of a FusionAuth user id: the one check
+// for ids that come from outside (a cookie token, a webhook body) before they are put
+// into an API path.
 func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
 
 // Profile is what the pages show about a visitor.
@@ -84,7 +68,7 @@ func New(fa FusionAuth) *Service {
 
 // StartProfile creates a stub user that has watched the video once: one FusionAuth
 // call. The visitor's cookie is signed by the caller (package token), not by
-// FusionAuth, so no FusionAuth key can mint one.
+// FusionAuth, so no FusionAuth key can mint one. Errors: ErrUnavailable.
 func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 	username, err := RandomString(64)
 	if err != nil {
@@ -100,14 +84,14 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 		Data:     map[string]any{DataAnonymous: true, DataWatchCount: 1},
 	}})
 	if err != nil {
-		return Profile{}, fmt.Errorf("create anonymous user: %w", err)
+		return Profile{}, fusionAuthError(err, "create anonymous user")
 	}
 	return ProfileOf(created.User), nil
 }
 
 // RecordWatch adds one to the visitor's watch count: two FusionAuth calls (read,
 // patch). Two tabs counting at once can lose one count; FusionAuth has no atomic
-// increment and the count is a courtesy, not a ledger. Errors: ErrUserGone.
+// increment and the count is a courtesy, not a ledger. Errors: ErrGone, ErrUnavailable.
 func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
 	u, err := readActive(ctx, s.fa, userID)
 	if err != nil {
@@ -115,31 +99,8 @@ func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, erro
 	}
 	count := ProfileOf(u).WatchCount + 1
 	patched, err := s.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{"data": map[string]any{DataWatchCount: count}}})
-	if faclient.IsNotFound(err) {
-		return Profile{}, ErrUserGone
-	}
 	if err != nil {
-		return Profile{}, fmt.Errorf("record watch for user %s: %w", userID, err)
+		return Profile{}, fusionAuthError(err, "record watch for user "+userID)
 	}
 	return ProfileOf(patched.User), nil
-}
-
-// userReader reads a user by id (every FusionAuth interface here includes it).
-type userReader interface {
-	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
-}
-
-// readActive reads a user that must still exist and be active. Errors: ErrUserGone.
-func readActive(ctx context.Context, fa userReader, userID string) (faclient.User, error) {
-	got, err := fa.RetrieveUser(ctx, userID)
-	if faclient.IsNotFound(err) {
-		return faclient.User{}, ErrUserGone
-	}
-	if err != nil {
-		return faclient.User{}, fmt.Errorf("read user %s: %w", userID, err)
-	}
-	if !got.User.Active {
-		return faclient.User{}, ErrUserGone
-	}
-	return got.User, nil
 }

@@ -146,8 +146,9 @@ func Webhook(ctx context.Context, cfg config.Webhook, keys faclient.KeySource, s
 	return h, fa, nil
 }
 
-// Pruner builds the prune pass for cfg.
-func Pruner(cfg config.Prune, keys faclient.KeySource, log *slog.Logger) (*prune.Pruner, *faclient.Client, error) {
+// Pruner builds the prune pass for cfg; each run writes its metrics to metrics (the
+// Lambda's stdout, where CloudWatch picks them up) and logs its summary to log.
+func Pruner(cfg config.Prune, keys faclient.KeySource, metrics io.Writer, log *slog.Logger) (*prune.Pruner, *faclient.Client, error) {
 	fa, err := FusionAuthClient(cfg.FusionAuth, keys)
 	if err != nil {
 		return nil, nil, err
@@ -158,21 +159,8 @@ func Pruner(cfg config.Prune, keys faclient.KeySource, log *slog.Logger) (*prune
 		MaxPerRun:    cfg.MaxPerRun,
 		BatchSize:    cfg.BatchSize,
 		DryRun:       cfg.DryRun,
+		Metrics:      metrics,
 	}, log), fa, nil
-}
-
-// RunPrune runs one prune pass, logs its summary and writes it as CloudWatch metrics.
-func RunPrune(ctx context.Context, p *prune.Pruner, metrics io.Writer, log *slog.Logger) (prune.Summary, error) {
-	s, err := p.Run(ctx)
-	if werr := prune.WriteEMF(metrics, s, time.Now()); werr != nil {
-		log.WarnContext(ctx, "prune metrics not written", "error", werr)
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "prune failed", "summary", s, "error", err)
-		return s, err
-	}
-	log.InfoContext(ctx, "prune finished", "summary", s)
-	return s, nil
 }
 
 // Main runs a Lambda function's cold start: run reads the configuration, builds the

@@ -22,7 +22,7 @@ import (
 
 func TestWebhookRefusesConfigurationWithoutAuthentication(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
-	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")}}
+	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")}}
 	_, _, err := app.Webhook(context.Background(), cfg, faclient.StaticKey(fa.Variable("webhookApiKey")), "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
 		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
@@ -88,16 +88,21 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("defaultTenantId")},
+		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")},
 		Cookie:     config.Cookie{Name: "anon_user"},
 	}
 	video, client, err := app.Video(cfg, keys, []token.Key{tokentest.Key(t, "k1")}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A person's browser navigating: only such a request starts a profile.
 	visit := func() *http.Response {
+		r := httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil)
+		r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Sec-Fetch-Dest", "document")
 		w := httptest.NewRecorder()
-		video.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil))
+		video.ServeHTTP(w, r)
 		return w.Result()
 	}
 	for i := 0; i < 20; i++ {
@@ -105,8 +110,8 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 			t.Fatalf("visit %d: status %d", i, resp.StatusCode)
 		}
 	}
-	if got := sm.Reads("video"); got != 1 {
-		t.Errorf("secret read %d times for 20 visits, want 1", got)
+	if got := sm.Reads("video"); got != 1 || client.Counter().Count("POST /api/user") != 20 {
+		t.Errorf("secret read %d times for 20 visits (%v), want 1 read and 20 users created", got, client.Counter().Snapshot())
 	}
 	// Rotation: the secret now holds the admin key and FusionAuth no longer knows the
 	// old one: FusionAuth answers the next create with 401.

@@ -14,10 +14,11 @@
 //   - real: a real FusionAuth, used when FUSIONAUTH_URL and FUSIONAUTH_API_KEY are set
 //     (skipped otherwise, also under CI, which has no FusionAuth). It must have been
 //     configured from the same kickstart/kickstart.json (its fixed ids are read from
-//     that file) and use the Elasticsearch search engine. Optional variables enable the
-//     least-privilege checks: FUSIONAUTH_LIMITED_API_KEY (the kickstart's video-function
-//     key), FUSIONAUTH_PRUNE_API_KEY and FUSIONAUTH_WEBHOOK_API_KEY. The tests create
-//     users with random @example.com addresses and delete them again.
+//     that file) and use the Elasticsearch search engine. The functions' tenant-locked keys
+//     are the kickstart's values unless FUSIONAUTH_LIMITED_API_KEY (the video function's),
+//     FUSIONAUTH_REGISTER_API_KEY, FUSIONAUTH_PRUNE_API_KEY or FUSIONAUTH_WEBHOOK_API_KEY
+//     give others. The tests act in the visitors' tenant (visitorTenantId), create users
+//     with random @example.com addresses and delete them again.
 //
 // The OpenAPI file is read from ../shared/reference/fusionauth-openapi.yaml relative to
 // the module root, or from FUSIONAUTH_OPENAPI. Without it the compat target is skipped,

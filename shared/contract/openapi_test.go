@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -447,6 +448,11 @@ func (sp *apiSpec) checkRequest(r *http.Request, body []byte) error {
 	if !ok {
 		return fmt.Errorf("%s %s: the OpenAPI file has no such operation", r.Method, r.URL.Path)
 	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPatch && mt == "application/json-patch+json" {
+		// §17: the file lists PATCH as application/json only; a JSON Patch document
+		// (RFC 6902) is checked for its own shape instead.
+		return checkJSONPatch(body)
+	}
 	if r.Method == http.MethodPatch && len(body) > 0 {
 		// §1.6: in an application/json PATCH, null removes a field; the file's schemas
 		// are the PUT shape and are not nullable. Validate what remains without nulls.
@@ -658,3 +664,28 @@ func TestOpenAPIRoutes(t *testing.T) {
 func validUUID(s string) bool { return uuidRE.MatchString(s) }
 
 var uuidRE = regexp.MustCompile(uuidPattern)
+
+// checkJSONPatch checks a JSON Patch document's shape (RFC 6902 §4): an array of
+// operations, each with a known op and a path, add, replace and test with a value, move
+// and copy with a from.
+func checkJSONPatch(body []byte) error {
+	var ops []map[string]json.RawMessage
+	if err := json.Unmarshal(body, &ops); err != nil {
+		return fmt.Errorf("JSON Patch document is not an array of objects: %w", err)
+	}
+	for i, op := range ops {
+		var name, path string
+		if json.Unmarshal(op["op"], &name) != nil || json.Unmarshal(op["path"], &path) != nil {
+			return fmt.Errorf("JSON Patch operation %d: op and path must be strings", i)
+		}
+		need := map[string]string{"add": "value", "replace": "value", "test": "value", "move": "from", "copy": "from", "remove": ""}
+		member, known := need[name]
+		if !known {
+			return fmt.Errorf("JSON Patch operation %d: unknown op %q", i, name)
+		}
+		if _, ok := op[member]; member != "" && !ok {
+			return fmt.Errorf("JSON Patch operation %d (%s): no %s", i, name, member)
+		}
+	}
+	return nil
+}

@@ -341,7 +341,7 @@ func TestForgotPasswordWithoutTemplate(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				e := tg.open(t)
 				e.requireCompat(t, "removing the tenant's template would break a shared FusionAuth")
-				tenant := e.variable(t, "defaultTenantId")
+				tenant := e.variable(t, "visitorTenantId")
 				patch := map[string]any{"tenant": map[string]any{"emailConfiguration": map[string]any{"forgotPasswordEmailTemplateId": nil}}}
 				if resp := e.raw(t, http.MethodPatch, "/api/tenant/"+tenant, e.adminKey, patch); resp.Status != http.StatusOK {
 					t.Fatalf("remove the tenant's template: %d %s", resp.Status, resp.Body)

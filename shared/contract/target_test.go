@@ -29,19 +29,21 @@ const (
 
 // Environment variables of the real target.
 const (
-	envURL           = "FUSIONAUTH_URL"
-	envAPIKey        = "FUSIONAUTH_API_KEY"
-	envLimitedAPIKey = "FUSIONAUTH_LIMITED_API_KEY" // the kickstart's videoApiKey
-	envPruneAPIKey   = "FUSIONAUTH_PRUNE_API_KEY"
-	envWebhookAPIKey = "FUSIONAUTH_WEBHOOK_API_KEY"
+	envURL            = "FUSIONAUTH_URL"
+	envAPIKey         = "FUSIONAUTH_API_KEY"
+	envLimitedAPIKey  = "FUSIONAUTH_LIMITED_API_KEY" // the kickstart's videoApiKey
+	envPruneAPIKey    = "FUSIONAUTH_PRUNE_API_KEY"
+	envWebhookAPIKey  = "FUSIONAUTH_WEBHOOK_API_KEY"
+	envRegisterAPIKey = "FUSIONAUTH_REGISTER_API_KEY"
 )
 
 // realKeyEnv maps the kickstart's limited-key variables to the environment variables
 // that give their values on the real target.
 var realKeyEnv = map[string]string{
-	"videoApiKey":   envLimitedAPIKey,
-	"pruneApiKey":   envPruneAPIKey,
-	"webhookApiKey": envWebhookAPIKey,
+	"videoApiKey":    envLimitedAPIKey,
+	"pruneApiKey":    envPruneAPIKey,
+	"webhookApiKey":  envWebhookAPIKey,
+	"registerApiKey": envRegisterAPIKey,
 }
 
 // target is where a contract test runs: the compatible server or a real FusionAuth.
@@ -168,7 +170,8 @@ func (e *env) variable(t testing.TB, name string) string {
 }
 
 // apiKey returns the value of a kickstart API key variable ("apiKey", "videoApiKey",
-// …). On the real target limited keys come from the environment; a missing one skips.
+// …). On the real target a limited key comes from its environment variable, else from
+// kickstart/kickstart.json, which configured that FusionAuth.
 func (e *env) apiKey(t testing.TB, name string) string {
 	t.Helper()
 	if name == "apiKey" {
@@ -181,22 +184,34 @@ func (e *env) apiKey(t testing.TB, name string) string {
 	if !ok {
 		t.Fatalf("no environment variable for API key %q on the real target", name)
 	}
-	k := os.Getenv(envName)
-	if k == "" {
-		t.Skipf("%s not set: the real FusionAuth's %s (from kickstart/kickstart.json) is needed for this check", envName, name)
+	if k := os.Getenv(envName); k != "" {
+		return k
 	}
-	return k
+	return e.variable(t, name) // a FusionAuth configured from the kickstart has its keys
 }
 
-// client returns a typed client authenticating with key ("" for none). Retries wait
-// only a millisecond so that fault tests stay fast.
+// client returns a typed client authenticating with key ("" for none) in the visitors'
+// tenant (X-FusionAuth-TenantId on tenant-scoped APIs, as the functions send it).
+// Retries wait only a millisecond so that fault tests stay fast.
 func (e *env) client(t testing.TB, key string) *faclient.Client {
 	t.Helper()
-	opts := faclient.Options{BaseURL: e.baseURL, HTTPClient: e.http, Backoff: time.Millisecond}
+	opts := faclient.Options{BaseURL: e.baseURL, HTTPClient: e.http, Backoff: time.Millisecond, TenantID: e.variable(t, "visitorTenantId")}
 	if key != "" {
 		opts.Keys = faclient.StaticKey(key)
 	}
 	c, err := faclient.New(opts)
+	if err != nil {
+		t.Fatalf("faclient.New: %v", err)
+	}
+	return c
+}
+
+// clientIn returns a typed client with key acting in the tenant named by the kickstart
+// variable tenantVar (e.g. "defaultTenantId", where the administrators are).
+func (e *env) clientIn(t testing.TB, key, tenantVar string) *faclient.Client {
+	t.Helper()
+	c, err := faclient.New(faclient.Options{BaseURL: e.baseURL, HTTPClient: e.http, Backoff: time.Millisecond,
+		Keys: faclient.StaticKey(key), TenantID: e.variable(t, tenantVar)})
 	if err != nil {
 		t.Fatalf("faclient.New: %v", err)
 	}
@@ -303,6 +318,17 @@ type rawResponse struct {
 // a string or nil.
 func (e *env) raw(t testing.TB, method, path, key string, body any) rawResponse {
 	t.Helper()
+	var h http.Header
+	if strings.HasPrefix(path, "/api/user") {
+		// The users' APIs act in the visitors' tenant, as the typed clients do.
+		h = http.Header{"X-Fusionauth-Tenantid": {e.variable(t, "visitorTenantId")}}
+	}
+	return e.rawWith(t, method, path, key, body, h)
+}
+
+// rawWith is raw with the given extra request headers and nothing else added.
+func (e *env) rawWith(t testing.TB, method, path, key string, body any, header http.Header) rawResponse {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -324,6 +350,9 @@ func (e *env) raw(t testing.TB, method, path, key string, body any) rawResponse 
 	}
 	if key != "" {
 		req.Header.Set("Authorization", key)
+	}
+	for k, v := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {

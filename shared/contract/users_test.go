@@ -39,7 +39,7 @@ func TestCreateUser(t *testing.T) {
 				if !validUUID(u.ID) {
 					t.Errorf("id = %q, want a UUID", u.ID)
 				}
-				if want := e.variable(t, "defaultTenantId"); !strings.EqualFold(u.TenantID, want) {
+				if want := e.variable(t, "visitorTenantId"); !strings.EqualFold(u.TenantID, want) {
 					t.Errorf("tenantId = %q, want %q", u.TenantID, want)
 				}
 				if !u.Active {

@@ -116,7 +116,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	}
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
-	for _, name := range []string{"defaultTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
+	for _, name := range []string{"visitorTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
 		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
 		s.Variables[name] = fa.Variable(name)
 	}
@@ -127,7 +127,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 func (s *Stack) fusionAuthConfig() config.FusionAuth {
 	return config.FusionAuth{
 		URL:           s.FusionAuthURL,
-		TenantID:      s.Variables["defaultTenantId"],
+		TenantID:      s.Variables["visitorTenantId"],
 		ApplicationID: s.Variables["applicationId"],
 	}
 }
@@ -147,24 +147,6 @@ func cookieKeys() ([]token.Key, error) {
 		return nil, fmt.Errorf("generate a cookie key: %w", err)
 	}
 	return []token.Key{{ID: "local-" + time.Now().UTC().Format("20060102T150405"), Secret: secret}}, nil
-}
-
-// webhookKID returns the kid FusionAuth signs webhooks with. The kickstart's generated
-// key gets its kid only when FusionAuth creates it, so the local stack asks once with
-// the unrestricted dev key; deployed functions take it from WEBHOOK_SIGNING_KID.
-func (s *Stack) webhookKID(ctx context.Context) (string, error) {
-	if kid := s.Variables["webhookSigningKid"]; kid != "" {
-		return kid, nil
-	}
-	admin, err := app.FusionAuthClient(s.fusionAuthConfig(), faclient.StaticKey(s.Variables["apiKey"]))
-	if err != nil {
-		return "", err
-	}
-	k, err := admin.RetrieveKey(ctx, s.Variables["webhookSigningKeyId"])
-	if err != nil {
-		return "", fmt.Errorf("webhook signing key: %w", err)
-	}
-	return k.Key.KID, nil
 }
 
 func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
@@ -187,11 +169,7 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 		return nil, fmt.Errorf("register function: %w", err)
 	}
 	mux.Handle("/register", register)
-	kid, err := s.webhookKID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKID: kid, SecretHeader: site.DefaultSecretHeader},
+	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKID: s.Variables["webhookSigningKid"], SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
@@ -199,7 +177,7 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	mux.Handle("/webhook", webhook)
 	s.log = log.With("function", "prune")
 	s.pruner, _, err = app.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
-		faclient.StaticKey(s.Variables["pruneApiKey"]), s.log)
+		faclient.StaticKey(s.Variables["pruneApiKey"]), io.Discard, s.log)
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
@@ -269,9 +247,7 @@ func (s *Stack) schedule(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := app.RunPrune(ctx, s.pruner, io.Discard, s.log); err != nil {
-				s.log.Error("scheduled prune failed", "error", err)
-			}
+			_, _ = s.pruner.Run(ctx) // it logs its own summary or failure
 		}
 	}
 }
@@ -326,7 +302,7 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		}
 		p = p.WithRetention(d)
 	}
-	summary, err := app.RunPrune(r.Context(), p, io.Discard, s.log)
+	summary, err := p.Run(r.Context())
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)

@@ -61,6 +61,27 @@ func (c *Client) PatchUser(ctx context.Context, userID string, req map[string]an
 	return &out, nil
 }
 
+// PatchUserJSONPatch applies a JSON Patch document (RFC 6902) to a user
+// (PATCH /api/user/{userId}, application/json-patch+json). The document addresses the
+// request shape, so paths start with /user (e.g. "/user/data/watchCount"), and FusionAuth
+// applies it as one unit: when any operation fails nothing changes. A test operation
+// whose value differs is FusionAuth's 400 [JSONPatchTestFailed] (IsPatchTestFailed); a
+// test of a path that does not exist is a 400 [invalidJSON] instead, so to guard a key
+// that may be absent test another value, such as /user/lastUpdateInstant. Errors: 400,
+// 404, 401.
+func (c *Client) PatchUserJSONPatch(ctx context.Context, userID string, ops []PatchOperation) (*UserResponse, error) {
+	if userID == "" {
+		return nil, fmt.Errorf("fusionauth: patch user: %w", errEmptyID)
+	}
+	var out UserResponse
+	_, err := c.do(ctx, call{method: http.MethodPatch, endpoint: "/api/user/{userId}", path: "/api/user/" + url.PathEscape(userID),
+		body: ops, contentType: "application/json-patch+json"}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // DeleteUser permanently deletes a user (DELETE /api/user/{userId}?hardDelete=true), as
 // the official client's DeleteUser does. Errors: 404, 401.
 func (c *Client) DeleteUser(ctx context.Context, userID string) error {

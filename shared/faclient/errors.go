@@ -89,3 +89,12 @@ func IsDuplicate(err error, field string) bool {
 	var fe *Error
 	return errors.As(err, &fe) && fe.StatusCode == http.StatusBadRequest && fe.HasCode("[duplicate]"+field)
 }
+
+// IsPatchTestFailed reports whether FusionAuth refused a JSON Patch document because one
+// of its test operations found another value: 400 with the general error
+// [JSONPatchTestFailed] (prime-mvc's BaseJacksonContentHandler, which FusionAuth's API is
+// built on). Another writer came first; re-read and try again.
+func IsPatchTestFailed(err error) bool {
+	var fe *Error
+	return errors.As(err, &fe) && fe.StatusCode == http.StatusBadRequest && fe.HasCode("[JSONPatchTestFailed]")
+}

@@ -44,6 +44,28 @@ type UserResponse struct {
 	TokenExpirationInstant int64  `json:"tokenExpirationInstant,omitempty"`
 }
 
+// PatchOperation is one operation of a JSON Patch document (RFC 6902).
+type PatchOperation struct {
+	Op    string // "add", "remove", "replace", "move", "copy" or "test"
+	Path  string // JSON Pointer into the request document, e.g. "/user/data/watchCount"
+	Value any    // the value of add, replace and test: always sent, even when nil (null), 0 or false
+	From  string // the source pointer of move and copy
+}
+
+// MarshalJSON encodes the operation with exactly the members RFC 6902 gives its op:
+// "value" for add, replace and test even when it is null or zero (a test for 0 must not
+// turn into a test without a value), "from" for move and copy.
+func (o PatchOperation) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"op": o.Op, "path": o.Path}
+	switch o.Op {
+	case "add", "replace", "test":
+		m["value"] = o.Value
+	case "move", "copy":
+		m["from"] = o.From
+	}
+	return json.Marshal(m)
+}
+
 // JWTVendRequest asks FusionAuth to sign claims with a Key Master key.
 type JWTVendRequest struct {
 	Claims              map[string]any `json:"claims,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -29,27 +30,15 @@ const MaxBatch = 10_000
 
 // Options tune a run.
 type Options struct {
-	Retention    time.Duration    // stubs untouched this long are deleted; default 30 days
-	PendingEmail time.Duration    // an unverified email older than this is released; default 7 days
-	MaxPerRun    int              // at most this many deletions plus releases per run; default 50,000
-	BatchSize    int              // users per bulk delete / search page; default and maximum 10,000
-	DryRun       bool             // count, change nothing
-	Margin       time.Duration    // stop this long before the context's deadline; default 5 s
-	Now          func() time.Time // default time.Now
-}
-
-// Summary is the result of a run, logged and emitted as metrics.
-type Summary struct {
-	DryRun             bool   `json:"dryRun"`
-	Matched            int64  `json:"matched"`            // stale stubs found at the start of the run
-	Deleted            int64  `json:"deleted"`            // deleted (dry run: would be deleted)
-	EmailsReleased     int64  `json:"emailsReleased"`     // unverified emails removed (dry run: would be)
-	RemainingAnonymous int64  `json:"remainingAnonymous"` // stubs left after the run
-	PendingConversions int64  `json:"pendingConversions"` // stubs with an email awaiting first login
-	Converted          int64  `json:"converted"`          // former stubs that became accounts
-	Complete           bool   `json:"complete"`           // false: stopped by the cap or the deadline; run again
-	StoppedBy          string `json:"stoppedBy,omitempty"`
-	FusionAuthCalls    int    `json:"fusionAuthCalls"`
+	Retention         time.Duration    // stubs untouched this long are deleted; default 30 days
+	RetentionOneVisit time.Duration    // stubs watched once, without an email: sooner, default 7 days (at most Retention)
+	PendingEmail      time.Duration    // an unverified email older than this is released; default 7 days
+	MaxPerRun         int              // at most this many deletions plus releases per run; default 50,000
+	BatchSize         int              // users per bulk delete / search page; default and maximum 10,000
+	DryRun            bool             // count, change nothing
+	Margin            time.Duration    // stop this long before the context's deadline; default 5 s
+	Now               func() time.Time // default time.Now
+	Metrics           io.Writer        // receives each run's CloudWatch EMF line (Lambda: stdout); nil: none
 }
 
 // Pruner runs prune passes against FusionAuth.
@@ -63,6 +52,9 @@ type Pruner struct {
 func New(store Store, opts Options, log *slog.Logger) *Pruner {
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.RetentionOneVisit <= 0 {
+		opts.RetentionOneVisit = 7 * 24 * time.Hour
 	}
 	if opts.PendingEmail <= 0 {
 		opts.PendingEmail = 7 * 24 * time.Hour
@@ -79,16 +71,35 @@ func New(store Store, opts Options, log *slog.Logger) *Pruner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = io.Discard
+	}
 	return &Pruner{store: store, opts: opts, log: log}
 }
 
 // Queries: FusionAuth takes Elasticsearch JSON as a string. Instants are epoch ms
 // computed here, not "now-30d" date math, so a run is one consistent snapshot.
-func staleStubs(cutoff time.Time) string {
+//
+// staleStubs matches stubs without an email untouched since cutoff, and those watched
+// only once untouched since oneVisitCutoff (which is not before cutoff): both idle
+// past the one-visit cutoff, and either past the full one or at one watch. Most
+// one-visit stubs are one-off visitors whose cookie is gone, and each costs a monthly
+// active user, so they go sooner.
+func staleStubs(cutoff, oneVisitCutoff time.Time) string {
+	idleBefore := func(t time.Time) map[string]any {
+		return map[string]any{"range": map[string]any{"lastUpdateInstant": map[string]any{"lt": t.UnixMilli()}}}
+	}
 	return mustJSON(map[string]any{"bool": map[string]any{
 		"filter": []any{
 			map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
-			map[string]any{"range": map[string]any{"lastUpdateInstant": map[string]any{"lt": cutoff.UnixMilli()}}},
+			idleBefore(oneVisitCutoff),
+			map[string]any{"bool": map[string]any{
+				"should": []any{
+					idleBefore(cutoff),
+					map[string]any{"term": map[string]any{"data." + anon.DataWatchCount: 1}},
+				},
+				"minimum_should_match": 1,
+			}},
 		},
 		"must_not": []any{map[string]any{"exists": map[string]any{"field": "email"}}},
 	}})
@@ -121,15 +132,30 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// Run performs one pass: count, delete stale stubs, release expired pending emails,
-// count again. It returns a summary even when it stops early; an error means
-// FusionAuth failed and the summary holds what was done before.
+// Run performs one pass (count, delete stale stubs, release expired pending emails,
+// count again), writes its summary as metrics and logs it, once. It returns the
+// summary even when it stops early; an error means FusionAuth failed and the summary
+// holds what was done before.
 func (p *Pruner) Run(ctx context.Context) (Summary, error) {
+	s, err := p.pass(ctx)
+	if werr := WriteEMF(p.opts.Metrics, s, p.opts.Now()); werr != nil {
+		p.log.WarnContext(ctx, "prune metrics not written", "error", werr)
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "prune failed", "summary", s, "error", err)
+		return s, err
+	}
+	p.log.InfoContext(ctx, "prune finished", "summary", s)
+	return s, nil
+}
+
+// pass is one prune pass, without reporting.
+func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	s := Summary{DryRun: p.opts.DryRun}
 	calls := 0
 	now := p.opts.Now()
 	budget := int64(p.opts.MaxPerRun)
-	stale := staleStubs(now.Add(-p.opts.Retention))
+	stale := staleStubs(now.Add(-p.opts.Retention), now.Add(-min(p.opts.RetentionOneVisit, p.opts.Retention)))
 
 	matched, err := p.count(ctx, stale, &calls)
 	if err != nil {
@@ -315,6 +341,19 @@ func (p *Pruner) WithRetention(d time.Duration) *Pruner {
 	c := *p
 	c.opts.Retention = d
 	return &c
+}
+
+// ForEvent returns the pruner an EventBridge event's detail asks for: a dry-run copy
+// when a manual invoke sends {"detail": {"dryRun": true}}, else p. The schedule's own
+// events carry an empty detail; a detail that does not parse changes nothing.
+func (p *Pruner) ForEvent(detail json.RawMessage) *Pruner {
+	var d struct {
+		DryRun bool `json:"dryRun"`
+	}
+	if len(detail) > 0 && json.Unmarshal(detail, &d) == nil && d.DryRun {
+		return p.WithDryRun(true)
+	}
+	return p
 }
 
 // WithDryRun returns a copy of p, sharing its FusionAuth client, that only counts

@@ -1,13 +1,17 @@
 package prune_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
@@ -33,6 +37,7 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)
 			u := user(n)
 			u["id"] = id
+			u["tenantId"] = fa.Variable("visitorTenantId")
 			if err := fa.PutUser(u, "password-not-for-prod"); err != nil {
 				tb.Fatalf("PutUser %s: %v", kind, err)
 			}
@@ -73,12 +78,14 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 type env struct {
 	fa     *fatest.Server
 	client *faclient.Client
-	now    time.Time
+	now    time.Time        // when the test starts: the population is seeded relative to it
+	clock  *clocktest.Clock // the pruner's clock, starting at now
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	e := &env{now: time.Now()}
+	now := time.Now()
+	e := &env{now: now, clock: clocktest.New(now)}
 	e.fa = fatest.NewTestServer(tb, fatest.Options{})
 	var err error
 	// The prune function's own least-privilege key from kickstart.
@@ -90,7 +97,7 @@ func newEnv(tb testing.TB) *env {
 }
 
 func (e *env) pruner(o prune.Options) *prune.Pruner {
-	o.Now = func() time.Time { return e.now }
+	o.Now = e.clock.Now
 	return prune.New(e.client, o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
@@ -142,7 +149,7 @@ func TestPruneDeletesExactlyTheStaleStubs(t *testing.T) {
 		t.Errorf("deletion calls=%d, want at most 3", got)
 	}
 	t.Logf("FusionAuth calls: %v", e.client.Counter().Snapshot())
-	if n := e.fa.UnsupportedQueries(); n != 0 {
+	if n := e.fa.Unsupported(); n != 0 {
 		t.Errorf("%d prune queries hit the compatible server's unsupported-query guard", n)
 	}
 }
@@ -229,23 +236,22 @@ func TestCapStopsAndNextRunContinues(t *testing.T) {
 // Lambda deadline arrives mid-run without any real waiting.
 type slowStore struct {
 	*faclient.Client
-	now *time.Time
+	clock *clocktest.Clock
 }
 
 func (s *slowStore) DeleteUsersByQuery(ctx context.Context, req faclient.UserDeleteRequest) (*faclient.UserDeleteResponse, error) {
-	*s.now = s.now.Add(10 * time.Minute)
+	s.clock.Advance(10 * time.Minute)
 	return s.Client.DeleteUsersByQuery(ctx, req)
 }
 
 func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	e := newEnv(t)
 	ids := seed(t, e.fa, population{staleStubs: 3000}, e.now)
-	clock := e.now
-	store := &slowStore{Client: e.client, now: &clock}
+	store := &slowStore{Client: e.client, clock: e.clock}
 	// 25 minutes left, stop 6 minutes early: room for two bulk deletes, not three.
 	ctx, cancel := context.WithDeadline(context.Background(), e.now.Add(25*time.Minute))
 	defer cancel()
-	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: func() time.Time { return clock }}
+	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: e.clock.Now}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	s, err := prune.New(store, opts, log).Run(ctx)
 	if err != nil {
@@ -301,7 +307,7 @@ func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	p := prune.New(store, prune.Options{Now: func() time.Time { return e.now }}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := prune.New(store, prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -330,4 +336,155 @@ func BenchmarkPrune100kStaleStubs(b *testing.B) {
 		calls += s.FusionAuthCalls
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "fa-calls/op")
+}
+
+// TestRunReportsOnce: a run writes its summary as one EMF line to the metrics writer and
+// logs it once, so the Lambda and the local stack report the same way.
+func TestRunReportsOnce(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 3}, e.now)
+	var metrics, logs bytes.Buffer
+	p := prune.New(e.client, prune.Options{Now: e.clock.Now, Metrics: &metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	s, err := p.Run(context.Background())
+	if err != nil || s.Deleted != 3 {
+		t.Fatalf("summary=%+v err=%v, want 3 deleted", s, err)
+	}
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"Deleted":3`) || !strings.Contains(lines[0], `"CloudWatchMetrics"`) {
+		t.Errorf("metrics=%q, want one EMF line with Deleted 3", metrics.String())
+	}
+	if n := strings.Count(logs.String(), `"msg":"prune finished"`); n != 1 || !strings.Contains(logs.String(), `"deleted":3`) {
+		t.Errorf("log has %d summaries, want 1 with deleted 3:\n%s", n, logs.String())
+	}
+}
+
+// TestForEvent: a manual invoke asks for a dry run in the event's detail; the
+// schedule's own events and anything that does not parse leave the pruner as it is.
+func TestForEvent(t *testing.T) {
+	e := newEnv(t)
+	p := e.pruner(prune.Options{})
+	for detail, wantDry := range map[string]bool{
+		``:                   false,
+		`{}`:                 false,
+		`{"dryRun": false}`:  false,
+		`{"dryRun": true}`:   true,
+		`{"dryRun": "true"}`: false,
+		`[`:                  false,
+		`null`:               false,
+	} {
+		s, err := p.ForEvent(json.RawMessage(detail)).Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.DryRun != wantDry {
+			t.Errorf("detail %q: dry run=%v, want %v", detail, s.DryRun, wantDry)
+		}
+	}
+}
+
+// TestOneVisitStubsGoSooner: stubs watched once, without an email, go after 7 idle
+// days; stubs watched more keep the 30-day window; an email keeps even a one-visit stub.
+func TestOneVisitStubsGoSooner(t *testing.T) {
+	e := newEnv(t)
+	kinds := []struct {
+		name       string
+		watchCount int
+		idleDays   int
+		email      bool
+		gone       bool
+	}{
+		{"one visit, 6 days", 1, 6, false, false},
+		{"one visit, 8 days", 1, 8, false, true},
+		{"two visits, 8 days", 2, 8, false, false},
+		{"two visits, 29 days", 2, 29, false, false},
+		{"two visits, 31 days", 2, 31, false, true},
+		{"one visit with an email, 8 days", 1, 8, true, false},
+	}
+	ids := map[string][]string{}
+	for k, kind := range kinds {
+		for i := range 5 {
+			id := fmt.Sprintf("%08x-0000-4000-8000-%012x", k+1, i+1)
+			at := e.now.Add(-time.Duration(kind.idleDays) * day).UnixMilli()
+			u := map[string]any{"id": id, "username": "stub-" + id, "insertInstant": at, "lastUpdateInstant": at,
+				"data": map[string]any{"anonymousUser": true, "watchCount": kind.watchCount}}
+			if kind.email {
+				u["email"] = fmt.Sprintf("pending-%d-%d@example.com", k, i)
+				u["data"].(map[string]any)["emailPendingSince"] = e.now.Add(-2 * day).UnixMilli()
+			}
+			u["tenantId"] = e.fa.Variable("visitorTenantId")
+			if err := e.fa.PutUser(u, ""); err != nil {
+				t.Fatal(err)
+			}
+			ids[kind.name] = append(ids[kind.name], id)
+		}
+	}
+	s, err := e.pruner(prune.Options{}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Matched != 10 || s.Deleted != 10 {
+		t.Errorf("summary=%+v, want 10 matched and deleted (the 8-day one-visit and 31-day stubs)", s)
+	}
+	for _, kind := range kinds {
+		for _, id := range ids[kind.name] {
+			if gone := !e.exists(id); gone != kind.gone {
+				t.Errorf("%s: deleted=%v, want %v", kind.name, gone, kind.gone)
+			}
+		}
+	}
+	// The pruner's clock, not the wall clock, decides: two days on, the 6-day one-visit
+	// stubs and the 29-day ones are past their windows.
+	e.clock.Advance(2 * day)
+	if s, err := e.pruner(prune.Options{}).Run(context.Background()); err != nil || s.Deleted != 10 {
+		t.Errorf("two days later: summary=%+v err=%v, want 10 deleted", s, err)
+	}
+	for _, name := range []string{"one visit, 6 days", "two visits, 29 days"} {
+		for _, id := range ids[name] {
+			if e.exists(id) {
+				t.Errorf("%s: %s survived two more days by the pruner's clock", name, id)
+			}
+		}
+	}
+	for _, id := range ids["two visits, 8 days"] {
+		if !e.exists(id) {
+			t.Errorf("two visits, 8 days: %s deleted at 10 idle days, want it kept until 30", id)
+		}
+	}
+}
+
+// TestDryRunSummaryReadsAsDry: in JSON (the log, the Lambda result, the local stack's
+// answer) a dry run reports wouldDelete and wouldRelease, never deleted or
+// emailsReleased; a real run the other way round; both read back the same.
+func TestDryRunSummaryReadsAsDry(t *testing.T) {
+	for _, s := range []prune.Summary{
+		{DryRun: true, Matched: 7, Deleted: 7, EmailsReleased: 2, Complete: true, FusionAuthCalls: 5},
+		{DryRun: false, Matched: 7, Deleted: 0, EmailsReleased: 0, Complete: false, StoppedBy: "cap"},
+	} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys map[string]any
+		if err := json.Unmarshal(b, &keys); err != nil {
+			t.Fatal(err)
+		}
+		present, absent := []string{"deleted", "emailsReleased"}, []string{"wouldDelete", "wouldRelease"}
+		if s.DryRun {
+			present, absent = absent, present
+		}
+		for _, k := range present {
+			if _, ok := keys[k]; !ok {
+				t.Errorf("dryRun=%v: %s has no %q", s.DryRun, b, k)
+			}
+		}
+		for _, k := range absent {
+			if _, ok := keys[k]; ok {
+				t.Errorf("dryRun=%v: %s has %q", s.DryRun, b, k)
+			}
+		}
+		var back prune.Summary
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("round trip: %+v (%v), want %+v", back, err, s)
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+
+	"github.com/changebank/anonuser/shared/anon"
 )
 
 //go:embed templates/*.html
@@ -18,8 +20,14 @@ var pages = map[string]*template.Template{
 	"error":    mustPage("error"),
 }
 
+// funcs are what templates may call: the limits the pages state come from the domain,
+// not from a number typed into the HTML.
+var funcs = template.FuncMap{
+	"maxEmailLen": func() int { return anon.MaxEmailLen },
+}
+
 func mustPage(name string) *template.Template {
-	return template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	return template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 }
 
 // render writes a full HTML page. Pages may carry or clear the visitor cookie, so no
@@ -48,7 +56,9 @@ type errorPage struct {
 	Title, Heading, Message string
 }
 
-func renderError(w http.ResponseWriter, status int, log *slog.Logger) {
+// renderError writes the error page for err, with the status statusOf gives it.
+func renderError(w http.ResponseWriter, err error, log *slog.Logger) {
+	status := statusOf(err)
 	p := errorPage{Title: "Something went wrong", Heading: "Something went wrong on our side", Message: "Please try again in a moment. Nothing you did here was lost."}
 	switch status {
 	case http.StatusBadRequest:

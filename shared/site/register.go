@@ -1,7 +1,6 @@
 package site
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,15 +9,6 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 )
-
-// Conversions is the part of *anon.Converter the register page uses.
-type Conversions interface {
-	// Visitor reads the visitor's profile. Errors: anon.ErrUserGone.
-	Visitor(ctx context.Context, userID string) (anon.Profile, error)
-	// RequestConversion sets the email and sends the set-password email. Errors:
-	// anon.ErrUserGone, anon.ErrNotAnonymous, anon.ErrEmailNotSent.
-	RequestConversion(ctx context.Context, userID, email string) error
-}
 
 // Register serves GET and POST /register: an anonymous visitor gives an email and
 // FusionAuth mails a link to set a password.
@@ -46,6 +36,15 @@ type registerPage struct {
 // maxFormBytes bounds the form body: one email field.
 const maxFormBytes = 4 << 10
 
+// What the register page says when a POST is refused.
+const (
+	problemTooLarge   = "That form was too large. Please enter just your email address."
+	problemUnreadable = "We could not read that form. Please enter your email address again."
+	problemInvalid    = "Please enter a valid email address, like name@example.com."
+	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."
+	problemNotSent    = "We saved your address but could not send the email just now. Please press the button again in a moment."
+)
+
 // ServeHTTP implements GET and POST /register.
 func (h *Register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
@@ -55,7 +54,7 @@ func (h *Register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.post(w, r)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		renderError(w, http.StatusMethodNotAllowed, h.Logger)
+		renderError(w, errMethod, h.Logger)
 	}
 }
 
@@ -65,14 +64,13 @@ func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	profile, err := h.Conversions.Visitor(r.Context(), v.userID)
-	if errors.Is(err, anon.ErrUserGone) {
-		http.SetCookie(w, clearVisitorCookie(h.CookieName))
-		http.Redirect(w, r, h.registrationURL(), http.StatusFound)
+	if errors.Is(err, anon.ErrGone) {
+		h.restart(w, r)
 		return
 	}
 	if err != nil {
 		h.Logger.ErrorContext(r.Context(), "register page failed", "error", err)
-		renderError(w, statusFor(err), h.Logger)
+		renderError(w, err, h.Logger)
 		return
 	}
 	h.keep(w, r, v)
@@ -82,68 +80,70 @@ func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 		Email:     profile.Email,
 		Sent:      profile.EmailPending,
 		Converted: !profile.Anonymous,
-		LoginURL:  h.loginURL(),
+		LoginURL:  h.hostedPage("/oauth2/authorize"),
 	}, h.Logger)
 }
 
 func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	if !h.sameOrigin(r) {
 		h.Logger.WarnContext(r.Context(), "cross-site registration refused", "origin", r.Header.Get("Origin"), "secFetchSite", r.Header.Get("Sec-Fetch-Site"))
-		renderError(w, http.StatusForbidden, h.Logger)
+		renderError(w, errCrossSite, h.Logger)
 		return
 	}
 	v, ok := h.visitor(w, r)
 	if !ok {
 		return
 	}
-	userID := v.userID
+	form := registerPage{Title: "Create your account"}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		h.keep(w, r, v)
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			render(w, http.StatusRequestEntityTooLarge, "register", registerPage{Title: "Create your account", Problem: "That form was too large. Please enter just your email address."}, h.Logger)
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			form.Problem = problemTooLarge
+			render(w, statusOf(errTooLarge), "register", form, h.Logger)
 			return
 		}
-		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Problem: "We could not read that form. Please enter your email address again."}, h.Logger)
+		form.Problem = problemUnreadable
+		render(w, statusOf(errMalformed), "register", form, h.Logger)
 		return
 	}
 	typed := r.PostForm.Get("email")
 	email, err := anon.NormalizeEmail(typed)
 	if err != nil {
 		h.keep(w, r, v)
-		shown := typed
-		if len(shown) > 191 { // the input's maxlength (FusionAuth's limit): refill the form only with what it could hold
-			shown = ""
+		// Refill the form only with what its maxlength lets it hold.
+		if len(typed) <= anon.MaxEmailLen {
+			form.Email = typed
 		}
-		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Email: shown, Problem: "Please enter a valid email address, like name@example.com."}, h.Logger)
+		form.Problem = problemInvalid
+		render(w, statusOf(err), "register", form, h.Logger)
 		return
 	}
 	ctx := r.Context()
-	err = h.Conversions.RequestConversion(ctx, userID, email)
-	if errors.Is(err, anon.ErrUserGone) {
-		http.SetCookie(w, clearVisitorCookie(h.CookieName))
-		http.Redirect(w, r, h.registrationURL(), http.StatusSeeOther)
+	err = h.Conversions.RequestConversion(ctx, v.userID, email)
+	if errors.Is(err, anon.ErrGone) {
+		h.restart(w, r)
 		return
 	}
 	h.keep(w, r, v)
+	form.Email = email
 	switch {
 	case err == nil:
-		h.Logger.InfoContext(ctx, "conversion requested", "userId", userID)
-		render(w, http.StatusOK, "register", registerPage{Title: "Check your email", Email: email, Sent: true}, h.Logger)
+		h.Logger.InfoContext(ctx, "conversion requested", "userId", v.userID)
+		form.Title, form.Sent = "Check your email", true
 	case errors.Is(err, anon.ErrInvalidEmail):
-		render(w, http.StatusBadRequest, "register", registerPage{Title: "Create your account", Email: email, Problem: "Please enter a valid email address, like name@example.com."}, h.Logger)
+		form.Problem = problemInvalid
 	case errors.Is(err, anon.ErrNotAnonymous):
-		render(w, http.StatusConflict, "register", registerPage{Title: "Already an account", Converted: true, LoginURL: h.loginURL(),
-			Problem: "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."}, h.Logger)
+		form = registerPage{Title: "Already an account", Converted: true, LoginURL: h.hostedPage("/oauth2/authorize"), Problem: problemConverted}
 	case errors.Is(err, anon.ErrEmailNotSent):
-		h.Logger.ErrorContext(ctx, "set-password email not sent", "userId", userID, "error", err)
-		render(w, http.StatusServiceUnavailable, "register", registerPage{Title: "Create your account", Email: email,
-			Problem: "We saved your address but could not send the email just now. Please press the button again in a moment."}, h.Logger)
+		h.Logger.ErrorContext(ctx, "set-password email not sent", "userId", v.userID, "error", err)
+		form.Problem = problemNotSent
 	default:
-		h.Logger.ErrorContext(ctx, "conversion failed", "userId", userID, "error", err)
-		renderError(w, statusFor(err), h.Logger)
+		h.Logger.ErrorContext(ctx, "conversion failed", "userId", v.userID, "error", err)
+		renderError(w, err, h.Logger)
+		return
 	}
+	render(w, statusOf(err), "register", form, h.Logger)
 }
 
 // visitor is whom a valid cookie names.
@@ -160,23 +160,36 @@ func (h *Register) keep(w http.ResponseWriter, r *http.Request, v visitor) {
 	}
 }
 
+// restart sends a visitor whose profile is gone to FusionAuth's own registration page,
+// without the cookie that names it.
+func (h *Register) restart(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, clearVisitorCookie(h.CookieName))
+	h.toRegistration(w, r)
+}
+
 // visitor returns the verified visitor; anyone else goes to FusionAuth's own
 // registration page (and loses a refused cookie).
 func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, bool) {
 	userID, state, resign := readVisitor(r, h.CookieName, h.Tokens, h.Logger)
-	if state == cookieValid {
+	switch state {
+	case cookieValid:
 		return visitor{userID: userID, resign: resign}, true
-	}
-	if state == cookieInvalid {
+	case cookieInvalid:
 		http.SetCookie(w, clearVisitorCookie(h.CookieName))
 	}
+	h.toRegistration(w, r)
+	return visitor{}, false
+}
+
+// toRegistration redirects to FusionAuth's registration page: 302 for a GET, 303 after
+// a POST so that the browser follows with a GET.
+func (h *Register) toRegistration(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.registrationURL(), status)
-	return visitor{}, false
+	http.Redirect(w, r, h.hostedPage("/oauth2/register"), status)
 }
 
 // sameOrigin refuses cross-site form posts: the browser's Sec-Fetch-Site when sent,
@@ -200,12 +213,10 @@ func (h *Register) expectedOrigin(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func (h *Register) registrationURL() string {
+// hostedPage is the one builder of FusionAuth's hosted OAuth page URLs
+// (/oauth2/register, /oauth2/authorize) for the application: an authorization-code
+// request that returns to RedirectURI.
+func (h *Register) hostedPage(path string) string {
 	q := url.Values{"client_id": {h.ApplicationID}, "response_type": {"code"}, "redirect_uri": {h.RedirectURI}}
-	return h.FusionAuthURL + "/oauth2/register?" + q.Encode()
-}
-
-func (h *Register) loginURL() string {
-	q := url.Values{"client_id": {h.ApplicationID}, "response_type": {"code"}, "redirect_uri": {h.RedirectURI}}
-	return h.FusionAuthURL + "/oauth2/authorize?" + q.Encode()
+	return h.FusionAuthURL + path + "?" + q.Encode()
 }

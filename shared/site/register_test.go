@@ -2,71 +2,18 @@ package site_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/faclient"
 )
-
-const origin = "https://changebank.example"
-
-// post submits the register form like a same-origin browser would, unless header
-// overrides it.
-func (e *env) post(tb testing.TB, cookie, email string, header map[string]string) *http.Response {
-	tb.Helper()
-	form := url.Values{"email": {email}}.Encode()
-	r := httptest.NewRequest(http.MethodPost, origin+"/register", strings.NewReader(form))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Origin", origin)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
-	if cookie != "" {
-		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
-	}
-	w := httptest.NewRecorder()
-	e.register.ServeHTTP(w, r)
-	return w.Result()
-}
-
-func (e *env) getRegister(tb testing.TB, cookie string) *http.Response {
-	tb.Helper()
-	r := httptest.NewRequest(http.MethodGet, origin+"/register", nil)
-	if cookie != "" {
-		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
-	}
-	w := httptest.NewRecorder()
-	e.register.ServeHTTP(w, r)
-	return w.Result()
-}
-
-// newVisitor watches the video once and returns the cookie token and user id.
-func (e *env) newVisitor(tb testing.TB) (string, string) {
-	tb.Helper()
-	c := visitorCookie(e.visit(tb, http.MethodGet, "", nil))
-	if c == nil {
-		tb.Fatal("no cookie")
-	}
-	return c.Value, mustVerify(tb, e, c.Value)
-}
-
-func (e *env) user(tb testing.TB, id string) faclient.User {
-	tb.Helper()
-	u, err := e.admin.RetrieveUser(context.Background(), id)
-	if err != nil {
-		tb.Fatalf("read user %s: %v", id, err)
-	}
-	return u.User
-}
 
 const checkEmail = "Please check your email to set your password."
 
@@ -277,4 +224,45 @@ func TestUnknownVisitorGoesToFusionAuthRegistration(t *testing.T) {
 		t.Errorf("Location=%s, want FusionAuth's /oauth2/register for the application", loc)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
+}
+
+// TestFormStatesFusionAuthsLimit: the email field's maxlength is the domain's limit,
+// rendered, not a number typed into the page.
+func TestFormStatesFusionAuthsLimit(t *testing.T) {
+	e := newEnv(t)
+	cookie, _ := e.newVisitor(t)
+	b := body(t, e.getRegister(t, cookie))
+	if want := fmt.Sprintf(`maxlength="%d"`, anon.MaxEmailLen); !strings.Contains(b, want) {
+		t.Errorf("register form does not carry %s:\n%s", want, b)
+	}
+}
+
+// TestHostedPagesShareTheirParameters: the login link offered to a converted visitor
+// and the registration redirect for an unknown one are the same OAuth request to two
+// FusionAuth pages.
+func TestHostedPagesShareTheirParameters(t *testing.T) {
+	e := newEnv(t)
+	cookie, id := e.newVisitor(t)
+	if _, err := e.admin.PatchUser(context.Background(), id, map[string]any{"user": map[string]any{"data": map[string]any{"anonymousUser": false}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := body(t, e.getRegister(t, cookie))
+	m := regexp.MustCompile(`id="login" href="([^"]+)"`).FindStringSubmatch(b)
+	if m == nil {
+		t.Fatalf("converted visitor's page has no login link:\n%s", b)
+	}
+	login, err := url.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	register, err := url.Parse(e.getRegister(t, "").Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if login.Path != "/oauth2/authorize" || register.Path != "/oauth2/register" {
+		t.Errorf("paths %s and %s, want /oauth2/authorize and /oauth2/register", login.Path, register.Path)
+	}
+	if login.Host != register.Host || login.RawQuery != register.RawQuery || login.Query().Get("client_id") != e.fa.Variable("applicationId") {
+		t.Errorf("login %s and registration %s differ beyond the page", login, register)
+	}
 }

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -9,14 +8,6 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 )
-
-// Visits is the part of *anon.Service the video page uses.
-type Visits interface {
-	// StartProfile creates a stub user that has watched once.
-	StartProfile(ctx context.Context) (anon.Profile, error)
-	// RecordWatch counts one more watch. Errors: anon.ErrUserGone.
-	RecordWatch(ctx context.Context, userID string) (anon.Profile, error)
-}
 
 // Video serves GET /video: the first visit creates an anonymous profile, later
 // visits count up.
@@ -42,7 +33,7 @@ type videoPage struct {
 func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		renderError(w, http.StatusMethodNotAllowed, v.Logger)
+		renderError(w, errMethod, v.Logger)
 		return
 	}
 	page := videoPage{Title: "Watch", VideoURL: v.VideoURL, Poster: poster}
@@ -52,7 +43,8 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
-	if isPrefetch(r) {
+	if isPrefetch(r) || (state == cookieNone && !isBrowserNavigation(r)) {
+		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
@@ -62,7 +54,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if state == cookieValid {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
 		switch {
-		case errors.Is(err, anon.ErrUserGone):
+		case errors.Is(err, anon.ErrGone):
 			v.Logger.InfoContext(ctx, "cookie names a deleted user; starting a new profile", "userId", userID)
 			state = cookieNone
 		case err == nil && resign:
@@ -78,7 +70,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		v.Logger.ErrorContext(ctx, "video visit failed", "error", err)
-		renderError(w, statusFor(err), v.Logger)
+		renderError(w, err, v.Logger)
 		return
 	}
 	page.Counted = true

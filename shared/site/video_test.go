@@ -2,135 +2,18 @@ package site_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/changebank/anonuser/shared/app"
-	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/faclient/fatest"
-	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
 )
-
-const cookieName = "anon_user"
-
-// env is a video function wired to an in-memory FusionAuth, as the Lambda wires it.
-type env struct {
-	fa         *fatest.Server
-	video      *site.Video
-	client     *faclient.Client // the function's own client: its counter is the function's calls
-	register   *site.Register
-	regClient  *faclient.Client
-	webhook    *site.Webhook
-	hookClient *faclient.Client
-	hookURL    string
-	admin      *faclient.Client
-	offset     *atomic.Int64 // added to the FusionAuth clock, in seconds
-	keys       []token.Key   // the cookie keys, current first
-	logs       *strings.Builder
-}
-
-func newEnv(tb testing.TB) *env {
-	tb.Helper()
-	e := &env{offset: new(atomic.Int64), logs: new(strings.Builder)}
-	// FusionAuth delivers its login webhook to this server, which serves e.webhook.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.webhook.ServeHTTP(w, r) }))
-	tb.Cleanup(hook.Close)
-	e.hookURL = hook.URL
-	e.fa = fatest.NewTestServer(tb, fatest.Options{
-		Now: func() time.Time {
-			return time.Now().Add(time.Duration(e.offset.Load()) * time.Second)
-		},
-		Variables: map[string]string{"webhookURL": hook.URL, "appURL": "https://changebank.example"},
-	})
-	e.keys = []token.Key{tokentest.Key(tb, "cookie-2"), tokentest.Key(tb, "cookie-1")}
-	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("defaultTenantId"), ApplicationID: e.fa.Variable("applicationId")},
-		Cookie:     config.Cookie{Name: cookieName},
-		VideoURL:   config.DefaultVideoURL,
-	}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
-	var err error
-	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.video, e.client, err = app.Video(cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), e.keys, log)
-	if err != nil {
-		tb.Fatalf("app.Video: %v", err)
-	}
-	faCfg := cfg.FusionAuth
-	e.register, e.regClient, err = app.Register(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
-		faclient.StaticKey(e.fa.Variable("registerApiKey")), e.keys, log)
-	if err != nil {
-		tb.Fatalf("app.Register: %v", err)
-	}
-	// The webhook key's kid is configuration (WEBHOOK_SIGNING_KID); the stand-in makes
-	// it when kickstart generates the key, so the test reads it with the admin key.
-	hookKey, err := e.admin.RetrieveKey(context.Background(), e.fa.Variable("webhookSigningKeyId"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
-		SigningKID: hookKey.Key.KID, SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
-	if err != nil {
-		tb.Fatalf("app.Webhook: %v", err)
-	}
-	// No function made a FusionAuth API call at cold start (the webhook fetched the
-	// public JWKS, which needs no key).
-	for _, c := range []*faclient.Client{e.client, e.regClient, e.hookClient} {
-		if n := c.Counter().Total(); n != 0 {
-			tb.Fatalf("FusionAuth calls at cold start: %v, want none", c.Counter().Snapshot())
-		}
-	}
-	return e
-}
-
-// visit sends GET /video with an optional cookie value and returns the response.
-func (e *env) visit(tb testing.TB, method, cookie string, header map[string]string) *http.Response {
-	tb.Helper()
-	r := httptest.NewRequest(method, "https://changebank.example/video", nil)
-	if cookie != "" {
-		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
-	}
-	for k, v := range header {
-		r.Header.Set(k, v)
-	}
-	w := httptest.NewRecorder()
-	e.video.ServeHTTP(w, r)
-	return w.Result()
-}
-
-func visitorCookie(resp *http.Response) *http.Cookie {
-	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
-			return c
-		}
-	}
-	return nil
-}
-
-func body(tb testing.TB, resp *http.Response) string {
-	tb.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
-}
 
 func TestFirstVisitCreatesOneStubUser(t *testing.T) {
 	e := newEnv(t)
@@ -217,15 +100,6 @@ func TestCookiePathFetchesNoJWKS(t *testing.T) {
 	if u.User.Data["watchCount"] != float64(1000) {
 		t.Errorf("watchCount=%v, want 1000", u.User.Data["watchCount"])
 	}
-}
-
-func mustVerify(tb testing.TB, e *env, token string) string {
-	tb.Helper()
-	id, _, err := e.video.Tokens.Verify(token)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id
 }
 
 // TestRefusedCookiesTouchNoAccount is the forged-cookie table through the handler:
@@ -424,16 +298,4 @@ func BenchmarkReturningVisit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(e.client.Counter().Total())/float64(b.N), "fa-calls/op")
-}
-
-// lockedWriter serialises writes from concurrent handlers into one builder.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

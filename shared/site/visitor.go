@@ -1,24 +1,13 @@
 package site
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/token"
 )
-
-// VisitorTokens signs and checks the tokens in visitor cookies (*token.Visitor).
-type VisitorTokens interface {
-	// Sign returns a token naming userID, signed with the current key.
-	Sign(userID string) (string, error)
-	// Verify returns the user id a token names; resign reports a token signed with an
-	// older key, to be replaced by a fresh one on this visit. Errors are *token.Error.
-	Verify(token string) (userID string, resign bool, err error)
-}
 
 // cookieState is what the visitor cookie told us.
 type cookieState int
@@ -58,29 +47,18 @@ func setVisitorCookie(w http.ResponseWriter, r *http.Request, name string, token
 	http.SetCookie(w, visitorCookie(name, value))
 }
 
+// speculativeHeaders carry a browser's (or proxy's) note that a request is a prefetch,
+// prerender or preview rather than the visitor's own navigation.
+var speculativeHeaders = []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"}
+
 // isPrefetch reports a speculative request (link prefetch, prerender, preview) that
 // must not create or change anything.
 func isPrefetch(r *http.Request) bool {
 	if r.Method == http.MethodHead {
 		return true
 	}
-	for _, h := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+	return slices.ContainsFunc(speculativeHeaders, func(h string) bool {
 		v := strings.ToLower(r.Header.Get(h))
-		if strings.Contains(v, "prefetch") || strings.Contains(v, "prerender") || strings.Contains(v, "preview") {
-			return true
-		}
-	}
-	return false
-}
-
-// statusFor maps a failure to the status the visitor gets: FusionAuth unreachable,
-// refusing us or failing is our outage (503), never the visitor's fault.
-func statusFor(err error) int {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout
-	case faclient.StatusCode(err) == http.StatusBadRequest:
-		return http.StatusBadGateway
-	}
-	return http.StatusServiceUnavailable
+		return strings.Contains(v, "prefetch") || strings.Contains(v, "prerender") || strings.Contains(v, "preview")
+	})
 }

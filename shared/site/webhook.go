@@ -21,19 +21,6 @@ const SignatureHeader = "X-FusionAuth-Signature-JWT"
 // shared secret.
 const DefaultSecretHeader = "X-Webhook-Secret"
 
-// SignatureVerifier checks FusionAuth's signature of a webhook body (*token.Webhook).
-type SignatureVerifier interface {
-	// Verify checks that signature (the SignatureHeader's value) signs exactly body.
-	// Errors are *token.Error.
-	Verify(ctx context.Context, signature string, body []byte) error
-}
-
-// Finisher completes a conversion on first login (*anon.Converter).
-type Finisher interface {
-	// CompleteConversion converts the user if it is still a stub; it reports whether it did.
-	CompleteConversion(ctx context.Context, userID string) (bool, error)
-}
-
 // Webhook serves FusionAuth's webhook: it acts only on calls proven to come from
 // FusionAuth (a valid signature, a shared secret, or both when both are configured)
 // and converts a stub user on its first login.
@@ -61,55 +48,58 @@ type event struct {
 }
 
 // ServeHTTP implements POST: 401 unauthenticated, 400 malformed, 204 done or nothing
-// to do, 5xx when FusionAuth failed so that FusionAuth retries.
+// to do, 503 when FusionAuth failed (statusOf).
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		w.WriteHeader(http.StatusMethodNotAllowed)
+		w.WriteHeader(statusOf(errMethod))
 		return
 	}
+	if err := h.handle(w, r); err != nil {
+		w.WriteHeader(statusOf(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handle authenticates a delivery, then acts on it. Every refusal is logged here, once.
+// w is only for http.MaxBytesReader, which tells the server to close an oversized
+// connection; handle writes no response itself.
+func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBytes))
 	if err != nil {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		return
+		return errTooLarge
 	}
 	if why := h.authenticate(ctx, r, body); why != "" {
 		h.Logger.WarnContext(ctx, "webhook call refused", "reason", why, "remoteAddr", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+		return errUnauthenticated
 	}
 	var ev event
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&ev); err != nil || ev.Event == nil || ev.Event.Type == "" {
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ev); err != nil || ev.Event == nil || ev.Event.Type == "" {
 		h.Logger.WarnContext(ctx, "malformed webhook body")
-		w.WriteHeader(http.StatusBadRequest)
-		return
+		return errMalformed
 	}
 	e := ev.Event
 	if e.Type != "user.login.success" {
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
 	if e.User == nil || !anon.ValidUserID(e.User.ID) {
 		h.Logger.WarnContext(ctx, "login event without a user id", "eventId", e.ID)
-		w.WriteHeader(http.StatusBadRequest)
-		return
+		return errMalformed
 	}
 	if anonymous, _ := e.User.Data[anon.DataAnonymous].(bool); !anonymous {
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
 	converted, err := h.Conversions.CompleteConversion(ctx, e.User.ID)
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "conversion on login failed", "eventId", e.ID, "userId", e.User.ID, "error", err)
-		w.WriteHeader(statusFor(err))
-		return
+		return err
 	}
 	if converted {
 		h.Logger.InfoContext(ctx, "anonymous user converted", "eventId", e.ID, "userId", e.User.ID)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // authenticate returns why the call is refused, or "" when it is authentic. It runs

@@ -3,8 +3,6 @@ package site_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,10 +11,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
 )
 
@@ -31,57 +29,15 @@ func loginEvent(eventID, userID string, anonymous bool) []byte {
 	return b
 }
 
-// sign vends a signature JWT for body with the Key Master key keyID, the way
-// FusionAuth signs webhook calls (vend adds iat, exp and jti, which the handler accepts).
-func (e *env) sign(tb testing.TB, keyID string, body []byte, ttl int) string {
-	tb.Helper()
-	sum := sha256.Sum256(body)
-	resp, err := e.admin.VendJWT(context.Background(), faclient.JWTVendRequest{
-		KeyID: keyID, TimeToLiveInSeconds: ttl,
-		Claims: map[string]any{"request_body_sha256": base64.StdEncoding.EncodeToString(sum[:])},
-	})
-	if err != nil {
-		tb.Fatalf("vend signature: %v", err)
-	}
-	return resp.Token
-}
-
-func (e *env) deliver(tb testing.TB, body []byte, header map[string]string) int {
-	tb.Helper()
-	r := httptest.NewRequest(http.MethodPost, "https://hook.example/", bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(site.DefaultSecretHeader, e.fa.Variable("webhookSecret"))
-	for k, v := range header {
-		if v == "" {
-			r.Header.Del(k)
-		} else {
-			r.Header.Set(k, v)
-		}
-	}
-	w := httptest.NewRecorder()
-	e.webhook.ServeHTTP(w, r)
-	return w.Code
-}
-
-// pendingStub is a stub user with an email, as /register leaves it.
-func (e *env) pendingStub(tb testing.TB) string {
-	tb.Helper()
-	cookie, id := e.newVisitor(tb)
-	if resp := e.post(tb, cookie, fmt.Sprintf("pending-%s@example.com", id[:8]), nil); resp.StatusCode != http.StatusOK {
-		tb.Fatalf("register: %d", resp.StatusCode)
-	}
-	return id
-}
-
 func TestWebhookRefusesUnauthenticatedCalls(t *testing.T) {
 	e := newEnv(t)
 	id := e.pendingStub(t)
 	body := loginEvent("11111111-1111-4111-8111-111111111111", id, true)
 	hookKey := e.fa.Variable("webhookSigningKeyId")
 	altered := bytes.Replace(body, []byte(`"watchCount":2`), []byte(`"watchCount":3`), 1)
-	e.offset.Store(-3600)
+	e.clock.Advance(-time.Hour)
 	expired := e.sign(t, hookKey, body, 60)
-	e.offset.Store(0)
+	e.clock.Advance(time.Hour)
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"request_body_sha256": "x"})
 	noneToken, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
 	cases := map[string]map[string]string{

@@ -23,10 +23,12 @@ const (
 
 // apiKey is a FusionAuth API key.
 type apiKey struct {
+	id          string
 	key         string
 	description string
 	tenantID    string              // "" = not tenant-locked
 	endpoints   map[string][]string // permission root -> methods; nil = super key
+	keyManager  bool                // may create and delete other keys (API Keys API)
 }
 
 // permits reports whether the key may call method on the permission root.
@@ -42,7 +44,7 @@ type route struct {
 	pattern string
 	root    string // permission key, e.g. "/api/user" for "GET /api/user/{userId}"
 	auth    authMode
-	global  bool // a "global API key" API: tenant-locked keys are refused
+	global  bool // a "global API key" API: tenant-locked keys and the tenant header are refused
 	handle  func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
@@ -54,8 +56,10 @@ type reqCtx struct {
 
 // authenticate checks the API key and the tenant header. It writes the refusal itself and
 // returns false when the request must not proceed: 401 with an empty body for a missing,
-// unknown or insufficient key, or a tenant-locked key on a global API (FusionAuth never
-// answers 403 here), 400 for a bad tenant.
+// unknown or insufficient key, and on a global API for a tenant-locked key or any key sent
+// with X-FusionAuth-TenantId (fusionauth-issues #3452, 2026-04: "endpoints that operate
+// outside of a tenant scope will reject any tenant scoped request", answered 401 with an
+// empty body; FusionAuth never answers 403 here); 400 for a bad tenant.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) (*reqCtx, bool) {
 	rc := &reqCtx{}
 	if rt.auth == authNone || rt.auth == authPage {
@@ -69,7 +73,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt route) 
 		// A tenant-locked key cannot call a global API (Key Master, webhooks, email
 		// templates, system configuration): FusionAuth documents these as needing a
 		// global key and answers 401 like any other insufficient key.
-		if k == nil || !k.permits(rt.root, r.Method) || (rt.global && k.tenantID != "") {
+		if k == nil || !k.permits(rt.root, r.Method) || (rt.global && (k.tenantID != "" || r.Header.Get("X-FusionAuth-TenantId") != "")) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return nil, false
 		}

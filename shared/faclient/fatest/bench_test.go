@@ -14,7 +14,7 @@ func seedMany(tb testing.TB, s *fatest.Server, now time.Time, n int) {
 	tb.Helper()
 	old := now.Add(-40 * 24 * time.Hour).UnixMilli()
 	for i := 0; i < n; i++ {
-		u := map[string]any{"username": fmt.Sprintf("anon-%07d", i), "data": map[string]any{"anonymousUser": true, "watchCount": i % 7}}
+		u := map[string]any{"username": fmt.Sprintf("anon-%07d", i), "tenantId": s.Variable("visitorTenantId"), "data": map[string]any{"anonymousUser": true, "watchCount": i % 7}}
 		if i%2 == 0 {
 			u["lastUpdateInstant"] = old
 		}
@@ -29,7 +29,7 @@ func BenchmarkPutUser(b *testing.B) {
 	s, _ := newServer(b, fatest.Options{})
 	i := 0
 	for b.Loop() {
-		if err := s.PutUser(map[string]any{"username": fmt.Sprintf("bench-%09d", i), "data": map[string]any{"anonymousUser": true}}, ""); err != nil {
+		if err := s.PutUser(map[string]any{"username": fmt.Sprintf("bench-%09d", i), "tenantId": s.Variable("visitorTenantId"), "data": map[string]any{"anonymousUser": true}}, ""); err != nil {
 			b.Fatalf("PutUser: %v", err)
 		}
 		i++

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // randomToken returns n random bytes as unpadded base64url (FusionAuth's id format:
@@ -38,25 +39,34 @@ func (s *Server) sendTemplateLocked(templateID string, u *userRecord, vars map[s
 		return Email{}, fmt.Errorf("send email: template %s does not exist", templateID)
 	}
 	tenant := s.state.tenants[u.tenantID()]
+	// baseUrl (FusionAuth 1.68+): the application's baseURL, else the tenant's, else a
+	// local fallback (here the server's own address).
+	base := s.url
+	if b := asString(tenant["baseURL"]); b != "" {
+		base = b
+	}
+	if app, ok := vars["application"].(map[string]any); ok && asString(app["baseURL"]) != "" {
+		base = asString(app["baseURL"])
+	}
 	all := map[string]any{
 		"user":    cloneMap(u.doc),
 		"tenant":  cloneMap(tenant),
-		"baseUrl": s.url,
+		"baseUrl": strings.TrimRight(base, "/"),
 	}
 	for k, v := range vars {
 		if v != nil {
 			all[k] = v
 		}
 	}
-	subject, err := et.subject.render(all)
+	subject, err := et.subject.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render subject of template %s: %w", templateID, err)
 	}
-	html, err := et.html.render(all)
+	html, err := et.html.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render HTML of template %s: %w", templateID, err)
 	}
-	text, err := et.text.render(all)
+	text, err := et.text.Render(all)
 	if err != nil {
 		return Email{}, fmt.Errorf("render text of template %s: %w", templateID, err)
 	}

@@ -1,12 +1,9 @@
 package fatest
 
 import (
-	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
-	"time"
 )
 
 // fault is an injected failure for the next calls to one endpoint.
@@ -29,32 +26,12 @@ func (s *Server) InjectFault(endpoint string, status, n int) {
 	s.obs.faults[endpoint] = &fault{status: status, remaining: n}
 }
 
-// SetLatency delays every call to endpoint by d before it is handled; endpoint "" delays
-// every endpoint. A request whose context ends while waiting is abandoned. d <= 0 removes
-// the delay.
-func (s *Server) SetLatency(endpoint string, d time.Duration) {
-	s.obs.mu.Lock()
-	defer s.obs.mu.Unlock()
-	if d <= 0 {
-		delete(s.obs.latency, endpoint)
-		return
-	}
-	s.obs.latency[endpoint] = d
-}
-
 // Calls returns how many requests reached endpoint (a ServeMux pattern, e.g.
 // "GET /api/user/{userId}") since the last ResetCalls, including refused and faulted ones.
 func (s *Server) Calls(endpoint string) int {
 	s.obs.mu.Lock()
 	defer s.obs.mu.Unlock()
 	return s.obs.calls[endpoint]
-}
-
-// CallCounts returns a copy of every endpoint's call count.
-func (s *Server) CallCounts() map[string]int {
-	s.obs.mu.Lock()
-	defer s.obs.mu.Unlock()
-	return maps.Clone(s.obs.calls)
 }
 
 // TotalCalls returns how many API requests (hosted pages excluded) arrived since the last
@@ -96,9 +73,10 @@ func (s *Server) Deliveries() []Delivery {
 	return out
 }
 
-// UnsupportedQueries returns how many searches and bulk deletes were refused because
-// their query or queryString is outside what the server can evaluate.
-func (s *Server) UnsupportedQueries() int {
+// Unsupported returns how many requests were refused because they need something
+// FusionAuth has and this server does not implement: an endpoint, a request option, a
+// query kind.
+func (s *Server) Unsupported() int {
 	s.obs.mu.Lock()
 	defer s.obs.mu.Unlock()
 	return s.obs.unsupported
@@ -111,6 +89,17 @@ func (s *Server) countCall(pattern string, page bool) {
 	if !page {
 		s.obs.total++
 	}
+}
+
+// writeUnsupported refuses a request FusionAuth would serve but this server does not
+// implement (what names it): 400 with the general error [UnsupportedRequest], logged as a
+// warning and counted in Unsupported, so that code relying on it fails loudly here
+// instead of passing on a best effort.
+func (s *Server) writeUnsupported(w http.ResponseWriter, r *http.Request, what string) {
+	s.countUnsupported()
+	s.log.Warn("fatest: unsupported request", "method", r.Method, "path", r.URL.Path, "what", what)
+	writeErrors(w, http.StatusBadRequest, generalError("[UnsupportedRequest]",
+		"This FusionAuth-compatible test server does not implement "+what+". Use the supported subset (see package fatest) rather than relying on a wider answer."))
 }
 
 func (s *Server) countUnsupported() {
@@ -146,25 +135,6 @@ func (s *Server) takeFault(pattern string) (fault, bool) {
 	return *f, true
 }
 
-// sleepLatency waits for the configured latency of pattern (plus the global one), without
-// holding any lock, and returns early with the context's error.
-func (s *Server) sleepLatency(ctx context.Context, pattern string) error {
-	s.obs.mu.Lock()
-	d := s.obs.latency[""] + s.obs.latency[pattern]
-	s.obs.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("latency for %s: %w", pattern, ctx.Err())
-	}
-}
-
 // writeFault answers an injected fault with FusionAuth's body for that status.
 func writeFault(w http.ResponseWriter, f fault) {
 	switch f.status {
@@ -176,11 +146,6 @@ func writeFault(w http.ResponseWriter, f fault) {
 			"The search index is not available or encountered an exception so the request cannot be completed."))
 	case http.StatusGatewayTimeout:
 		writeErrors(w, f.status, webhookTransactionError())
-	case http.StatusConflict:
-		writeErrors(w, f.status, generalError("[retryableConflict]",
-			"The request could not be completed because of a conflict with a concurrent request. Retry the request."))
-	case http.StatusTooManyRequests:
-		writeErrors(w, f.status, generalError("[RateLimitedException]", "Too many requests. Retry later."))
 	default:
 		if f.status >= 400 {
 			writeErrors(w, f.status, generalError("[InjectedFault]", fmt.Sprintf("Fault injected by the test (status %d).", f.status)))

@@ -1,12 +1,9 @@
 package fatest_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
@@ -77,38 +74,9 @@ func TestInjectFault(t *testing.T) {
 	}
 	t.Run("n <= 0 removes a fault", func(t *testing.T) {
 		s, _ := newServer(t, fatest.Options{})
-		s.InjectFault("GET /api/status", http.StatusServiceUnavailable, 5)
-		s.InjectFault("GET /api/status", http.StatusServiceUnavailable, 0)
-		wantStatus(t, do(t, s, http.MethodGet, "/api/status", "", nil), http.StatusOK)
-	})
-}
-
-func TestLatency(t *testing.T) {
-	s, _ := newServer(t, fatest.Options{})
-	key := keysOf(s).admin
-	t.Run("a waiting request honours its context", func(t *testing.T) {
-		s.SetLatency("GET /api/user/{userId}", time.Hour)
-		t.Cleanup(func() { s.SetLatency("GET /api/user/{userId}", 0) })
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/api/user/6b1a3a80-0000-4000-8000-000000000000", nil)
-		req.Header.Set("Authorization", key)
-		_, err := http.DefaultClient.Do(req)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("error = %v, want the client's deadline", err)
-		}
-		// Other endpoints are not delayed.
-		wantStatus(t, do(t, s, http.MethodGet, "/api/status", "", nil), http.StatusOK)
-	})
-	t.Run("delay applies before handling", func(t *testing.T) {
-		const d = 30 * time.Millisecond
-		s.SetLatency("", d)
-		t.Cleanup(func() { s.SetLatency("", 0) })
-		start := time.Now()
-		wantStatus(t, do(t, s, http.MethodGet, "/api/status", "", nil), http.StatusOK)
-		if elapsed := time.Since(start); elapsed < d {
-			t.Errorf("elapsed = %v, want at least the %v latency", elapsed, d)
-		}
+		s.InjectFault("GET /.well-known/jwks.json", http.StatusServiceUnavailable, 5)
+		s.InjectFault("GET /.well-known/jwks.json", http.StatusServiceUnavailable, 0)
+		wantStatus(t, do(t, s, http.MethodGet, "/.well-known/jwks.json", "", nil), http.StatusOK)
 	})
 }
 

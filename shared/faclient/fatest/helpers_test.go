@@ -22,7 +22,9 @@ type resp struct {
 }
 
 // do sends a request to the server. body may be nil, a string (sent as is) or any JSON value.
-// headers come in name, value pairs.
+// headers come in name, value pairs. With the project kickstart's global key, a request
+// to a tenant-scoped API acts in the visitors' tenant (X-FusionAuth-TenantId), as the
+// functions' tenant-locked keys do; pass the header with "" to send it without one.
 func do(tb testing.TB, s *fatest.Server, method, path, key string, body any, headers ...string) resp {
 	tb.Helper()
 	var rd io.Reader
@@ -48,6 +50,9 @@ func do(tb testing.TB, s *fatest.Server, method, path, key string, body any, hea
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if visitors := s.Variable("visitorTenantId"); visitors != "" && key == s.Variable("apiKey") && !globalAPI(path) {
+		req.Header.Set("X-FusionAuth-TenantId", visitors)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -201,4 +206,10 @@ func must(v any) []byte {
 func jsonReader(v any) io.Reader {
 	b, _ := json.Marshal(v)
 	return bytes.NewReader(b)
+}
+
+// globalAPI reports whether path is one of FusionAuth's global APIs, which refuse the
+// tenant header.
+func globalAPI(path string) bool {
+	return strings.HasPrefix(path, "/api/key") || strings.HasPrefix(path, "/api/email/template")
 }

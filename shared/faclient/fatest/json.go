@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -464,5 +463,48 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// deepEqual compares normalised JSON values.
-func deepEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+// jsonEqual compares normalised JSON values as JSON does: numbers by value (1 equals
+// 1.0, as Jackson's numeric equivalence in FusionAuth's patch library has it), objects
+// regardless of key order.
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case int64, float64:
+		fa, _ := toFloat(x)
+		fb, ok := toFloat(b)
+		return ok && fa == fb
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+// toFloat returns a normalised JSON number as a float64.
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}

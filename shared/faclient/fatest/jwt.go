@@ -2,15 +2,12 @@ package fatest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"net/http"
 )
 
@@ -33,55 +30,26 @@ func signJWT(k *keyRecord, claims map[string]any) (string, error) {
 	return input + "." + b64url(sig), nil
 }
 
-// sign produces the JWS signature of data.
+// sign produces the JWS signature of data: RSASSA-PKCS1-v1_5 for RS256/384/512 keys,
+// HMAC-SHA256 for the HS256 default signing key.
 func (k *keyRecord) sign(data []byte) ([]byte, error) {
-	var h crypto.Hash
-	switch k.algorithm[2:] {
-	case "256":
-		h = crypto.SHA256
-	case "384":
-		h = crypto.SHA384
-	case "512":
-		h = crypto.SHA512
-	default:
-		return nil, fmt.Errorf("sign with key %s: unsupported algorithm %q", k.id, k.algorithm)
-	}
 	if k.keyType == "HMAC" {
-		var newHash func() hash.Hash
-		switch h {
-		case crypto.SHA256:
-			newHash = sha256.New
-		case crypto.SHA384:
-			newHash = sha512.New384
-		default:
-			newHash = sha512.New
-		}
-		mac := hmac.New(newHash, k.secret)
+		mac := hmac.New(sha256.New, k.secret)
 		mac.Write(data)
 		return mac.Sum(nil), nil
 	}
+	h := map[string]crypto.Hash{"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512}[k.algorithm]
+	priv, ok := k.signer.(*rsa.PrivateKey)
+	if !ok || h == 0 {
+		return nil, fmt.Errorf("sign with key %s: cannot sign %s with this key", k.id, k.algorithm)
+	}
 	hw := h.New()
 	hw.Write(data)
-	digest := hw.Sum(nil)
-	switch priv := k.signer.(type) {
-	case *rsa.PrivateKey:
-		sig, err := rsa.SignPKCS1v15(rand.Reader, priv, h, digest)
-		if err != nil {
-			return nil, fmt.Errorf("sign with key %s: %w", k.id, err)
-		}
-		return sig, nil
-	case *ecdsa.PrivateKey:
-		r, s, err := ecdsa.Sign(rand.Reader, priv, digest)
-		if err != nil {
-			return nil, fmt.Errorf("sign with key %s: %w", k.id, err)
-		}
-		size := (priv.Curve.Params().BitSize + 7) / 8
-		out := make([]byte, 2*size)
-		r.FillBytes(out[:size])
-		s.FillBytes(out[size:])
-		return out, nil
+	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, h, hw.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("sign with key %s: %w", k.id, err)
 	}
-	return nil, fmt.Errorf("sign with key %s: no private key", k.id)
+	return sig, nil
 }
 
 // accessTokenKeyID is the key an application signs access tokens with: its own
@@ -170,9 +138,9 @@ func (s *Server) issueUserToken(u *userRecord, app map[string]any, authenticatio
 	return tok, exp * 1000, nil
 }
 
-// handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus exp and iat,
-// plus iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the tenant's
-// access-token key).
+// handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus the reserved
+// ones, plus amr, iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the
+// tenant's access-token key).
 func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -218,9 +186,14 @@ func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if claims == nil {
 		claims = map[string]any{}
 	}
-	delete(claims, "exp")
-	delete(claims, "iat")
+	// Reserved on the Vend API: exp and iat (set below), amr and cnf (fusionauth-issues
+	// #1669, #3177). Since 1.60 FusionAuth sets amr itself, "starting with the Vend API";
+	// what it puts in the list is not documented, so here it is an empty list.
+	for _, reserved := range []string{"exp", "iat", "amr", "cnf"} {
+		delete(claims, reserved)
+	}
 	now := s.now().Unix()
+	claims["amr"] = []any{}
 	claims["iat"] = now
 	claims["exp"] = now + ttl
 	claims["jti"] = newUUID()

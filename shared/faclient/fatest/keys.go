@@ -2,8 +2,6 @@ package fatest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
@@ -14,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -30,7 +29,7 @@ import (
 type keyRecord struct {
 	id, kid, name, algorithm, keyType, issuer string
 	length                                    int
-	signer                                    crypto.Signer // RSA or ECDSA private key; nil for HMAC
+	signer                                    crypto.Signer // RSA private key; nil for HMAC
 	secret                                    []byte        // HMAC secret
 	certDER                                   []byte
 	cert                                      *x509.Certificate
@@ -85,15 +84,6 @@ func newKeyPair(algorithm string, length int, issuer string) (crypto.Signer, []b
 	case "RS256", "RS384", "RS512":
 		signer, err = rsa.GenerateKey(rand.Reader, length)
 		sigAlg = map[string]x509.SignatureAlgorithm{"RS256": x509.SHA256WithRSA, "RS384": x509.SHA384WithRSA, "RS512": x509.SHA512WithRSA}[algorithm]
-	case "ES256":
-		signer, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		sigAlg = x509.ECDSAWithSHA256
-	case "ES384":
-		signer, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-		sigAlg = x509.ECDSAWithSHA384
-	case "ES512":
-		signer, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-		sigAlg = x509.ECDSAWithSHA512
 	default:
 		return nil, nil, nil, fmt.Errorf("generate key: unsupported algorithm %q", algorithm)
 	}
@@ -215,81 +205,56 @@ func (k *keyRecord) jwk() map[string]any {
 		"x5t":      x5t(k.certDER),
 		"x5t#S256": x5tS256(k.certDER),
 	}
-	switch pub := k.signer.Public().(type) {
-	case *rsa.PublicKey:
-		m["kty"] = "RSA"
-		m["n"] = b64url(pub.N.Bytes())
-		m["e"] = b64url(big.NewInt(int64(pub.E)).Bytes())
-	case *ecdsa.PublicKey:
-		m["kty"] = "EC"
-		m["crv"] = pub.Curve.Params().Name
-		size := (pub.Curve.Params().BitSize + 7) / 8
-		ecdh, err := pub.ECDH()
-		if err != nil {
-			return nil
-		}
-		raw := ecdh.Bytes() // 0x04 || X || Y
-		m["x"] = b64url(raw[1 : 1+size])
-		m["y"] = b64url(raw[1+size:])
+	pub, ok := k.signer.Public().(*rsa.PublicKey)
+	if !ok {
+		return nil
 	}
+	m["kty"] = "RSA"
+	m["n"] = b64url(pub.N.Bytes())
+	m["e"] = b64url(big.NewInt(int64(pub.E)).Bytes())
 	return m
 }
 
 // rsaLengths are the RSA key lengths FusionAuth generates.
 var rsaLengths = []int64{2048, 3072, 4096}
 
-// newHMACKey returns an HMAC key record with a random secret and kid.
-func newHMACKey(id, name, algorithm string, now int64) *keyRecord {
-	size := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[algorithm]
-	secret := make([]byte, size)
+// newHMACKey returns an HS256 key record with a random secret and kid (FusionAuth's
+// "Default signing key").
+func newHMACKey(id, name string, now int64) *keyRecord {
+	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	kid := make([]byte, 5)
 	_, _ = rand.Read(kid)
-	return &keyRecord{id: id, kid: hex.EncodeToString(kid), name: name, algorithm: algorithm,
+	return &keyRecord{id: id, kid: hex.EncodeToString(kid), name: name, algorithm: "HS256",
 		keyType: "HMAC", secret: secret, insertInstant: now}
 }
 
-// handleGenerateKey serves POST /api/key/generate[/{keyId}].
+// handleGenerateKey serves POST /api/key/generate[/{keyId}] for RSA keys (the only
+// kind the kickstart generates; FusionAuth's EC and HMAC generation is not implemented).
 func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := optionalPathUUID(w, r, "keyId")
+	cr, ok := readCreate(w, r, "keyId", "key")
 	if !ok {
 		return
 	}
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	kf := fields{m: body, errs: errs}.sub("key")
+	errs := cr.errs
+	kf := fields{m: cr.obj, prefix: "key.", errs: errs}
 	name := strings.TrimSpace(kf.str("name"))
 	algorithm := kf.str("algorithm")
 	length, _ := kf.integer("length")
 	issuer := kf.str("issuer")
-	if name == "" {
-		errs.field("key.name", "[blank]key.name", "You must specify the [key.name] property.")
-	}
 	switch {
 	case algorithm == "":
 		errs.field("key.algorithm", "[blank]key.algorithm", "You must specify the [key.algorithm] property.")
-	case strings.HasPrefix(algorithm, "RS"):
-		if !slices.Contains([]string{"RS256", "RS384", "RS512"}, algorithm) {
-			errs.field("key.algorithm", "[invalid]key.algorithm", "The [key.algorithm] property is invalid.")
-		} else if !slices.Contains(rsaLengths, length) {
-			errs.field("key.length", "[invalid]key.length", "The [key.length] property must be 2048, 3072 or 4096 for an RSA key.")
-		}
-	case slices.Contains([]string{"ES256", "ES384", "ES512", "HS256", "HS384", "HS512"}, algorithm):
-	default:
-		errs.field("key.algorithm", "[invalid]key.algorithm", "The [key.algorithm] property ["+algorithm+"] is invalid or not supported by this server (RS256/384/512, ES256/384/512, HS256/384/512).")
+	case slices.Contains([]string{"ES256", "ES384", "ES512", "Ed25519", "HS256", "HS384", "HS512"}, algorithm):
+		s.writeUnsupported(w, r, "generating a "+algorithm+" key (only RS256, RS384 and RS512)")
+		return
+	case !slices.Contains([]string{"RS256", "RS384", "RS512"}, algorithm):
+		errs.field("key.algorithm", "[invalid]key.algorithm", "The [key.algorithm] property is invalid.")
+	case !slices.Contains(rsaLengths, length):
+		errs.field("key.length", "[invalid]key.length", "The [key.length] property must be 2048, 3072 or 4096 for an RSA key.")
 	}
 	s.mu.RLock()
-	if id != "" && s.state.keys[id] != nil {
-		errs.field("key.id", "[duplicate]key.id", "A Key with Id ["+id+"] already exists.")
-	}
-	for _, k := range s.state.keys {
-		if name != "" && strings.EqualFold(k.name, name) {
-			errs.field("key.name", "[duplicate]key.name", "A Key with name ["+name+"] already exists.")
-		}
-	}
+	id := s.checkNewKey(cr.id, name, errs)
 	if issuer == "" {
 		issuer = asString(s.state.tenants[s.state.defaultTenantID]["issuer"])
 	}
@@ -298,36 +263,41 @@ func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *r
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
-	if id == "" {
-		id = newUUID()
+	// Generation happens outside the lock: RSA keys take a while.
+	km, err := generateKeyMaterial(id, algorithm, int(length), issuer)
+	if err != nil {
+		s.log.Error("fatest: generate key", "id", id, "err", err)
+		writeEmpty(w, http.StatusInternalServerError)
+		return
 	}
-	now := s.now().UnixMilli()
-	var k *keyRecord
-	if strings.HasPrefix(algorithm, "HS") {
-		k = newHMACKey(id, name, algorithm, now)
-	} else {
-		// Generation happens outside the lock: RSA keys take a while.
-		km, err := generateKeyMaterial(id, algorithm, int(length), issuer)
-		if err != nil {
-			s.log.Error("fatest: generate key", "id", id, "err", err)
-			writeEmpty(w, http.StatusInternalServerError)
-			return
-		}
-		k = &keyRecord{id: id, kid: x5t(km.certDER), name: name, algorithm: algorithm, issuer: issuer,
-			signer: km.signer, certDER: km.certDER, cert: km.cert, insertInstant: now, keyType: "RSA", length: int(length)}
-		if strings.HasPrefix(algorithm, "ES") {
-			k.keyType = "EC"
-			k.length = map[string]int{"ES256": 256, "ES384": 384, "ES512": 521}[algorithm]
+	s.storeKey(w, &keyRecord{id: id, kid: x5t(km.certDER), name: name, algorithm: algorithm, issuer: issuer, keyType: "RSA",
+		length: int(length), signer: km.signer, certDER: km.certDER, cert: km.cert, insertInstant: s.now().UnixMilli()})
+}
+
+// checkNewKey validates the id and name of a key being created and returns its id (the
+// requested one, else a fresh UUID). Callers hold s.mu.
+func (s *Server) checkNewKey(id, name string, errs *apiErrors) string {
+	if name == "" {
+		errs.field("key.name", "[blank]key.name", "You must specify the [key.name] property.")
+	}
+	for _, k := range s.state.keys {
+		if name != "" && strings.EqualFold(k.name, name) {
+			errs.field("key.name", "[duplicate]key.name", "A Key with name ["+name+"] already exists.")
 		}
 	}
+	return newID(s.state.keys, id, "key.id", "A Key", errs)
+}
+
+// storeKey stores a new key, unless another request stored one with its id meanwhile,
+// and answers {"key": …}.
+func (s *Server) storeKey(w http.ResponseWriter, k *keyRecord) {
 	s.mu.Lock()
-	if s.state.keys[id] != nil {
-		s.mu.Unlock()
-		writeErrors(w, http.StatusBadRequest, fieldError("key.id", "[duplicate]key.id", "A Key with Id ["+id+"] already exists."))
+	defer s.mu.Unlock()
+	if s.state.keys[k.id] != nil {
+		writeErrors(w, http.StatusBadRequest, fieldError("key.id", "[duplicate]key.id", "A Key with Id ["+k.id+"] already exists."))
 		return
 	}
 	s.addKey(k)
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"key": k.toJSON()})
 }
 
@@ -335,16 +305,6 @@ func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *r
 func (s *Server) addKey(k *keyRecord) {
 	s.state.keys[k.id] = k
 	s.state.keyOrder = append(s.state.keyOrder, k.id)
-}
-
-// keyByKID finds a key by its kid. Callers hold s.mu.
-func (s *Server) keyByKID(kid string) *keyRecord {
-	for _, id := range s.state.keyOrder {
-		if k := s.state.keys[id]; k != nil && k.kid == kid {
-			return k
-		}
-	}
-	return nil
 }
 
 // handleGetKey serves GET /api/key/{keyId}.
@@ -363,17 +323,6 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	writeJSON(w, http.StatusOK, map[string]any{"key": k.toJSON()})
 }
 
-// handleListKeys serves GET /api/key.
-func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	s.mu.RLock()
-	keys := make([]any, 0, len(s.state.keyOrder))
-	for _, id := range s.state.keyOrder {
-		keys = append(keys, s.state.keys[id].toJSON())
-	}
-	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
-}
-
 // handleJWKS serves GET /.well-known/jwks.json: every asymmetric key, never HMAC secrets.
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	s.mu.RLock()
@@ -388,39 +337,65 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
-// handlePublicKey serves GET /api/jwt/public-key[?applicationId=|?kid=].
-func (s *Server) handlePublicKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	q := r.URL.Query()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	switch {
-	case q.Has("applicationId"):
-		id, _ := canonicalUUID(q.Get("applicationId"))
-		app := s.state.applications[id]
-		if app == nil {
-			writeEmpty(w, http.StatusNotFound)
-			return
-		}
-		k := s.state.keys[s.accessTokenKeyID(app)]
-		if k == nil || !k.asymmetric() {
-			writeEmpty(w, http.StatusNotFound)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"publicKey": k.publicPEM()})
-	case q.Has("kid"):
-		k := s.keyByKID(q.Get("kid"))
-		if k == nil || !k.asymmetric() {
-			writeEmpty(w, http.StatusNotFound)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"publicKey": k.publicPEM()})
-	default:
-		keys := map[string]any{}
-		for _, id := range s.state.keyOrder {
-			if k := s.state.keys[id]; k.asymmetric() {
-				keys[k.kid] = k.publicPEM()
-			}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"publicKeys": keys})
+// handleImportKey serves POST /api/key/import[/{keyId}] for an RSA key pair with its
+// certificate (the kickstart's webhook signing key): key.privateKey and key.certificate as
+// PEM, key.kid optional (default: the certificate's SHA-1 thumbprint, as for generated
+// keys). Importing without a certificate, or other kinds of keys, is not implemented.
+func (s *Server) handleImportKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	cr, ok := readCreate(w, r, "keyId", "key")
+	if !ok {
+		return
 	}
+	errs := cr.errs
+	kf := fields{m: cr.obj, prefix: "key.", errs: errs}
+	name := strings.TrimSpace(kf.str("name"))
+	algorithm := kf.str("algorithm")
+	if !slices.Contains([]string{"RS256", "RS384", "RS512"}, algorithm) || kf.str("certificate") == "" {
+		s.writeUnsupported(w, r, "importing a key other than an RS256/384/512 private key with its certificate")
+		return
+	}
+	priv, cert, err := parseRSAKeyPair(kf.str("privateKey"), kf.str("certificate"))
+	if err != nil {
+		errs.field("key.privateKey", "[invalid]key.privateKey", "The [key.privateKey] and [key.certificate] properties must be a PEM RSA private key and its certificate: "+err.Error())
+	}
+	s.mu.RLock()
+	id := s.checkNewKey(cr.id, name, errs)
+	s.mu.RUnlock()
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	kid := kf.str("kid")
+	if kid == "" {
+		kid = x5t(cert.Raw)
+	}
+	s.storeKey(w, &keyRecord{id: id, kid: kid, name: name, algorithm: algorithm, issuer: cert.Issuer.CommonName, keyType: "RSA",
+		length: priv.N.BitLen(), signer: priv, certDER: cert.Raw, cert: cert, insertInstant: s.now().UnixMilli()})
+}
+
+// parseRSAKeyPair parses a PEM private key (PKCS#8 or PKCS#1) and a PEM certificate and
+// checks that they belong together.
+func parseRSAKeyPair(keyPEM, certPEM string) (*rsa.PrivateKey, *x509.Certificate, error) {
+	kb, _ := pem.Decode([]byte(keyPEM))
+	cb, _ := pem.Decode([]byte(certPEM))
+	if kb == nil || cb == nil {
+		return nil, nil, errors.New("not PEM")
+	}
+	var priv *rsa.PrivateKey
+	if k, err := x509.ParsePKCS8PrivateKey(kb.Bytes); err == nil {
+		priv, _ = k.(*rsa.PrivateKey)
+	} else if k, err := x509.ParsePKCS1PrivateKey(kb.Bytes); err == nil {
+		priv = k
+	}
+	if priv == nil {
+		return nil, nil, errors.New("the private key is not an RSA key")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse certificate: %w", err)
+	}
+	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&priv.PublicKey) {
+		return nil, nil, errors.New("the certificate is not for this private key")
+	}
+	return priv, cert, nil
 }

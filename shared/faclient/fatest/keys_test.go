@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestVendVerifiesWithJWKS(t *testing.T) {
 	s, c := newServer(t, fatest.Options{})
 	k := keysOf(s)
 	keyID := s.Variable("signingKeyId")
-	tok := vend(t, s, k.video, map[string]any{
+	tok := vend(t, s, k.admin, map[string]any{
 		"claims":              map[string]any{"userId": "u-1", "exp": 1, "iat": 2, "nested": map[string]any{"a": true}},
 		"keyId":               keyID,
 		"timeToLiveInSeconds": 31536000,
@@ -97,7 +98,7 @@ func TestVendVerifiesWithJWKS(t *testing.T) {
 			t.Errorf("claim %s present, want vend to add only iat, exp and jti", absent)
 		}
 	}
-	r := do(t, s, http.MethodGet, "/api/key/"+keyID, k.video, nil)
+	r := do(t, s, http.MethodGet, "/api/key/"+keyID, k.admin, nil)
 	wantStatus(t, r, http.StatusOK)
 	if got := path(r.body, "key.kid"); got != kid {
 		t.Errorf("GET /api/key kid = %v, want the JWT header kid %q", got, kid)
@@ -108,7 +109,7 @@ func TestVendDefaultsAndErrors(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{})
 	k := keysOf(s)
 	t.Run("default key is the tenant's HMAC key, never published", func(t *testing.T) {
-		tok := vend(t, s, k.video, map[string]any{"claims": map[string]any{"userId": "u"}})
+		tok := vend(t, s, k.admin, map[string]any{"claims": map[string]any{"userId": "u"}})
 		hdr, _, _ := strings.Cut(tok, ".")
 		raw, err := base64.RawURLEncoding.DecodeString(hdr)
 		if err != nil {
@@ -137,7 +138,7 @@ func TestVendDefaultsAndErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := do(t, s, http.MethodPost, "/api/jwt/vend", k.video, tc.body)
+			r := do(t, s, http.MethodPost, "/api/jwt/vend", k.admin, tc.body)
 			wantStatus(t, r, http.StatusBadRequest)
 			if len(fieldCodes(r, tc.field)) == 0 {
 				t.Errorf("fieldErrors = %s, want an error on %s", r.raw, tc.field)
@@ -172,24 +173,12 @@ func TestKeys(t *testing.T) {
 		}
 		wantStatus(t, do(t, s, http.MethodGet, "/api/key/6b1a3a80-0000-4000-8000-000000000000", k.admin, nil), http.StatusNotFound)
 	})
-	t.Run("an EC key is published and signs", func(t *testing.T) {
-		const id = "6b1a3a80-0000-4000-8000-0000000000ec"
-		r := do(t, s, http.MethodPost, "/api/key/generate/"+id, k.admin, map[string]any{"key": map[string]any{"algorithm": "ES256", "name": "ec key"}})
-		wantStatus(t, r, http.StatusOK)
-		tok := vend(t, s, k.admin, map[string]any{"keyId": id, "claims": map[string]any{"x": 1}})
-		kf, _ := jwks(t, s)
-		if _, err := jwt.Parse(tok, kf.Keyfunc, jwt.WithValidMethods([]string{"ES256"})); err != nil {
-			t.Errorf("ES256 token does not verify with the JWKS: %v", err)
-		}
-	})
-	t.Run("an HMAC key is not published", func(t *testing.T) {
-		const id = "6b1a3a80-0000-4000-8000-00000000004a"
-		r := do(t, s, http.MethodPost, "/api/key/generate/"+id, k.admin, map[string]any{"key": map[string]any{"algorithm": "HS256", "name": "hmac key"}})
-		wantStatus(t, r, http.StatusOK)
-		_, keys := jwks(t, s)
-		for _, key := range keys {
-			if key["kid"] == path(r.body, "key.kid") {
-				t.Errorf("HMAC key %s published in the JWKS", id)
+	t.Run("EC and HMAC generation are not implemented", func(t *testing.T) {
+		for _, alg := range []string{"ES256", "HS256"} {
+			r := do(t, s, http.MethodPost, "/api/key/generate", k.admin, map[string]any{"key": map[string]any{"algorithm": alg, "name": alg + " key"}})
+			wantStatus(t, r, http.StatusBadRequest)
+			if got := generalCodes(r); !slices.Contains(got, "[UnsupportedRequest]") {
+				t.Errorf("%s: generalErrors = %v, want [UnsupportedRequest]", alg, got)
 			}
 		}
 	})
@@ -200,8 +189,8 @@ func TestKeys(t *testing.T) {
 	}{
 		"RSA without a valid length": {"/api/key/generate/6b1a3a80-0000-4000-8000-000000000001", map[string]any{"key": map[string]any{"algorithm": "RS256", "name": "a", "length": 1024}}, "key.length"},
 		"unknown algorithm":          {"/api/key/generate/6b1a3a80-0000-4000-8000-000000000002", map[string]any{"key": map[string]any{"algorithm": "XX1", "name": "b"}}, "key.algorithm"},
-		"no name":                    {"/api/key/generate/6b1a3a80-0000-4000-8000-000000000003", map[string]any{"key": map[string]any{"algorithm": "ES256"}}, "key.name"},
-		"existing id":                {"/api/key/generate/" + s.Variable("signingKeyId"), map[string]any{"key": map[string]any{"algorithm": "ES256", "name": "c"}}, "key.id"},
+		"no name":                    {"/api/key/generate/6b1a3a80-0000-4000-8000-000000000003", map[string]any{"key": map[string]any{"algorithm": "RS256", "length": 2048}}, "key.name"},
+		"existing id":                {"/api/key/generate/" + s.Variable("signingKeyId"), map[string]any{"key": map[string]any{"algorithm": "RS256", "name": "c", "length": 2048}}, "key.id"},
 	}
 	for name, tc := range errorCases {
 		t.Run(name, func(t *testing.T) {
@@ -209,36 +198,6 @@ func TestKeys(t *testing.T) {
 			wantStatus(t, r, http.StatusBadRequest)
 			if len(fieldCodes(r, tc.field)) == 0 {
 				t.Errorf("fieldErrors = %s, want an error on %s", r.raw, tc.field)
-			}
-		})
-	}
-}
-
-func TestPublicKeyAPI(t *testing.T) {
-	s, _ := newServer(t, fatest.Options{})
-	k := keysOf(s)
-	r := do(t, s, http.MethodGet, "/api/key/"+s.Variable("signingKeyId"), k.admin, nil)
-	kid, pub := asString(path(r.body, "key.kid")), asString(path(r.body, "key.publicKey"))
-	tests := map[string]struct {
-		query      string
-		wantStatus int
-		wantPEM    bool
-	}{
-		"by kid":            {"?kid=" + kid, http.StatusOK, true},
-		"by application":    {"?applicationId=" + s.Variable("applicationId"), http.StatusOK, true},
-		"unknown kid":       {"?kid=nope", http.StatusNotFound, false},
-		"HMAC application":  {"?applicationId=" + fatest.AdminApplicationID, http.StatusNotFound, false},
-		"all, keyed by kid": {"", http.StatusOK, false},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			r := do(t, s, http.MethodGet, "/api/jwt/public-key"+tc.query, "", nil)
-			wantStatus(t, r, tc.wantStatus)
-			if tc.wantPEM && r.body["publicKey"] != pub {
-				t.Errorf("publicKey = %v, want the signing key's PEM", r.body["publicKey"])
-			}
-			if tc.query == "" && path(r.body, "publicKeys") != nil && r.body["publicKeys"].(map[string]any)[kid] != pub {
-				t.Errorf("publicKeys[%s] = %v, want the signing key's PEM", kid, r.body["publicKeys"])
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -261,10 +260,11 @@ func (s *Server) kickstartAPIKeys(raw any) error {
 		}
 		errs := &apiErrors{}
 		f := fields{m: m, prefix: fmt.Sprintf("apiKeys[%d].", i), errs: errs}
-		k := &apiKey{key: f.str("key"), description: f.str("description")}
+		k := &apiKey{id: newUUID(), key: f.str("key"), description: f.str("description")}
 		if k.key == "" {
 			k.key = randomToken(32)
 		}
+		k.keyManager, _ = f.boolean("keyManager")
 		if t := f.str("tenantId"); t != "" {
 			c, ok := canonicalUUID(t)
 			if !ok || s.state.tenants[c] == nil {
@@ -272,22 +272,9 @@ func (s *Server) kickstartAPIKeys(raw any) error {
 			}
 			k.tenantID = c
 		}
-		if perms := f.sub("permissions").object("endpoints"); perms != nil {
-			k.endpoints = map[string][]string{}
-			for root, methods := range perms {
-				list, ok := methods.([]any)
-				if !ok {
-					return fmt.Errorf("apiKeys[%d]: permissions.endpoints[%q] must be a list of methods", i, root)
-				}
-				for _, mth := range list {
-					ms, _ := mth.(string)
-					ms = strings.ToUpper(ms)
-					if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, ms) {
-						return fmt.Errorf("apiKeys[%d]: permissions.endpoints[%q]: %q is not an HTTP method", i, root, mth)
-					}
-					k.endpoints[root] = append(k.endpoints[root], ms)
-				}
-			}
+		var perr string
+		if k.endpoints, perr = parseEndpoints(f.sub("permissions").object("endpoints")); perr != "" {
+			return fmt.Errorf("apiKeys[%d]: %s", i, perr)
 		}
 		if errs.has() {
 			return fmt.Errorf("apiKeys[%d]: %s", i, errs.summary())
@@ -360,15 +347,15 @@ func (s *Server) kickstartRequests(raw any) error {
 		if t := asString(m["tenantId"]); t != "" {
 			req.Header.Set("X-FusionAuth-TenantId", t)
 		}
-		rec := httptest.NewRecorder()
+		rec := &recorder{header: http.Header{}}
 		s.ServeHTTP(rec, req)
 		switch {
-		case rec.Code == http.StatusNotImplemented:
+		case rec.status == http.StatusNotImplemented:
 			return fmt.Errorf("requests[%d] %s %s: this FusionAuth-compatible server does not implement that endpoint", i, method, target)
-		case rec.Code < 200 || rec.Code > 299:
-			return fmt.Errorf("requests[%d] %s %s: status %d: %s", i, method, target, rec.Code, strings.TrimSpace(rec.Body.String()))
+		case rec.status < 200 || rec.status > 299:
+			return fmt.Errorf("requests[%d] %s %s: status %d: %s", i, method, target, rec.status, strings.TrimSpace(rec.body.String()))
 		}
-		s.log.Debug("fatest: kickstart request", "method", method, "url", target, "status", rec.Code)
+		s.log.Debug("fatest: kickstart request", "method", method, "url", target, "status", rec.status)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package fatest_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +14,9 @@ import (
 
 func TestProjectKickstart(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{Variables: map[string]string{"webhookURL": "http://127.0.0.1:1/hook"}})
+	if n := s.TotalCalls(); n != 0 {
+		t.Errorf("TotalCalls after start = %d, want 0 (kickstart requests are not counted)", n)
+	}
 	k := keysOf(s)
 	tenantID := s.Variable("defaultTenantId")
 	if tenantID != "d7d09513-a3f5-401c-9685-34ab6c552453" {
@@ -20,63 +25,60 @@ func TestProjectKickstart(t *testing.T) {
 	if got := s.Variable("FUSIONAUTH_TENANT_ID"); got != tenantID {
 		t.Errorf("FUSIONAUTH_TENANT_ID = %q, want the pinned default tenant %q", got, tenantID)
 	}
-	checks := []struct {
-		name, path, key string
-		check           func(map[string]any) string
-	}{
-		{"tenant patched", "/api/tenant/" + tenantID, k.admin, func(b map[string]any) string {
-			if got := path(b, "tenant.emailConfiguration.forgotPasswordEmailTemplateId"); got != s.Variable("forgotPasswordEmailTemplateId") {
-				return "forgotPasswordEmailTemplateId = " + asString(got)
-			}
-			if got := path(b, "tenant.eventConfiguration.events.user.login.success"); got != nil {
-				return "event keys must not be split on dots"
-			}
-			return ""
-		}},
-		{"application", "/api/application/" + s.Variable("applicationId"), k.admin, func(b map[string]any) string {
-			if got := path(b, "application.jwtConfiguration.accessTokenKeyId"); got != s.Variable("signingKeyId") {
-				return "accessTokenKeyId = " + asString(got)
-			}
-			return ""
-		}},
-		{"webhook with the overridden URL", "/api/webhook/" + s.Variable("userLoginSuccessWebhookId"), k.admin, func(b map[string]any) string {
-			if got := path(b, "webhook.url"); got != "http://127.0.0.1:1/hook" {
-				return "url = " + asString(got)
-			}
-			return ""
-		}},
-		{"signing key", "/api/key/" + s.Variable("signingKeyId"), k.video, func(b map[string]any) string {
-			if path(b, "key.algorithm") != "RS256" {
-				return "algorithm = " + asString(path(b, "key.algorithm"))
-			}
-			return ""
-		}},
-		{"email template", "/api/email/template/" + s.Variable("forgotPasswordEmailTemplateId"), k.admin, func(b map[string]any) string {
-			if !strings.Contains(asString(path(b, "emailTemplate.defaultTextTemplate")), "${changePasswordId}") {
-				return "the text template was not inlined from its file"
-			}
-			return ""
-		}},
-		{"admin user registered to the FusionAuth app", "/api/user/" + s.Variable("adminUserId"), k.admin, func(b map[string]any) string {
-			regs, _ := path(b, "user.registrations").([]any)
-			if len(regs) != 1 || path(regs[0].(map[string]any), "applicationId") != fatest.AdminApplicationID {
-				return "registrations = " + string(must(regs))
-			}
-			return ""
-		}},
+	t.Run("signing key", func(t *testing.T) {
+		r := do(t, s, http.MethodGet, "/api/key/"+s.Variable("signingKeyId"), k.admin, nil)
+		wantStatus(t, r, http.StatusOK)
+		if path(r.body, "key.algorithm") != "RS256" {
+			t.Errorf("key = %s, want RS256", r.raw)
+		}
+	})
+	t.Run("admin user registered to the FusionAuth app", func(t *testing.T) {
+		// The admin lives in the Default tenant, outside the visitors'.
+		r := do(t, s, http.MethodGet, "/api/user/"+s.Variable("adminUserId"), k.admin, nil, "X-FusionAuth-TenantId", "")
+		wantStatus(t, r, http.StatusOK)
+		regs, _ := path(r.body, "user.registrations").([]any)
+		if len(regs) != 1 || path(regs[0].(map[string]any), "applicationId") != fatest.AdminApplicationID {
+			t.Errorf("registrations = %s, want one to the FusionAuth application", must(regs))
+		}
+	})
+	t.Run("tenant sends the forgot-password template, inlined from its files", func(t *testing.T) {
+		r := do(t, s, http.MethodPost, "/api/user/forgot-password", k.admin, map[string]any{"loginId": s.Variable("regularEmail")})
+		wantStatus(t, r, http.StatusOK)
+		out := s.Outbox()
+		if len(out) != 1 || out[0].TemplateID != s.Variable("forgotPasswordEmailTemplateId") ||
+			!strings.Contains(out[0].Text, "/password/change/"+asString(r.body["changePasswordId"])) {
+			t.Errorf("outbox = %+v, want the kickstart's template with the change-password link", out)
+		}
+	})
+	t.Run("application signs with the signing key; login webhook goes to the overridden URL", func(t *testing.T) {
+		r := do(t, s, http.MethodPost, "/api/login", k.admin, map[string]any{
+			"loginId": s.Variable("regularEmail"), "password": s.Variable("regularPassword"), "applicationId": s.Variable("applicationId")})
+		wantStatus(t, r, http.StatusOK)
+		key := do(t, s, http.MethodGet, "/api/key/"+s.Variable("signingKeyId"), k.admin, nil)
+		if got, want := tokenKID(t, asString(r.body["token"])), path(key.body, "key.kid"); got != want {
+			t.Errorf("token kid = %q, want the signing key's %v", got, want)
+		}
+		if d := s.Deliveries(); len(d) == 0 || d[0].URL != "http://127.0.0.1:1/hook" || d[0].EventType != "user.login.success" {
+			t.Errorf("deliveries = %+v, want user.login.success sent to the overridden webhook URL", d)
+		}
+	})
+}
+
+// tokenKID returns the kid of a compact JWS's header.
+func tokenKID(tb testing.TB, token string) string {
+	tb.Helper()
+	header, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		tb.Fatalf("decode JWT header of %q: %v", token, err)
 	}
-	for _, c := range checks {
-		t.Run(c.name, func(t *testing.T) {
-			r := do(t, s, http.MethodGet, c.path, c.key, nil)
-			wantStatus(t, r, http.StatusOK)
-			if msg := c.check(r.body); msg != "" {
-				t.Errorf("%s: %s", c.path, msg)
-			}
-		})
+	var h struct {
+		KID string `json:"kid"`
 	}
-	if s.TotalCalls() != len(checks) {
-		t.Errorf("TotalCalls = %d, want %d (kickstart requests are not counted)", s.TotalCalls(), len(checks))
+	if err := json.Unmarshal(raw, &h); err != nil {
+		tb.Fatalf("parse JWT header %s: %v", raw, err)
 	}
+	return h.KID
 }
 
 // writeKickstart writes files into a temp dir and returns the kickstart path.
@@ -108,7 +110,8 @@ func TestKickstartFeatures(t *testing.T) {
   "apiKeys": [{"key": "#{apiKey}"}],
   "requests": [
     "&{requests/template.json}",
-    {"method": "POST", "url": "/api/user/#{randomId}", "body": {"user": {"username": "user-#{randomId}", "password": "long-enough-pw", "data": {"literal": "\\#{notAVariable}"}}}}
+    {"method": "POST", "url": "/api/user/#{randomId}", "body": {"user": {"username": "user-#{randomId}", "email": "kick@example.com", "password": "long-enough-pw", "data": {"literal": "\\#{notAVariable}"}}}},
+    {"method": "PATCH", "url": "/api/tenant/#{defaultTenantId}", "body": {"tenant": {"emailConfiguration": {"forgotPasswordEmailTemplateId": "#{templateId}"}}}}
   ]
 }`,
 		"requests/template.json": `{"method": "POST", "url": "api/email/template/#{templateId}", "body": {"emailTemplate": {"name": "T", "defaultSubject": "Hi", "defaultHtmlTemplate": "@{templates/body.ftl}", "defaultTextTemplate": "text ${changePasswordId}"}}}`,
@@ -135,10 +138,11 @@ func TestKickstartFeatures(t *testing.T) {
 	if u["tenantId"] != "aaaaaaaa-1111-4222-8333-444444444444" {
 		t.Errorf("tenantId = %v, want the pinned default tenant", u["tenantId"])
 	}
-	r := do(t, s, http.MethodGet, "/api/email/template/"+s.Variable("templateId"), s.Variable("apiKey"), nil)
+	// The included file is the template the tenant's forgot-password email renders.
+	r := do(t, s, http.MethodPost, "/api/user/forgot-password", s.Variable("apiKey"), map[string]any{"loginId": "kick@example.com"})
 	wantStatus(t, r, http.StatusOK)
-	if got := path(r.body, "emailTemplate.defaultHtmlTemplate"); got != `<p>Hello ${user.username!'there'}</p>` {
-		t.Errorf("defaultHtmlTemplate = %v, want the included file", got)
+	if out := s.Outbox(); len(out) != 1 || out[0].HTML != "<p>Hello user-"+randomID+"</p>" {
+		t.Errorf("outbox = %+v, want one email rendered from the included file", out)
 	}
 }
 
@@ -161,8 +165,8 @@ func TestKickstartErrors(t *testing.T) {
 			wantErr:   []string{"POST /api/user", "status 400", "[blank]user.email"},
 		},
 		"GET request": {
-			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "GET", "url": "/api/status"}]}`,
-			wantErr:   []string{"GET /api/status", "POST, PUT and PATCH"},
+			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "GET", "url": "/.well-known/jwks.json"}]}`,
+			wantErr:   []string{"GET /.well-known/jwks.json", "POST, PUT and PATCH"},
 		},
 		"restricted first key": {
 			kickstart: `{"apiKeys": [{"key": "k-1234567890", "permissions": {"endpoints": {"/api/user": ["GET"]}}}]}`,
@@ -212,12 +216,11 @@ func TestBareServer(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	r := do(t, s, http.MethodGet, "/api/status", "", nil)
+	r := do(t, s, http.MethodGet, "/.well-known/jwks.json", "", nil)
 	wantStatus(t, r, http.StatusOK)
-	r = do(t, s, http.MethodGet, "/.well-known/jwks.json", "", nil)
-	wantStatus(t, r, http.StatusOK)
-	if keys, _ := r.body["keys"].([]any); len(keys) != 0 {
-		t.Errorf("JWKS of a bare server = %v, want no keys (the default HMAC key is never published)", keys)
+	// A fresh install publishes its RSA key pair; the default HMAC key never.
+	if keys, _ := r.body["keys"].([]any); len(keys) != 1 || path(keys[0].(map[string]any), "kty") != "RSA" {
+		t.Errorf("JWKS of a bare server = %v, want the fresh install's one RSA key", keys)
 	}
 	wantStatus(t, do(t, s, http.MethodGet, "/api/user/6b1a3a80-0000-4000-8000-000000000000", "any-key", nil), http.StatusUnauthorized)
 	wantStatus(t, do(t, s, http.MethodGet, "/api/nothing-here", "", nil), http.StatusNotImplemented)
@@ -230,7 +233,7 @@ func TestUnknownRoutes(t *testing.T) {
 		wantStatus   int
 		wantAllow    string
 	}{
-		"known path, other method": {http.MethodPost, "/api/status", http.StatusMethodNotAllowed, "GET"},
+		"known path, other method": {http.MethodPost, "/.well-known/jwks.json", http.StatusMethodNotAllowed, "GET"},
 		"unknown path":             {http.MethodGet, "/api/theme", http.StatusNotImplemented, ""},
 	}
 	for name, tc := range tests {

@@ -77,10 +77,8 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// login authenticates a user, records the login and fires user.login.success.
-// Webhooks are delivered before it returns and without the lock held; with a
-// transactional transactionType a failed delivery answers 504 and the login is not
-// recorded (lastLoginInstant unchanged).
+// login authenticates a user, records the login and fires user.login.success, whose
+// webhooks are delivered before it returns, without the lock held.
 func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 	errs := &apiErrors{}
 	if in.oneTimePassword == "" {
@@ -181,11 +179,8 @@ func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 			return loginResult{status: http.StatusInternalServerError}
 		}
 	}
-	targets, txType := s.eventRoutingLocked(tenantID, "user.login.success")
-	transactional := txType != "" && txType != "None" && len(targets) > 0
-	if !transactional {
-		stampLogin(u.doc, appID, now)
-	}
+	targets := s.eventRoutingLocked(tenantID, "user.login.success")
+	stampLogin(u.doc, appID, now)
 	eventFields := map[string]any{
 		"authenticationType": authType,
 		"connectorId":        connectorID,
@@ -204,16 +199,7 @@ func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 			s.log.Error("fatest: build login event", "err", err)
 			return loginResult{status: http.StatusInternalServerError}
 		}
-		if ok := s.deliverEvent(ctx, targets, "user.login.success", txType, body); !ok && transactional {
-			return loginResult{status: http.StatusGatewayTimeout, body: webhookTransactionError()}
-		}
-		if transactional {
-			s.mu.Lock()
-			if cur := s.state.users[userID]; cur != nil {
-				stampLogin(cur.doc, appID, now)
-			}
-			s.mu.Unlock()
-		}
+		s.deliverEvent(ctx, targets, "user.login.success", body)
 	}
 	resp["user"] = after
 	return loginResult{status: status, body: resp, userID: userID}

@@ -105,24 +105,6 @@ func (s *Server) liveChangePasswordLocked(id string) (*changePasswordRecord, *us
 	return cp, u
 }
 
-// sendSetPasswordEmailLocked sends the tenant's set-password email for a new user
-// (sendSetPasswordEmail). It reports false, sending nothing, when the tenant has no such
-// template or the user no email: FusionAuth then silently skips it. Callers hold s.mu.
-func (s *Server) sendSetPasswordEmailLocked(u *userRecord) bool {
-	v, _ := lookupPath(s.state.tenants[u.tenantID()], "emailConfiguration.setPasswordEmailTemplateId")
-	templateID := asString(v)
-	if templateID == "" || s.state.templates[templateID] == nil || recipient(u) == "" {
-		return false
-	}
-	ttl := s.tenantSeconds(u.tenantID(), "externalIdentifierConfiguration.setupPasswordIdTimeToLiveInSeconds", 86400)
-	id := s.newChangePasswordIDLocked(u, "", nil, ttl, true)
-	if _, err := s.sendTemplateLocked(templateID, u, map[string]any{"changePasswordId": id}); err != nil {
-		s.log.Error("fatest: set-password email not sent", "user", u.id(), "err", err)
-		return false
-	}
-	return true
-}
-
 // handleForgotPassword serves POST /api/user/forgot-password (§9.1).
 func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	body, ok := readRequest(w, r)
@@ -132,13 +114,6 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc
 	errs := &apiErrors{}
 	f := fields{m: body, errs: errs}
 	loginID := strings.TrimSpace(f.str("loginId"))
-	if loginID == "" {
-		// Deprecated request fields FusionAuth still accepts.
-		loginID = strings.TrimSpace(f.str("email"))
-		if loginID == "" {
-			loginID = strings.TrimSpace(f.str("username"))
-		}
-	}
 	state := f.object("state")
 	types := f.strings("loginIdTypes")
 	send := true
@@ -219,37 +194,21 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc
 	writeJSON(w, http.StatusOK, map[string]any{"changePasswordId": id})
 }
 
-// handleCheckChangePassword serves GET /api/user/change-password/{changePasswordId}
-// (200 empty when the id is usable, 404 otherwise) and GET /api/user/change-password?loginId=
-// (API key; 200 when no trust token is needed, which is always here).
+// handleCheckChangePassword serves GET /api/user/change-password/{changePasswordId}:
+// 200 empty when the id is usable, 404 otherwise.
 func (s *Server) handleCheckChangePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id := r.PathValue("changePasswordId"); id != "" {
-		if cp, _ := s.liveChangePasswordLocked(id); cp == nil {
-			writeEmpty(w, http.StatusNotFound)
-			return
-		}
-		writeEmpty(w, http.StatusOK)
-		return
-	}
-	if rc.key == nil {
-		writeEmpty(w, http.StatusUnauthorized)
-		return
-	}
-	tenantID, terr := s.requireTenant(rc)
-	if terr != nil {
-		writeErrors(w, http.StatusBadRequest, terr)
-		return
-	}
-	if s.findByLoginID(tenantID, r.URL.Query().Get("loginId"), r.URL.Query()["loginIdTypes"]) == nil {
+	if cp, _ := s.liveChangePasswordLocked(r.PathValue("changePasswordId")); cp == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
 	writeEmpty(w, http.StatusOK)
 }
 
-// handleChangePassword serves POST /api/user/change-password[/{changePasswordId}] (§9.3).
+// handleChangePassword serves POST /api/user/change-password[/{changePasswordId}] (§9.3)
+// with a changePasswordId. The forms that change a password by loginId (API key) or by
+// JWT are not implemented.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	body, ok := readRequest(w, r)
 	if !ok {
@@ -264,57 +223,25 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, rc
 	password := f.str("password")
 	current := f.str("currentPassword")
 	hasCurrent := f.present("currentPassword")
-	loginID := f.str("loginId")
 	if errs.has() {
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
-	if id == "" && (loginID == "" || rc.key == nil) {
-		if rc.key == nil {
-			// Neither a changePasswordId nor an API key: only the JWT form is left,
-			// which this server does not implement.
-			writeEmpty(w, http.StatusUnauthorized)
-			return
-		}
-		errs.field("loginId", "[blank]loginId", "You must specify either the [changePasswordId] or the [loginId] property.")
-		writeErrors(w, http.StatusBadRequest, errs)
+	if id == "" {
+		s.writeUnsupported(w, r, "changing a password without a changePasswordId")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id != "" {
-		status, resp := s.changePasswordByIDLocked(id, password, current, hasCurrent, rc.key != nil)
-		switch b := resp.(type) {
-		case nil:
-			writeEmpty(w, status)
-		case *apiErrors:
-			writeErrors(w, status, b)
-		default:
-			writeJSON(w, status, b)
-		}
-		return
+	status, resp := s.changePasswordByIDLocked(id, password, current, hasCurrent, rc.key != nil)
+	switch b := resp.(type) {
+	case nil:
+		writeEmpty(w, status)
+	case *apiErrors:
+		writeErrors(w, status, b)
+	default:
+		writeJSON(w, status, b)
 	}
-	tenantID, terr := s.requireTenant(rc)
-	if terr != nil {
-		writeErrors(w, http.StatusBadRequest, terr)
-		return
-	}
-	u := s.findByLoginID(tenantID, loginID, f.strings("loginIdTypes"))
-	if u == nil {
-		writeErrors(w, http.StatusBadRequest, fieldError("loginId", "[invalid]loginId", "No User was found for the [loginId]."))
-		return
-	}
-	s.checkPassword(u.tenantID(), "password", password, errs)
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	if hasCurrent && !passwordMatches(u, current) {
-		writeErrors(w, http.StatusBadRequest, fieldError("currentPassword", "[invalid]currentPassword", "The [currentPassword] does not match the current password."))
-		return
-	}
-	s.setPasswordLocked(u, password)
-	writeEmpty(w, http.StatusOK)
 }
 
 // changePasswordByIDLocked completes a change password with a changePasswordId and

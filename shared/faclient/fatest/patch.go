@@ -14,96 +14,100 @@ type patchKind int
 
 const (
 	patchOriginal patchKind = iota // application/json: merge, arrays appended, null removes
-	patchMerge                     // application/merge-patch+json: RFC 7396
 	patchJSON                      // application/json-patch+json: RFC 6902
 )
 
-// patchKindOf maps a request's Content-Type to a PATCH flavour. A missing Content-Type is
-// treated as application/json, as FusionAuth does for its other JSON APIs.
-func patchKindOf(r *http.Request) (patchKind, *apiErrors) {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return patchOriginal, nil
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return 0, generalError("[UnsupportedContentType]", "Unsupported [Content-Type] HTTP request header value of ["+ct+"].")
-	}
-	switch mt {
-	case "application/json":
-		return patchOriginal, nil
-	case "application/merge-patch+json":
-		return patchMerge, nil
-	case "application/json-patch+json":
-		return patchJSON, nil
-	}
-	return 0, generalError("[UnsupportedContentType]", "Unsupported [Content-Type] HTTP request header value of ["+ct+"]. Supported values for this request include [application/json, application/merge-patch+json, application/json-patch+json].")
-}
-
-// readPatch reads a PATCH request: its flavour (from the Content-Type) and its raw body.
-// On a bad request it writes the 400 and reports false.
-func readPatch(w http.ResponseWriter, r *http.Request) (patchKind, []byte, bool) {
-	kind, kerr := patchKindOf(r)
-	if kerr != nil {
-		writeErrors(w, http.StatusBadRequest, kerr)
-		return 0, nil, false
+// readPatch reads a PATCH request: the id path parameter param, the flavour (from the
+// Content-Type; none means application/json, as FusionAuth treats its other JSON APIs)
+// and the raw body. JSON merge patch (RFC 7396), which FusionAuth also takes, is not
+// implemented. On a bad request it writes the answer and reports false.
+func (s *Server) readPatch(w http.ResponseWriter, r *http.Request, param string) (id string, kind patchKind, raw []byte, ok bool) {
+	if id, ok = pathUUID(w, r, param); !ok {
+		return "", 0, nil, false
 	}
 	raw, err := readBody(r)
 	if err != nil {
 		writeEmpty(w, http.StatusBadRequest)
-		return 0, nil, false
+		return "", 0, nil, false
 	}
-	return kind, raw, true
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "", "application/json":
+		return id, patchOriginal, raw, true
+	case "application/json-patch+json":
+		return id, patchJSON, raw, true
+	}
+	s.writeUnsupported(w, r, "PATCH with Content-Type "+mt)
+	return "", 0, nil, false
 }
 
 // patchObject applies a PATCH body to the stored object cur, which the API sends and
-// answers wrapped as {key: …} (e.g. "tenant"); cur is not modified. It returns the whole
-// patched request, its key object ({} when the patch leaves none) and an error list for
-// the caller's validation, holding a field error when key is not an object. On a patch
-// that cannot be applied it writes the 400 and reports false.
-func patchObject(w http.ResponseWriter, kind patchKind, key string, cur map[string]any, raw []byte) (body, obj map[string]any, errs *apiErrors, ok bool) {
-	body, errs = applyPatch(kind, map[string]any{key: cloneMap(cur)}, raw)
+// answers wrapped as {key: …} (e.g. "tenant"); cur is not modified. It returns the
+// patched key object ({} when the patch leaves none) and an error list for the caller's
+// validation, holding a field error when key is not an object. On a patch that cannot be
+// applied it writes the 400 and reports false.
+func patchObject(w http.ResponseWriter, kind patchKind, key string, cur map[string]any, raw []byte) (obj map[string]any, errs *apiErrors, ok bool) {
+	body, errs := applyPatch(kind, map[string]any{key: cloneMap(cur)}, raw)
 	if errs != nil {
 		writeErrors(w, http.StatusBadRequest, errs)
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
 	errs = &apiErrors{}
 	obj = fields{m: body, errs: errs}.object(key)
 	if obj == nil {
 		obj = map[string]any{}
 	}
-	return body, obj, errs, true
+	return obj, errs, true
 }
 
 // applyPatch applies a PATCH body of the given flavour to doc (the request shape, e.g.
 // {"user":{…}}) and returns the result; doc itself is not modified.
 func applyPatch(kind patchKind, doc map[string]any, body []byte) (map[string]any, *apiErrors) {
-	switch kind {
-	case patchJSON:
-		v, err := parseJSON(body)
-		if err != nil {
-			return nil, generalError("[invalidJSON]", "Unable to parse JSON. The error was ["+err.Error()+"].")
-		}
-		ops, ok := v.([]any)
-		if !ok {
-			return nil, generalError("[invalidJSON]", "Unable to parse JSON. A JSON Patch document must be an array of operations.")
-		}
-		out, err := jsonPatch(cloneMap(doc), ops)
-		if err != nil {
-			return nil, generalError("[invalidJSONPatch]", "Unable to apply the JSON Patch: "+err.Error())
-		}
-		return out, nil
-	default:
-		patch, errs := decodeJSON(body)
-		if errs != nil {
-			return nil, errs
-		}
-		if kind == patchMerge {
-			out, _ := mergePatch(cloneMap(doc), patch).(map[string]any)
-			return out, nil
-		}
-		return mergeOriginal(cloneMap(doc), patch), nil
+	if kind == patchJSON {
+		return applyJSONPatch(doc, body)
 	}
+	patch, errs := decodeJSON(body)
+	if errs != nil {
+		return nil, errs
+	}
+	return mergeOriginal(cloneMap(doc), patch), nil
+}
+
+// The two ways a JSON Patch document fails, with the messages of the library FusionAuth
+// applies it with (java-json-tools json-patch, through prime-mvc's
+// JacksonPatchContentHandler).
+var (
+	errTestFailed = errors.New("value differs from expectations")
+	errNoSuchPath = errors.New("no such path in target JSON document")
+)
+
+// applyJSONPatch applies a JSON Patch document (RFC 6902) to doc as one unit: on any
+// failure nothing is applied. The answers are FusionAuth's, from prime-mvc's
+// BaseJacksonContentHandler: a test operation whose value differs is a 400 with the
+// general error [JSONPatchTestFailed]; anything else the patch library refuses (a path
+// that does not exist, including a test of an absent key, a malformed operation) is a
+// 400 with the general error [invalidJSON]. The messages' wording is inferred; the
+// codes are the framework's.
+func applyJSONPatch(doc map[string]any, body []byte) (map[string]any, *apiErrors) {
+	invalid := func(detail string) *apiErrors {
+		return generalError("[invalidJSON]", "Unable to parse JSON. The property [unknown] was invalid. The error was [Unexpected processing exception]. The detailed exception was ["+detail+"].")
+	}
+	v, err := parseJSON(body)
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	ops, ok := v.([]any)
+	if !ok {
+		return nil, invalid("a JSON Patch document must be an array of operations")
+	}
+	out, err := jsonPatch(cloneMap(doc), ops)
+	if errors.Is(err, errTestFailed) {
+		return nil, generalError("[JSONPatchTestFailed]", "The JSON Patch test operation failed: "+err.Error()+".")
+	}
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	return out, nil
 }
 
 // mergeOriginal is FusionAuth's original PATCH: objects merge recursively, arrays are
@@ -135,28 +139,6 @@ func mergeOriginal(dst, patch map[string]any) map[string]any {
 	return dst
 }
 
-// mergePatch is RFC 7396 JSON Merge Patch: objects merge recursively, anything else
-// (arrays included) replaces, null removes.
-func mergePatch(target any, patch any) any {
-	pm, ok := patch.(map[string]any)
-	if !ok {
-		return cloneValue(patch)
-	}
-	tm, ok := target.(map[string]any)
-	if !ok {
-		tm = map[string]any{}
-	}
-	for k, v := range pm {
-		if v == nil {
-			delete(tm, k)
-			continue
-		}
-		tm[k] = mergePatch(tm[k], v)
-	}
-	// Nested nulls inside a new object are removed too, per RFC 7396.
-	return tm
-}
-
 // jsonPatch applies RFC 6902 operations to doc.
 func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
 	var root any = doc
@@ -169,6 +151,9 @@ func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
 		path, ok := op["path"].(string)
 		if !ok {
 			return nil, fmt.Errorf("operation %d has no path", i)
+		}
+		if _, has := op["value"]; !has && (name == "add" || name == "replace" || name == "test") {
+			return nil, fmt.Errorf("operation %d (%s %s) has no value", i, name, path)
 		}
 		var err error
 		switch name {
@@ -197,8 +182,8 @@ func jsonPatch(doc map[string]any, ops []any) (map[string]any, error) {
 			}
 		case "test":
 			var v any
-			if v, err = pointerGet(root, path); err == nil && !deepEqual(v, op["value"]) {
-				err = fmt.Errorf("test failed at %q", path)
+			if v, err = pointerGet(root, path); err == nil && !jsonEqual(v, normalize(op["value"])) {
+				err = errTestFailed
 			}
 		default:
 			return nil, fmt.Errorf("operation %d has unknown op %q", i, name)
@@ -240,17 +225,17 @@ func pointerGet(root any, p string) (any, error) {
 		case map[string]any:
 			v, ok := c[part]
 			if !ok {
-				return nil, fmt.Errorf("%q does not exist", p)
+				return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 			}
 			cur = v
 		case []any:
 			i, err := strconv.Atoi(part)
 			if err != nil || i < 0 || i >= len(c) {
-				return nil, fmt.Errorf("%q: bad array index", p)
+				return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 			}
 			cur = c[i]
 		default:
-			return nil, fmt.Errorf("%q does not exist", p)
+			return nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 		}
 	}
 	return cur, nil
@@ -311,7 +296,7 @@ func pointerRemove(root any, p string) (any, any, error) {
 	case map[string]any:
 		v, ok := c[last]
 		if !ok {
-			return nil, nil, fmt.Errorf("%q does not exist", p)
+			return nil, nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 		}
 		delete(c, last)
 		return root, v, nil
@@ -325,7 +310,7 @@ func pointerRemove(root any, p string) (any, any, error) {
 		root, err = pointerSet(root, parentPath, c)
 		return root, v, err
 	}
-	return nil, nil, fmt.Errorf("%q does not exist", p)
+	return nil, nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 }
 
 // pointerSet replaces the value at p (which exists) and returns the root.

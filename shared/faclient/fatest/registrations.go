@@ -19,17 +19,13 @@ func registrationFor(u *userRecord, applicationID string) map[string]any {
 // it creates the user and the registration in one call, as FusionAuth does; without one
 // it registers the existing user.
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := optionalPathUUID(w, r, "userId")
+	cr, ok := readCreate(w, r, "userId", "registration")
 	if !ok {
 		return
 	}
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
+	id, body, errs := cr.id, cr.body, cr.errs
 	top := fields{m: body, errs: errs}
-	rf := top.sub("registration")
+	rf := fields{m: cr.obj, prefix: "registration.", errs: errs}
 	appID, appOK := canonicalUUID(rf.str("applicationId"))
 	skipRegistrationVerification, _ := top.boolean("skipRegistrationVerification")
 	s.mu.Lock()
@@ -54,7 +50,16 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqC
 				return
 			}
 		}
-		u = s.buildUser(tenantID, id, parseNewUserRequest(body, errs), errs)
+		user := top.object("user")
+		if user == nil {
+			user = map[string]any{}
+		}
+		req, unsupported := parseNewUserRequest(body, user, errs)
+		if unsupported != "" {
+			s.writeUnsupported(w, r, unsupported)
+			return
+		}
+		u = s.buildUser(tenantID, id, req, errs)
 	} else {
 		if id == "" {
 			errs.field("userId", "[blank]userId", "You must specify the [userId] on the URI or a [user] in the request body.")
@@ -103,29 +108,4 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqC
 		resp["token"], resp["tokenExpirationInstant"] = tok, exp
 	}
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// handleGetRegistration serves GET /api/user/registration/{userId}/{applicationId}.
-func (s *Server) handleGetRegistration(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	userID, ok := pathUUID(w, r, "userId")
-	if !ok {
-		return
-	}
-	appID, ok := pathUUID(w, r, "applicationId")
-	if !ok {
-		return
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u := s.visibleUser(rc, userID)
-	if u == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	reg := registrationFor(u, appID)
-	if reg == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"registration": cloneMap(reg)})
 }

@@ -2,8 +2,9 @@ package fatest
 
 // routeTable lists every endpoint the server implements with its FusionAuth permission
 // root (the key of apiKey.permissions.endpoints that grants it) and its authentication.
-// Routes marked global are documented as "global API key" APIs (Key Master, webhooks,
-// email templates, system configuration): a tenant-locked key gets 401 there.
+// Routes marked global are "Global API Key Authentication" APIs in FusionAuth's endpoint
+// list (Key Master, email templates; webhooks and tenants are tenant-scoped): a
+// tenant-locked key, or any key with X-FusionAuth-TenantId, gets 401 there.
 // Patterns are also the endpoint labels of Calls, InjectFault and SetLatency.
 func (s *Server) routeTable() []route {
 	return []route{
@@ -12,8 +13,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/user/{userId}", root: "/api/user", handle: s.handleCreateUser},
 		{pattern: "GET /api/user", root: "/api/user", handle: s.handleLookupUser},
 		{pattern: "GET /api/user/{userId}", root: "/api/user", handle: s.handleGetUser},
-		{pattern: "PUT /api/user/{userId}", root: "/api/user", handle: s.handleUpdateUser},
-		{pattern: "PATCH /api/user/{userId}", root: "/api/user", handle: s.handleUpdateUser},
+		{pattern: "PUT /api/user/{userId}", root: "/api/user", handle: s.handleReactivateUser},
+		{pattern: "PATCH /api/user/{userId}", root: "/api/user", handle: s.handlePatchUser},
 		{pattern: "DELETE /api/user/{userId}", root: "/api/user", handle: s.handleDeleteUser},
 		{pattern: "DELETE /api/user/bulk", root: "/api/user/bulk", handle: s.handleBulkDelete},
 		{pattern: "POST /api/user/search", root: "/api/user/search", handle: s.handleSearch},
@@ -21,22 +22,20 @@ func (s *Server) routeTable() []route {
 		{pattern: "PUT /api/user/search", root: "/api/user/search", handle: s.handleFlushSearch},
 		{pattern: "POST /api/user/registration", root: "/api/user/registration", handle: s.handleRegister},
 		{pattern: "POST /api/user/registration/{userId}", root: "/api/user/registration", handle: s.handleRegister},
-		{pattern: "GET /api/user/registration/{userId}/{applicationId}", root: "/api/user/registration", handle: s.handleGetRegistration},
 
 		// Passwords (§9).
 		{pattern: "POST /api/user/forgot-password", root: "/api/user/forgot-password", auth: authOptional, handle: s.handleForgotPassword},
 		{pattern: "GET /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleCheckChangePassword},
-		{pattern: "GET /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: s.handleCheckChangePassword},
 		{pattern: "POST /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
 		{pattern: "POST /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
 
 		// Keys and JWTs (§10).
 		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
 		{pattern: "POST /api/key/generate", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
+		{pattern: "POST /api/key/import/{keyId}", root: "/api/key/import", global: true, handle: s.handleImportKey},
+		{pattern: "POST /api/key/import", root: "/api/key/import", global: true, handle: s.handleImportKey},
 		{pattern: "GET /api/key/{keyId}", root: "/api/key", global: true, handle: s.handleGetKey},
-		{pattern: "GET /api/key", root: "/api/key", global: true, handle: s.handleListKeys},
 		{pattern: "GET /.well-known/jwks.json", auth: authNone, handle: s.handleJWKS},
-		{pattern: "GET /api/jwt/public-key", auth: authNone, handle: s.handlePublicKey},
 		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: s.handleVend},
 
 		// Login (§11).
@@ -45,22 +44,17 @@ func (s *Server) routeTable() []route {
 		// Configuration (§12–§13).
 		{pattern: "POST /api/application", root: "/api/application", handle: s.handleCreateApplication},
 		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.handleCreateApplication},
-		{pattern: "GET /api/application/{applicationId}", root: "/api/application", handle: s.handleGetApplication},
-		{pattern: "PATCH /api/application/{applicationId}", root: "/api/application", handle: s.handlePatchApplication},
 		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
 		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
-		{pattern: "GET /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleGetEmailTemplate},
-		{pattern: "POST /api/webhook", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
-		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleCreateWebhook},
-		{pattern: "GET /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleGetWebhook},
-		{pattern: "GET /api/webhook", root: "/api/webhook", global: true, handle: s.handleListWebhooks},
-		{pattern: "PATCH /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handlePatchWebhook},
-		{pattern: "DELETE /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.handleDeleteWebhook},
-		{pattern: "GET /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleGetTenant},
+		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.handleCreateWebhook},
+		{pattern: "POST /api/tenant", root: "/api/tenant", handle: s.handleCreateTenant},
+		{pattern: "POST /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleCreateTenant},
 		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handlePatchTenant},
-		{pattern: "GET /api/system-configuration", root: "/api/system-configuration", global: true, handle: s.handleGetSystemConfiguration},
-		{pattern: "PATCH /api/system-configuration", root: "/api/system-configuration", global: true, handle: s.handlePatchSystemConfiguration},
-		{pattern: "GET /api/status", auth: authNone, handle: s.handleStatus},
+		// The API Keys API is not in FusionAuth's endpoint list: it needs a key manager.
+		{pattern: "POST /api/api-key", root: "/api/api-key", handle: s.handleCreateAPIKey},
+		{pattern: "POST /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleCreateAPIKey},
+		{pattern: "DELETE /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleDeleteAPIKey},
 
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
 		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},

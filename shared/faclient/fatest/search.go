@@ -24,7 +24,7 @@ const maxResultWindow = 10000
 type searchCriteria struct {
 	ids             []string
 	query           string
-	queryString     string
+	queryString     string // not implemented: refused when set
 	numberOfResults int64
 	startRow        int64
 	sortFields      []esquery.SortField
@@ -37,12 +37,12 @@ type searchCriteria struct {
 // values of the last hit returned (an Elasticsearch search_after, in effect).
 type cursor struct {
 	Query         string              `json:"q,omitempty"`
-	QueryString   string              `json:"qs,omitempty"`
 	SortFields    []esquery.SortField `json:"sf,omitempty"`
 	AccurateTotal bool                `json:"at,omitempty"`
 	LastValues    map[string]any      `json:"ls,omitempty"`
 	LastID        string              `json:"id"`
 	LastSeq       int64               `json:"sq,omitempty"` // without sortFields: insertion order
+	End           bool                `json:"e,omitempty"`  // the previous page was empty: nothing follows
 }
 
 // cursorMarker marks the synthetic document that stands for the last hit while resuming.
@@ -187,7 +187,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		if cur, err = decodeCursor(c.nextResults); err != nil {
 			return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults", "The [search.nextResults] token is invalid.")
 		}
-		c.query, c.queryString, c.sortFields, c.accurateTotal = cur.Query, cur.QueryString, cur.SortFields, cur.AccurateTotal
+		c.query, c.sortFields, c.accurateTotal = cur.Query, cur.SortFields, cur.AccurateTotal
 	} else if c.startRow+c.numberOfResults > maxResultWindow && len(c.ids) == 0 {
 		return http.StatusBadRequest, fieldError("search.numberOfResults", "[tooLarge]search.numberOfResults",
 			fmt.Sprintf("The sum of [search.startRow] and [search.numberOfResults] may not exceed %d. Use [search.nextResults] to page beyond it.", maxResultWindow))
@@ -205,12 +205,15 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	total := len(matched)
 	n := int(c.numberOfResults)
 	var page []map[string]any
-	next := cursor{Query: c.query, QueryString: c.queryString, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
+	next := cursor{Query: c.query, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
 	if len(c.sortFields) == 0 {
 		// Without sortFields results come in insertion order: no sort needed, and the
 		// cursor is the last hit's position in that order.
 		start := int(c.startRow)
-		if cur != nil {
+		switch {
+		case cur != nil && cur.End:
+			start = len(matched)
+		case cur != nil:
 			start = sort.Search(len(matched), func(i int) bool { return matched[i].seq > cur.LastSeq })
 		}
 		end := min(start+n, len(matched))
@@ -226,7 +229,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		for i, u := range matched {
 			rows[i] = u.doc
 		}
-		if cur != nil {
+		if cur != nil && !cur.End {
 			synthetic := map[string]any{cursorMarker: true, "id": cur.LastID}
 			for k, v := range cur.LastValues {
 				synthetic[k] = v
@@ -262,11 +265,15 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		total = maxResultWindow
 	}
 	resp := map[string]any{"total": total, "users": users}
+	// Elasticsearch answers every search with a nextResults token, an empty page too
+	// (§8); after an empty page the token leads to another empty page.
 	if len(page) > 0 {
 		next.LastID = asString(page[len(page)-1]["id"])
-		if token, err := encodeCursor(next); err == nil {
-			resp["nextResults"] = token
-		}
+	} else {
+		next.End = true
+	}
+	if token, err := encodeCursor(next); err == nil {
+		resp["nextResults"] = token
 	}
 	return http.StatusOK, resp
 }
@@ -290,24 +297,24 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 	return http.StatusOK, map[string]any{"total": len(users), "users": users}
 }
 
-// compileQuery compiles query (preferred) or queryString. On failure it returns a nil
-// query with the status and Errors body to answer; unsupported queries are counted.
+// compileQuery compiles the Elasticsearch query of a search or bulk delete (prefix is
+// "search." or ""). On failure it returns a nil query with the status and Errors body to
+// answer; a queryString (Lucene syntax) and query kinds outside package esquery are not
+// implemented, and are refused and counted as unsupported.
 func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, *apiErrors) {
-	var q *esquery.Query
-	var err error
-	field := prefix + "query"
 	switch {
 	case query != "":
-		q, err = esquery.ParseAt([]byte(query), s.now())
 	case queryString != "":
-		field = prefix + "queryString"
-		q, err = esquery.ParseQueryStringAt(queryString, s.now())
+		s.countUnsupported()
+		return nil, http.StatusBadRequest, generalError("[UnsupportedRequest]",
+			"This FusionAuth-compatible test server does not implement ["+prefix+"queryString]; send an Elasticsearch ["+prefix+"query] instead.")
 	default:
 		const msg = "You must specify either the [%[1]sids], [%[1]squery] or [%[1]squeryString] property."
 		return nil, http.StatusBadRequest, fieldError(prefix+"queryString", "[blank]"+prefix+"queryString", fmt.Sprintf(msg, prefix))
 	}
+	q, err := esquery.ParseAt([]byte(query), s.now())
 	if err != nil {
-		status, body := s.queryError(err, field)
+		status, body := s.queryError(err, prefix+"query")
 		return nil, status, body
 	}
 	return q, 0, nil
@@ -320,8 +327,13 @@ func (s *Server) queryError(err error, field string) (int, *apiErrors) {
 	if errors.As(err, &unsupported) {
 		s.countUnsupported()
 		s.log.Warn("fatest: unsupported search query", "err", err)
-		return http.StatusBadRequest, generalError("[UnsupportedQuery]",
+		return http.StatusBadRequest, generalError("[UnsupportedRequest]",
 			"This FusionAuth-compatible test server cannot evaluate the request: "+err.Error()+". Rewrite the query with the supported subset (see package esquery) rather than relying on a wider match.")
+	}
+	if strings.HasSuffix(field, "query") {
+		// FusionAuth validates a query with Elasticsearch before running it and answers a
+		// query Elasticsearch refuses with the field error [invalid]query.
+		field = "query"
 	}
 	return http.StatusBadRequest, fieldError(field, "[invalid]"+field, "The ["+field+"] property is invalid: "+err.Error())
 }
@@ -388,7 +400,7 @@ func decodeCursor(token string) (*cursor, error) {
 	if ls, ok := m["ls"].(map[string]any); ok {
 		c.LastValues = ls
 	}
-	if c.LastID == "" {
+	if c.LastID == "" && !c.End {
 		return nil, errors.New("decode nextResults: no last id")
 	}
 	return &c, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -16,7 +17,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -27,7 +27,8 @@ type Options struct {
 	// the module's kickstart/kickstart.json (NewTestServer).
 	Kickstart string
 	// Variables override the kickstart file's variables before substitution
-	// (e.g. "webhookURL" to point the webhook at a test receiver).
+	// (e.g. "webhookURL" to point the webhook at a test receiver). URLVariable defaults to
+	// the server's own address.
 	Variables map[string]string
 	// Addr is the listen address; default "127.0.0.1:0".
 	Addr string
@@ -94,31 +95,6 @@ type Server struct {
 	closeErr error
 }
 
-// state is everything FusionAuth would keep in its database.
-type state struct {
-	defaultTenantID string
-	tenants         map[string]map[string]any
-	apiKeys         map[string]*apiKey // by key string
-	firstKey        string
-	users           map[string]*userRecord
-	order           []*userRecord // users in insertion order (removed ones until compacted)
-	removedInOrder  int
-	nextSeq         int64
-	byEmail         map[string]string // tenantID + "\x00" + lower-case email -> user id
-	byUsername      map[string]string // tenantID + "\x00" + lower-case username -> user id
-	keys            map[string]*keyRecord
-	keyOrder        []string
-	applications    map[string]map[string]any
-	templates       map[string]*emailTemplate
-	webhooks        map[string]map[string]any
-	webhookOrder    []string
-	changePassword  map[string]*changePasswordRecord
-	oneTimePassword map[string]*oneTimePasswordRecord
-	authCodes       map[string]string // OAuth authorization code -> user id
-	systemConfig    map[string]any
-	variables       map[string]string
-}
-
 // obsState holds what tests observe and steer; separate from state so that counting a
 // call never waits for a long search.
 type obsState struct {
@@ -128,9 +104,13 @@ type obsState struct {
 	outbox      []Email
 	deliveries  []Delivery
 	faults      map[string]*fault
-	latency     map[string]time.Duration
 	unsupported int
 }
+
+// URLVariable is the kickstart variable naming FusionAuth as browsers reach it (the
+// tenant's baseURL, which email links are built from). Start sets it to the server's own
+// address unless Options.Variables gives it.
+const URLVariable = "fusionAuthURL"
 
 // Start creates a server, listens on opts.Addr and loads opts.Kickstart. The error names
 // any kickstart request the server does not understand or refuses.
@@ -150,7 +130,14 @@ func Start(opts Options) (*Server, error) {
 	s.listener = ln
 	s.url = "http://" + ln.Addr().String()
 	if opts.Kickstart != "" {
-		if err := s.loadKickstart(opts.Kickstart, opts.Variables); err != nil {
+		vars := maps.Clone(opts.Variables)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		if _, set := vars[URLVariable]; !set {
+			vars[URLVariable] = s.url
+		}
+		if err := s.loadKickstart(opts.Kickstart, vars); err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("fatest: kickstart %s: %w", opts.Kickstart, err)
 		}
@@ -169,10 +156,20 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// NewTestServer starts a server for a test and closes it when the test ends. When
-// opts.Kickstart is "" it loads kickstart/kickstart.json from the module root (found by
-// walking up from the working directory to go.mod).
-func NewTestServer(tb testing.TB, opts Options) *Server {
+// TB is the part of testing.TB that NewTestServer uses. It is declared here so that
+// the local stack, which links this package, does not link package testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
+// NewTestServer starts a server for a test (tb is its *testing.T or *testing.B) and
+// closes it when the test ends. When opts.Kickstart is "" it loads
+// kickstart/kickstart.json from the module root (found by walking up from the working
+// directory to go.mod).
+func NewTestServer(tb TB, opts Options) *Server {
 	tb.Helper()
 	if opts.Kickstart == "" {
 		root, err := ModuleRoot()
@@ -230,7 +227,6 @@ func newServer(opts Options) (*Server, error) {
 	}
 	s.obs.calls = map[string]int{}
 	s.obs.faults = map[string]*fault{}
-	s.obs.latency = map[string]time.Duration{}
 	st, err := s.initialState()
 	if err != nil {
 		return nil, err
@@ -246,9 +242,6 @@ func newServer(opts Options) (*Server, error) {
 
 // URL returns the server's base URL, e.g. "http://127.0.0.1:41234".
 func (s *Server) URL() string { return s.url }
-
-// Handler returns the server's HTTP handler (the same one the listener serves).
-func (s *Server) Handler() http.Handler { return s }
 
 // Close stops the listener and waits for in-flight requests briefly.
 func (s *Server) Close() error {
@@ -298,6 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.log.Warn("fatest: endpoint not implemented", "method", r.Method, "path", r.URL.Path)
+			s.countUnsupported()
 			rec.WriteHeader(http.StatusNotImplemented)
 			return
 		}
@@ -362,16 +356,12 @@ func (rec *recorder) reset() {
 	rec.body.Reset()
 }
 
-// wrap applies, in order: call counting, latency, fault injection and authentication.
+// wrap applies, in order: call counting, fault injection, authentication and the
+// Content-Type check.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pattern := r.Pattern
 		s.countCall(pattern, rt.auth == authPage)
-		if err := s.sleepLatency(r.Context(), pattern); err != nil {
-			// The client went away; FusionAuth would not answer either.
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
 		if f, ok := s.takeFault(pattern); ok {
 			writeFault(w, f)
 			return
@@ -446,4 +436,44 @@ func readRequest(w http.ResponseWriter, r *http.Request) (map[string]any, bool) 
 		return nil, false
 	}
 	return body, true
+}
+
+// createRequest is what every POST /api/<resource>[/{id}] handler reads first.
+type createRequest struct {
+	id   string         // the id in the path, "" when the route has none
+	body map[string]any // the whole request
+	obj  map[string]any // a copy of the resource object (body[key]), {} when absent
+	errs *apiErrors     // the errors found so far, for the handler's validation to extend
+}
+
+// readCreate reads a create request: the optional id path parameter param and the
+// resource object under key. On a bad request it writes the 400 and reports false.
+func readCreate(w http.ResponseWriter, r *http.Request, param, key string) (createRequest, bool) {
+	id, ok := optionalPathUUID(w, r, param)
+	if !ok {
+		return createRequest{}, false
+	}
+	body, ok := readRequest(w, r)
+	if !ok {
+		return createRequest{}, false
+	}
+	req := createRequest{id: id, body: body, errs: &apiErrors{}}
+	req.obj = cloneMap(fields{m: body, errs: req.errs}.object(key))
+	if req.obj == nil {
+		req.obj = map[string]any{}
+	}
+	return req, true
+}
+
+// newID returns the id of an object being created: the requested one, else a fresh
+// UUID. A requested id already in existing is FusionAuth's [duplicate]<param> field
+// error, naming the object as noun ("A Webhook"). Callers hold s.mu.
+func newID[V any](existing map[string]V, id, param, noun string, errs *apiErrors) string {
+	if id == "" {
+		return newUUID()
+	}
+	if _, dup := existing[id]; dup {
+		errs.field(param, "[duplicate]"+param, noun+" with Id ["+id+"] already exists.")
+	}
+	return id
 }

@@ -1,6 +1,7 @@
 package fatest
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -239,48 +240,42 @@ func (s *Server) checkIdentity(tenantID, selfID string, u map[string]any, errs *
 
 // newUserRequest is the part of a create request that matters here.
 type newUserRequest struct {
-	user                 map[string]any
-	password             string
-	hasPassword          bool
-	sendSetPasswordEmail bool
-	skipVerification     bool
+	user             map[string]any
+	password         string
+	hasPassword      bool
+	skipVerification bool
 }
 
-// parseNewUserRequest reads a UserRequest (or the user half of a RegistrationRequest).
-func parseNewUserRequest(body map[string]any, errs *apiErrors) newUserRequest {
+// parseNewUserRequest reads a UserRequest (or the user half of a RegistrationRequest)
+// whose user object is user. sendSetPasswordEmail is not implemented: a request asking
+// for it is refused through unsupported (the caller answers it) rather than served
+// without the email.
+func parseNewUserRequest(body, user map[string]any, errs *apiErrors) (req newUserRequest, unsupported string) {
 	top := fields{m: body, errs: errs}
-	req := newUserRequest{user: top.object("user")}
-	if req.user == nil {
-		req.user = map[string]any{}
-	}
-	uf := fields{m: req.user, prefix: "user.", errs: errs}
+	req.user = user
+	uf := fields{m: user, prefix: "user.", errs: errs}
 	if uf.present("password") {
 		req.password = uf.str("password")
 		req.hasPassword = req.password != ""
 	}
-	req.sendSetPasswordEmail, _ = top.boolean("sendSetPasswordEmail")
+	if send, _ := top.boolean("sendSetPasswordEmail"); send {
+		unsupported = "sendSetPasswordEmail"
+	}
 	req.skipVerification, _ = top.boolean("skipVerification")
-	return req
+	return req, unsupported
 }
 
 // buildUser validates a create request and returns the new user, not yet stored.
 // Callers hold s.mu.
 func (s *Server) buildUser(tenantID, id string, req newUserRequest, errs *apiErrors) *userRecord {
 	doc := sanitizeProfile(req.user, errs)
-	if id == "" {
-		id = newUUID()
-	} else if _, exists := s.state.users[id]; exists {
-		errs.field("userId", "[duplicate]userId", "A User with Id ["+id+"] already exists.")
-	}
+	id = newID(s.state.users, id, "userId", "A User", errs)
 	s.checkIdentity(tenantID, id, doc, errs)
 	password := req.password
-	switch {
-	case req.sendSetPasswordEmail:
-		password = randomToken(32) // FusionAuth sets a random password and mails a link
-	case !req.hasPassword:
-		errs.field("user.password", "[blank]user.password", "You must specify the [user.password] property.")
-	default:
+	if req.hasPassword {
 		s.checkPassword(tenantID, "user.password", password, errs)
+	} else {
+		errs.field("user.password", "[blank]user.password", "You must specify the [user.password] property.")
 	}
 	if errs.has() {
 		return nil
@@ -322,91 +317,79 @@ func (s *Server) visibleUser(rc *reqCtx, id string) *userRecord {
 
 // handleCreateUser serves POST /api/user and POST /api/user/{userId}.
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := optionalPathUUID(w, r, "userId")
+	cr, ok := readCreate(w, r, "userId", "user")
 	if !ok {
 		return
 	}
-	body, ok := readRequest(w, r)
-	if !ok {
+	req, unsupported := parseNewUserRequest(cr.body, cr.obj, cr.errs)
+	if unsupported != "" {
+		s.writeUnsupported(w, r, unsupported)
 		return
 	}
-	errs := &apiErrors{}
-	req := parseNewUserRequest(body, errs)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	tenantID, terr := s.requireTenant(rc)
 	if terr != nil {
-		s.mu.Unlock()
 		writeErrors(w, http.StatusBadRequest, terr)
 		return
 	}
-	u := s.buildUser(tenantID, id, req, errs)
-	if errs.has() {
-		s.mu.Unlock()
-		writeErrors(w, http.StatusBadRequest, errs)
+	u := s.buildUser(tenantID, cr.id, req, cr.errs)
+	if cr.errs.has() {
+		writeErrors(w, http.StatusBadRequest, cr.errs)
 		return
 	}
 	s.insertUser(u)
-	sent := false
-	if req.sendSetPasswordEmail {
-		sent = s.sendSetPasswordEmailLocked(u)
-	}
 	resp := map[string]any{"user": cloneMap(u.doc)}
-	if !sent {
-		if tok, exp, err := s.issueUserToken(u, nil, "USER_CREATE"); err == nil {
-			resp["token"], resp["tokenExpirationInstant"] = tok, exp
-		} else {
-			s.log.Error("fatest: sign create-user token", "err", err)
-		}
+	if tok, exp, err := s.issueUserToken(u, nil, "USER_CREATE"); err == nil {
+		resp["token"], resp["tokenExpirationInstant"] = tok, exp
+	} else {
+		s.log.Error("fatest: sign create-user token", "err", err)
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleGetUser serves GET /api/user/{userId}.
 func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	s.serveGet(w, r, "userId", "user", func(id string) map[string]any {
-		if u := s.visibleUser(rc, id); u != nil {
-			return u.doc
-		}
-		return nil
-	})
-}
-
-// handleLookupUser serves GET /api/user?email=|username=|loginId=|changePasswordId=.
-func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	q := r.URL.Query()
+	id, ok := pathUUID(w, r, "userId")
+	if !ok {
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var u *userRecord
-	switch {
-	case q.Has("changePasswordId"):
-		if cp := s.state.changePassword[q.Get("changePasswordId")]; cp != nil && s.now().Before(cp.expires) {
-			u = s.state.users[cp.userID]
-		}
-	case q.Has("email"), q.Has("username"), q.Has("loginId"):
-		tenantID, terr := s.requireTenant(rc)
-		if terr != nil {
-			writeErrors(w, http.StatusBadRequest, terr)
-			return
-		}
-		switch {
-		case q.Has("email"):
-			u = s.findByLoginID(tenantID, q.Get("email"), []string{"email"})
-		case q.Has("username"):
-			u = s.findByLoginID(tenantID, q.Get("username"), []string{"username"})
-		default:
-			u = s.findByLoginID(tenantID, q.Get("loginId"), q["loginIdTypes"])
-		}
-	}
-	if u == nil || !rc.inTenant(u.tenantID()) {
+	s.writeUser(w, s.visibleUser(rc, id))
+}
+
+// writeUser answers {"user": …}, or 404 with an empty body when u is nil. Callers hold s.mu.
+func (s *Server) writeUser(w http.ResponseWriter, u *userRecord) {
+	if u == nil {
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": cloneMap(u.doc)})
 }
 
-// handleUpdateUser serves PUT and PATCH /api/user/{userId}.
-func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+// handleLookupUser serves GET /api/user?email= (case-insensitive, in the request's
+// tenant). The other lookups FusionAuth offers (username, loginId, changePasswordId)
+// are not implemented.
+func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	q := r.URL.Query()
+	if !q.Has("email") {
+		s.writeUnsupported(w, r, "a user lookup other than ?email=")
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tenantID, terr := s.requireTenant(rc)
+	if terr != nil {
+		writeErrors(w, http.StatusBadRequest, terr)
+		return
+	}
+	s.writeUser(w, s.findByLoginID(tenantID, q.Get("email"), []string{"email"}))
+}
+
+// handleReactivateUser serves PUT /api/user/{userId}?reactivate=true without a body, the
+// Reactivate User API. A full update (PUT with a user) is not implemented.
+func (s *Server) handleReactivateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id, ok := pathUUID(w, r, "userId")
 	if !ok {
 		return
@@ -416,13 +399,27 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *re
 		writeEmpty(w, http.StatusBadRequest)
 		return
 	}
-	kind := patchOriginal
-	if r.Method == http.MethodPatch {
-		var kerr *apiErrors
-		if kind, kerr = patchKindOf(r); kerr != nil {
-			writeErrors(w, http.StatusBadRequest, kerr)
-			return
-		}
+	if r.URL.Query().Get("reactivate") != "true" || len(bytes.TrimSpace(raw)) > 0 {
+		s.writeUnsupported(w, r, "PUT /api/user/{userId} other than ?reactivate=true without a body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.visibleUser(rc, id)
+	if u != nil {
+		u.doc["active"] = true
+		u.doc["lastUpdateInstant"] = s.now().UnixMilli()
+	}
+	s.writeUser(w, u)
+}
+
+// handlePatchUser serves PATCH /api/user/{userId} in FusionAuth's application/json
+// flavour and as a JSON Patch document (RFC 6902). The patch is applied under the
+// server's lock, so a document is one unit: all of it applies or none.
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, kind, raw, ok := s.readPatch(w, r, "userId")
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -431,20 +428,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *re
 		writeEmpty(w, http.StatusNotFound)
 		return
 	}
-	if r.Method == http.MethodPut && r.URL.Query().Get("reactivate") == "true" && len(strings.TrimSpace(string(raw))) == 0 {
-		// The Reactivate User API: PUT ?reactivate=true without a body.
-		u.doc["active"] = true
-		u.doc["lastUpdateInstant"] = s.now().UnixMilli()
-		writeJSON(w, http.StatusOK, map[string]any{"user": cloneMap(u.doc)})
-		return
-	}
-	var body map[string]any
-	var errs *apiErrors
-	if r.Method == http.MethodPatch {
-		body, errs = applyPatch(kind, map[string]any{"user": cloneMap(u.doc)}, raw)
-	} else {
-		body, errs = decodeJSON(raw)
-	}
+	body, errs := applyPatch(kind, map[string]any{"user": cloneMap(u.doc)}, raw)
 	if errs != nil {
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
@@ -479,9 +463,6 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, rc *re
 	if asString(doc["email"]) != u.email() && s.tenantVerifiesEmail(u.tenantID()) {
 		doc["verified"] = false
 		delete(doc, "verifiedInstant")
-	}
-	if r.Method == http.MethodPut && r.URL.Query().Get("reactivate") == "true" {
-		doc["active"] = true
 	}
 	if hasPassword {
 		u.password = password
@@ -532,7 +513,7 @@ func (s *Server) deleteUserLocked(u *userRecord, hard bool) {
 }
 
 // PutUser stores a user directly, bypassing the API (fast seeding for tests with many
-// users). Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
+// users). tenantId is required once there is more than one tenant. Given id, tenantId, insertInstant, lastUpdateInstant, lastLoginInstant and
 // active are honoured; missing ones get defaults. Email is lower-cased; email and
 // username must be unique within the tenant, and at least one must be set.
 func (s *Server) PutUser(user map[string]any, password string) error {
@@ -544,12 +525,14 @@ func (s *Server) PutUser(user map[string]any, password string) error {
 	doc := sanitizeProfile(in, errs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tenantID := s.state.defaultTenantID
+	tenantID, terr := s.requireTenant(&reqCtx{})
 	if t := asString(in["tenantId"]); t != "" {
 		var ok bool
 		if tenantID, ok = canonicalUUID(t); !ok || s.state.tenants[tenantID] == nil {
 			return fmt.Errorf("fatest: put user: unknown tenant %q", t)
 		}
+	} else if terr != nil {
+		return fmt.Errorf("fatest: put user: tenantId is required with more than one tenant, as FusionAuth requires it")
 	}
 	id := newUUID()
 	if v := asString(in["id"]); v != "" {

@@ -10,9 +10,106 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
+
+// handleCreateWebhook serves POST /api/webhook[/{webhookId}].
+func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	req, ok := readCreate(w, r, "webhookId", "webhook")
+	if !ok {
+		return
+	}
+	wh, errs := req.obj, req.errs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := newID(s.state.webhooks, req.id, "webhookId", "A Webhook", errs)
+	now := s.now().UnixMilli()
+	wh["id"] = id
+	wh["insertInstant"] = now
+	wh["lastUpdateInstant"] = now
+	s.normalizeWebhook(wh, errs)
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	s.state.webhooks[id] = wh
+	s.state.webhookOrder = append(s.state.webhookOrder, id)
+	writeJSON(w, http.StatusOK, map[string]any{"webhook": cloneMap(wh)})
+}
+
+// normalizeWebhook validates a webhook and coerces its typed fields. Callers hold s.mu.
+func (s *Server) normalizeWebhook(wh map[string]any, errs *apiErrors) {
+	wf := fields{m: wh, prefix: "webhook.", errs: errs}
+	raw := strings.TrimSpace(wf.str("url"))
+	if raw == "" {
+		errs.field("webhook.url", "[blank]webhook.url", "You must specify the [webhook.url] property.")
+	} else if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs.field("webhook.url", "[invalid]webhook.url", "The [webhook.url] property must be an absolute http or https URL.")
+	}
+	for _, name := range []string{"connectTimeout", "readTimeout"} {
+		v, ok := wf.integer(name)
+		switch {
+		case !ok:
+			errs.field(wf.path(name), "[blank]"+wf.path(name), "You must specify the ["+wf.path(name)+"] property.")
+		case v <= 0:
+			errs.field(wf.path(name), "[invalid]"+wf.path(name), "The ["+wf.path(name)+"] property must be greater than 0.")
+		default:
+			wh[name] = v
+		}
+	}
+	if b, ok := wf.boolean("global"); ok {
+		wh["global"] = b
+	} else {
+		wh["global"] = false
+	}
+	enabled := map[string]any{}
+	ev := wf.sub("eventsEnabled")
+	for _, name := range sortedKeys(ev.m) {
+		if b, ok := ev.boolean(name); ok {
+			enabled[name] = b
+		}
+	}
+	wh["eventsEnabled"] = enabled
+	tenantIDs := []any{}
+	for _, t := range wf.strings("tenantIds") {
+		c, ok := canonicalUUID(t)
+		if !ok || s.state.tenants[c] == nil {
+			errs.field("webhook.tenantIds", "[invalid]webhook.tenantIds", "The [webhook.tenantIds] property contains an unknown Tenant Id ["+t+"].")
+			continue
+		}
+		tenantIDs = append(tenantIDs, c)
+	}
+	wh["tenantIds"] = tenantIDs
+	headers := map[string]any{}
+	for k, v := range wf.object("headers") {
+		sv, ok := v.(string)
+		if !ok {
+			errs.field("webhook.headers", "[invalidJSON]", "Unable to parse JSON. The property [webhook.headers."+k+"] must be a string.")
+			continue
+		}
+		headers[k] = sv
+	}
+	wh["headers"] = headers
+	sc := wf.sub("signatureConfiguration")
+	if b, ok := sc.boolean("enabled"); ok && b {
+		sc.m["enabled"] = true
+		kid := sc.str("signingKeyId")
+		switch c, ok := canonicalUUID(kid); {
+		case kid == "":
+			errs.field(sc.path("signingKeyId"), "[blank]"+sc.path("signingKeyId"), "You must specify the ["+sc.path("signingKeyId")+"] property when signing is enabled.")
+		case !ok || s.state.keys[c] == nil:
+			errs.field(sc.path("signingKeyId"), "[invalid]"+sc.path("signingKeyId"), "The ["+sc.path("signingKeyId")+"] property does not reference an existing Key.")
+		default:
+			sc.m["signingKeyId"] = c
+		}
+	} else {
+		sc.m["enabled"] = false
+	}
+	wh["signatureConfiguration"] = sc.m
+}
 
 // webhookTarget is a webhook that will receive an event, captured under the lock so that
 // delivery can run without it.
@@ -26,18 +123,13 @@ type webhookTarget struct {
 
 // eventRoutingLocked returns the webhooks that receive eventType in a tenant (the three
 // switches of §12.2: the tenant enables the event, the webhook is global or lists the
-// tenant, the webhook enables the event) and the tenant's transactionType for it ("" when
-// the tenant does not enable the event). Callers hold s.mu.
-func (s *Server) eventRoutingLocked(tenantID, eventType string) ([]webhookTarget, string) {
+// tenant, the webhook enables the event). Callers hold s.mu.
+func (s *Server) eventRoutingLocked(tenantID, eventType string) []webhookTarget {
 	ev, _ := lookupPath(s.state.tenants[tenantID], "eventConfiguration.events")
 	events, _ := ev.(map[string]any)
 	cfg, _ := events[eventType].(map[string]any)
 	if !truthy(cfg["enabled"]) {
-		return nil, ""
-	}
-	txType := asString(cfg["transactionType"])
-	if txType == "" {
-		txType = "None"
+		return nil
 	}
 	var out []webhookTarget
 	for _, id := range s.state.webhookOrder {
@@ -70,51 +162,20 @@ func (s *Server) eventRoutingLocked(tenantID, eventType string) ([]webhookTarget
 		}
 		out = append(out, t)
 	}
-	return out, txType
+	return out
 }
 
-// transactionMet reports whether successes out of total satisfy a transactionType.
-func transactionMet(txType string, successes, total int) bool {
-	switch txType {
-	case "Any":
-		return total == 0 || successes >= 1
-	case "SimpleMajority":
-		return successes*2 >= total
-	case "SuperMajority":
-		return successes*3 >= total*2
-	case "AbsoluteMajority":
-		return successes == total
-	}
-	return true // None
-}
-
-// deliverEvent sends one event to its webhooks, synchronously (so tests are
-// deterministic) and without holding any lock. It reports whether the transaction
-// requirement was met. When it was, failed deliveries are retried up to 3 more times;
-// when it was not, nothing is retried (§12.5). Every attempt is recorded in Deliveries.
-func (s *Server) deliverEvent(ctx context.Context, targets []webhookTarget, eventType, txType string, body []byte) bool {
-	failed := []webhookTarget{}
+// deliverEvent sends one event to its webhooks once each, synchronously (so tests are
+// deterministic) and without holding any lock. Only transactionType None is implemented,
+// and under it FusionAuth sends and forgets: a failed delivery is logged, never retried,
+// and never fails the request that fired the event. Every attempt is recorded in
+// Deliveries.
+func (s *Server) deliverEvent(ctx context.Context, targets []webhookTarget, eventType string, body []byte) {
 	for _, t := range targets {
 		if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
-			failed = append(failed, t)
+			s.log.Warn("fatest: webhook delivery failed", "webhook", t.id, "url", t.url, "event", eventType, "err", d.Err)
 		}
 	}
-	if !transactionMet(txType, len(targets)-len(failed), len(targets)) {
-		return false
-	}
-	for retry := 0; retry < 3 && len(failed) > 0; retry++ {
-		var still []webhookTarget
-		for _, t := range failed {
-			if d := s.attemptDelivery(ctx, t, eventType, body); d.Err != nil {
-				still = append(still, t)
-			}
-		}
-		failed = still
-	}
-	for _, t := range failed {
-		s.log.Warn("fatest: webhook delivery failed after retries", "webhook", t.id, "url", t.url, "event", eventType)
-	}
-	return true
 }
 
 // attemptDelivery POSTs the event body once and records the attempt.

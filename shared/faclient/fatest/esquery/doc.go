@@ -3,14 +3,15 @@
 //
 // It backs the in-memory FusionAuth-compatible server in package fatest: POST /api/user/search and
 // DELETE /api/user/bulk pass their `query` (a JSON string holding an Elasticsearch query, without the
-// {"query":…} wrapper) to [Parse], and their `queryString` (Lucene query-string syntax) to
-// [ParseQueryString]. Both compile the query once into a tree of matchers; [Query.Match] then tests
-// one user document (the user object as JSON-decoded into map[string]any) without allocating.
-// [Sort] orders search results the way FusionAuth's sortFields do.
+// {"query":…} wrapper) to [ParseAt], which compiles it once into a tree of matchers; [Query.Match]
+// then tests one user document (the user object as JSON-decoded into map[string]any) without
+// allocating. [Sort] orders search results the way FusionAuth's sortFields do.
 //
-// Anything the package does not understand (an unknown clause or option, a malformed or wrongly typed
-// value, the {"query":…} wrapper) is an error, usually an [*UnsupportedError]; a query is never
-// silently widened to match everything.
+// The clauses are the ones this project sends: bool (must, filter, should, must_not,
+// minimum_should_match), term, range and exists. Anything else (another clause such as match,
+// terms, wildcard or nested, an unknown option, a malformed or wrongly typed value, the
+// {"query":…} wrapper) is an error, usually an [*UnsupportedError]; a query is never silently
+// widened to match everything. FusionAuth's queryString (Lucene syntax) is not implemented.
 //
 // # Field mapping
 //
@@ -21,8 +22,8 @@
 //   - email, username, parentEmail, login, registrations.username: FusionAuth indexes these with an
 //     "exact_lower" analyzer, i.e. the whole value lower-cased as a single token. A term query therefore
 //     matches only when its value equals the lower-cased stored value (a mixed-case term never
-//     matches, as in FusionAuth); match, wildcard, prefix and query-string queries are
-//     case-insensitive. login is not part of the user JSON: it is evaluated as email and username.
+//     matches, as in FusionAuth); (FusionAuth's match, wildcard and query-string queries would be
+//     case-insensitive; they are not implemented). login is not part of the user JSON: it is evaluated as email and username.
 //   - text (standard analyzer: lower-cased word tokens): firstName, middleName, lastName, fullName,
 //     mobilePhone, phoneNumber, preferredLanguages, timezone, breachedPasswordStatus. A term query
 //     must name one lower-case token; a `<field>.keyword` path compares the whole value exactly.
@@ -38,7 +39,7 @@
 //     never matches it here and is rejected by real Elasticsearch: compute the bound in Go instead.
 //
 // registrations and memberships are nested with include_in_parent, so their fields can be queried
-// both inside a nested query and directly (then values of all elements are pooled). Arrays of
+// directly (then values of all elements are pooled; nested queries are not implemented). Arrays of
 // scalars match when any element matches; absent fields, null and empty arrays do not exist.
 //
 // A compiled [Query] is immutable and safe for concurrent use.

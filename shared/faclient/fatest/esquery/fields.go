@@ -57,9 +57,6 @@ var knownKinds = map[string]fieldKind{
 	"memberships.insertInstant":          kindDate,
 }
 
-// nestedPaths are the nested object fields of the user index.
-var nestedPaths = map[string]bool{"registrations": true, "memberships": true}
-
 // field is a resolved field reference: where to find its values and how to compare them.
 type field struct {
 	name string    // absolute dotted name as written in the query
@@ -67,8 +64,8 @@ type field struct {
 	path fieldPath // where the values live, relative to the object being matched
 }
 
-// resolveField resolves an absolute field name; nested is the enclosing nested path ("" at the root).
-func resolveField(name, nested string) (field, error) {
+// resolveField resolves an absolute field name.
+func resolveField(name string) (field, error) {
 	if name == "" {
 		return field{}, unsupported("empty field name")
 	}
@@ -95,14 +92,7 @@ func resolveField(name, nested string) (field, error) {
 		lookup = "id"
 	}
 	rel := lookup
-	if nested != "" {
-		var ok bool
-		if rel, ok = strings.CutPrefix(lookup, nested+"."); !ok {
-			return field{}, unsupported("field %q inside nested query on path %q (fields must start with %q)", name, nested, nested+".")
-		}
-	} else if lookup == "login" {
-		f.path.login = true
-	}
+	f.path.login = lookup == "login"
 	f.path.full = rel
 	for i := 0; i < len(rel); i++ {
 		if rel[i] == '.' {

@@ -7,19 +7,10 @@ import (
 	"time"
 )
 
-// node is one compiled query clause, evaluated against the object it applies to (the user document
-// at the root, one registrations/memberships element inside a nested query).
+// node is one compiled query clause, evaluated against a user document.
 type node interface {
 	match(obj map[string]any) bool
 }
-
-type matchAllNode struct{}
-
-func (matchAllNode) match(map[string]any) bool { return true }
-
-type matchNoneNode struct{}
-
-func (matchNoneNode) match(map[string]any) bool { return false }
 
 // fieldNode matches when its leaf accepts any value of its field.
 type fieldNode struct {
@@ -28,21 +19,6 @@ type fieldNode struct {
 }
 
 func (n *fieldNode) match(obj map[string]any) bool { return n.path.any(obj, n.lm) }
-
-// allFieldNode matches when every leaf accepts some value of the field (match with operator "and").
-type allFieldNode struct {
-	path   *fieldPath
-	leaves []leafMatcher
-}
-
-func (n *allFieldNode) match(obj map[string]any) bool {
-	for _, lm := range n.leaves {
-		if !n.path.any(obj, lm) {
-			return false
-		}
-	}
-	return true
-}
 
 // boolNode is Elasticsearch's bool query; minShould is the effective number of should clauses that
 // must match (already defaulted).
@@ -82,33 +58,6 @@ func (n *boolNode) match(obj map[string]any) bool {
 		}
 	}
 	return false
-}
-
-// nestedNode applies a query to each element of a nested array (registrations, memberships).
-type nestedNode struct {
-	path  *fieldPath
-	inner node
-}
-
-func (n *nestedNode) match(obj map[string]any) bool { return n.path.any(obj, n) }
-
-func (n *nestedNode) leaf(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && n.inner.match(m)
-}
-
-// idsNode is the ids query.
-type idsNode struct {
-	ids map[string]struct{}
-}
-
-func (n *idsNode) match(obj map[string]any) bool {
-	id, ok := obj["id"].(string)
-	if !ok {
-		return false
-	}
-	_, ok = n.ids[id]
-	return ok
 }
 
 // existsLeaf accepts any value that exists.
@@ -223,77 +172,6 @@ func (t *termLeaf) leaf(x any) bool {
 	default: // text
 		return (t.ci || t.v.isLower) && hasToken(s, t.v.lower)
 	}
-}
-
-// termsLeaf is the terms query: any of the terms.
-type termsLeaf struct {
-	terms []termLeaf
-}
-
-func (t *termsLeaf) leaf(x any) bool {
-	for i := range t.terms {
-		if t.terms[i].leaf(x) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchLeaf is the match query (and query-string field values): the value is analyzed like the
-// field; for text, any token (or, with phrase, the token sequence) must occur.
-type matchLeaf struct {
-	kind   fieldKind
-	v      queryValue
-	toks   []string
-	phrase bool
-}
-
-func (m *matchLeaf) leaf(x any) bool {
-	if r, ok := scalarLeaf(m.kind, &m.v, x); ok {
-		return r
-	}
-	s := x.(string)
-	switch m.kind {
-	case kindKeyword:
-		return s == m.v.str
-	case kindLowerKeyword:
-		return strings.EqualFold(s, m.v.str)
-	}
-	if m.phrase {
-		return hasPhrase(s, m.toks)
-	}
-	for _, tok := range m.toks {
-		if hasToken(s, tok) {
-			return true
-		}
-	}
-	return false
-}
-
-// patternLeaf is the wildcard and prefix queries: keyword fields match the whole value, text
-// fields any token.
-type patternLeaf struct {
-	kind fieldKind
-	pat  pattern
-}
-
-func (p *patternLeaf) leaf(x any) bool {
-	s, ok := x.(string)
-	if !ok {
-		return false
-	}
-	switch p.kind {
-	case kindKeyword, kindLowerKeyword:
-		return p.pat.match(s)
-	case kindDate, kindNumber:
-		return false
-	}
-	for start, end := nextToken(s, 0); start >= 0; start, end = nextToken(s, end) {
-		if p.pat.match(s[start:end]) {
-			return true
-		}
-	}
-	return false
 }
 
 // bound is one end of a range, with every interpretation Elasticsearch may apply precomputed.

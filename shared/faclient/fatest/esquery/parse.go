@@ -47,7 +47,7 @@ func ParseAt(raw []byte, now time.Time) (*Query, error) {
 		return nil, fmt.Errorf("parse query: %w", unsupported(`query clause "query" (pass the inner query without the {"query":…} wrapper)`))
 	}
 	p := parser{now: now.UTC()}
-	root, err := p.clause(obj, "")
+	root, err := p.clause(obj)
 	if err != nil {
 		return nil, fmt.Errorf("parse query: %w", err)
 	}
@@ -128,17 +128,14 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 }
 
 // clauseNames are the supported query clauses.
-var clauseNames = map[string]bool{
-	"bool": true, "term": true, "terms": true, "match": true, "match_all": true, "match_none": true,
-	"range": true, "exists": true, "nested": true, "ids": true, "wildcard": true, "prefix": true,
-}
+var clauseNames = map[string]bool{"bool": true, "term": true, "range": true, "exists": true}
 
 type parser struct {
 	now time.Time
 }
 
-// clause compiles one query object ({"<clause>": body}); nested is the enclosing nested path.
-func (p *parser) clause(obj map[string]any, nested string) (node, error) {
+// clause compiles one query object ({"<clause>": body}).
+func (p *parser) clause(obj map[string]any) (node, error) {
 	if len(obj) != 1 {
 		if len(obj) == 0 {
 			return nil, fmt.Errorf("empty query object")
@@ -149,7 +146,7 @@ func (p *parser) clause(obj map[string]any, nested string) (node, error) {
 		if !clauseNames[name] {
 			return nil, unsupported("query clause %q", name)
 		}
-		n, err := p.clauseBody(name, body, nested)
+		n, err := p.clauseBody(name, body)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -158,38 +155,16 @@ func (p *parser) clause(obj map[string]any, nested string) (node, error) {
 	return nil, fmt.Errorf("empty query object")
 }
 
-func (p *parser) clauseBody(name string, body any, nested string) (node, error) {
+func (p *parser) clauseBody(name string, body any) (node, error) {
 	switch name {
 	case "bool":
-		return p.boolQuery(body, nested)
+		return p.boolQuery(body)
 	case "term":
-		return p.termQuery(body, nested)
-	case "terms":
-		return p.termsQuery(body, nested)
-	case "match":
-		return p.matchQuery(body, nested)
-	case "match_all", "match_none":
-		o, err := asObject(body)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkOptions(o); err != nil {
-			return nil, err
-		}
-		if name == "match_all" {
-			return matchAllNode{}, nil
-		}
-		return matchNoneNode{}, nil
+		return p.termQuery(body)
 	case "range":
-		return p.rangeQuery(body, nested)
+		return p.rangeQuery(body)
 	case "exists":
-		return p.existsQuery(body, nested)
-	case "nested":
-		return p.nestedQuery(body, nested)
-	case "ids":
-		return p.idsQuery(body)
-	case "wildcard", "prefix":
-		return p.patternQuery(name, body, nested)
+		return p.existsQuery(body)
 	}
 	return nil, unsupported("query clause %q", name)
 }
@@ -277,7 +252,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (p *parser) boolQuery(body any, nested string) (node, error) {
+func (p *parser) boolQuery(body any) (node, error) {
 	o, err := asObject(body)
 	if err != nil {
 		return nil, err
@@ -305,7 +280,7 @@ func (p *parser) boolQuery(body any, nested string) (node, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", occ, i, err)
 			}
-			n, err := p.clause(io, nested)
+			n, err := p.clause(io)
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", occ, i, err)
 			}
@@ -372,8 +347,8 @@ func minimumShouldMatch(v any, n int) (int, error) {
 }
 
 // fieldClause reads the body shared by the single-field clauses (term, terms, match,
-// range, …): an object with exactly one field name, resolved against the nested path.
-func fieldClause(body any, nested string) (field, string, any, error) {
+// range, …): an object with exactly one field name.
+func fieldClause(body any) (field, string, any, error) {
 	o, err := asObject(body)
 	if err != nil {
 		return field{}, "", nil, err
@@ -382,7 +357,7 @@ func fieldClause(body any, nested string) (field, string, any, error) {
 	if err != nil {
 		return field{}, "", nil, err
 	}
-	f, err := resolveField(name, nested)
+	f, err := resolveField(name)
 	if err != nil {
 		return field{}, "", nil, err
 	}
@@ -395,8 +370,8 @@ func leafNode(f field, lm leafMatcher) node {
 	return &fieldNode{path: &path, lm: lm}
 }
 
-func (p *parser) termQuery(body any, nested string) (node, error) {
-	f, name, val, err := fieldClause(body, nested)
+func (p *parser) termQuery(body any) (node, error) {
+	f, name, val, err := fieldClause(body)
 	if err != nil {
 		return nil, err
 	}
@@ -421,76 +396,8 @@ func (p *parser) termQuery(body any, nested string) (node, error) {
 	return leafNode(f, &termLeaf{kind: f.kind, v: q, ci: ci}), nil
 }
 
-func (p *parser) termsQuery(body any, nested string) (node, error) {
-	f, name, val, err := fieldClause(body, nested)
-	if err != nil {
-		return nil, err
-	}
-	arr, ok := val.([]any)
-	if !ok {
-		if _, isObj := val.(map[string]any); isObj {
-			return nil, unsupported("terms lookup for field %q", name)
-		}
-		return nil, fmt.Errorf("%s: expected an array, got %s", name, jsonType(val))
-	}
-	tl := &termsLeaf{}
-	for i, v := range arr {
-		q, err := newQueryValue(v, p.now)
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", name, i, err)
-		}
-		tl.terms = append(tl.terms, termLeaf{kind: f.kind, v: q})
-	}
-	return leafNode(f, tl), nil
-}
-
-func (p *parser) matchQuery(body any, nested string) (node, error) {
-	f, name, val, err := fieldClause(body, nested)
-	if err != nil {
-		return nil, err
-	}
-	and := false
-	if vo, ok := val.(map[string]any); ok {
-		if err := checkOptions(vo, "query", "operator"); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if op, ok := vo["operator"]; ok {
-			s, _ := op.(string)
-			switch strings.ToLower(s) {
-			case "and":
-				and = true
-			case "or":
-			default:
-				return nil, fmt.Errorf("%s: operator must be \"and\" or \"or\", got %v", name, op)
-			}
-		}
-		if val, ok = vo["query"]; !ok {
-			return nil, fmt.Errorf("%s: missing query", name)
-		}
-	}
-	q, err := newQueryValue(val, p.now)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return matchNode(f, q, and, false), nil
-}
-
-// matchNode builds an analyzed match for field f.
-func matchNode(f field, q queryValue, and, phrase bool) node {
-	toks := analyze(q.str)
-	if and && !phrase && len(toks) > 1 && (f.kind == kindText || f.kind == kindDynamic) {
-		path := f.path
-		n := &allFieldNode{path: &path}
-		for _, tok := range toks {
-			n.leaves = append(n.leaves, &matchLeaf{kind: f.kind, v: q, toks: []string{tok}})
-		}
-		return n
-	}
-	return leafNode(f, &matchLeaf{kind: f.kind, v: q, toks: toks, phrase: phrase})
-}
-
-func (p *parser) rangeQuery(body any, nested string) (node, error) {
-	f, name, val, err := fieldClause(body, nested)
+func (p *parser) rangeQuery(body any) (node, error) {
+	f, name, val, err := fieldClause(body)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +470,7 @@ func (p *parser) bound(kind fieldKind, v any, roundUp bool) (bound, error) {
 	return b, nil
 }
 
-func (p *parser) existsQuery(body any, nested string) (node, error) {
+func (p *parser) existsQuery(body any) (node, error) {
 	o, err := asObject(body)
 	if err != nil {
 		return nil, err
@@ -575,140 +482,9 @@ func (p *parser) existsQuery(body any, nested string) (node, error) {
 	if !ok {
 		return nil, fmt.Errorf("field must be a string")
 	}
-	f, err := resolveField(name, nested)
+	f, err := resolveField(name)
 	if err != nil {
 		return nil, err
 	}
 	return leafNode(f, existsLeaf{}), nil
-}
-
-func (p *parser) nestedQuery(body any, nested string) (node, error) {
-	if nested != "" {
-		return nil, unsupported("nested query inside nested query")
-	}
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkOptions(o, "path", "query", "score_mode", "ignore_unmapped"); err != nil {
-		return nil, err
-	}
-	path, ok := o["path"].(string)
-	if !ok {
-		return nil, fmt.Errorf("path must be a string")
-	}
-	if !nestedPaths[path] {
-		return nil, unsupported("nested path %q (nested fields: registrations, memberships)", path)
-	}
-	if sm, ok := o["score_mode"]; ok {
-		switch sm {
-		case "avg", "max", "min", "none", "sum":
-		default:
-			return nil, fmt.Errorf("invalid score_mode %v", sm)
-		}
-	}
-	if iu, ok := o["ignore_unmapped"]; ok {
-		if _, ok := iu.(bool); !ok {
-			return nil, fmt.Errorf("ignore_unmapped must be a boolean")
-		}
-	}
-	qv, ok := o["query"]
-	if !ok {
-		return nil, fmt.Errorf("missing query")
-	}
-	qo, err := asObject(qv)
-	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
-	}
-	inner, err := p.clause(qo, path)
-	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
-	}
-	f, err := resolveField(path, "")
-	if err != nil {
-		return nil, err
-	}
-	fp := f.path
-	return &nestedNode{path: &fp, inner: inner}, nil
-}
-
-func (p *parser) idsQuery(body any) (node, error) {
-	o, err := asObject(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkOptions(o, "values"); err != nil {
-		return nil, err
-	}
-	arr, ok := o["values"].([]any)
-	if !ok {
-		return nil, fmt.Errorf("values must be an array")
-	}
-	n := &idsNode{ids: make(map[string]struct{}, len(arr))}
-	for i, v := range arr {
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("values[%d] must be a string, got %s", i, jsonType(v))
-		}
-		n.ids[s] = struct{}{}
-	}
-	return n, nil
-}
-
-func (p *parser) patternQuery(clause string, body any, nested string) (node, error) {
-	f, name, val, err := fieldClause(body, nested)
-	if err != nil {
-		return nil, err
-	}
-	ci := false
-	if vo, ok := val.(map[string]any); ok {
-		keys := []string{"value", "case_insensitive"}
-		if clause == "wildcard" {
-			keys = append(keys, "wildcard")
-		}
-		if err := checkOptions(vo, keys...); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if c, ok := vo["case_insensitive"]; ok {
-			if ci, ok = c.(bool); !ok {
-				return nil, fmt.Errorf("%s: case_insensitive must be a boolean, got %s", name, jsonType(c))
-			}
-		}
-		v, hasValue := vo["value"]
-		w, hasWildcard := vo["wildcard"]
-		switch {
-		case hasValue && hasWildcard:
-			return nil, fmt.Errorf("%s: both value and wildcard given", name)
-		case hasWildcard:
-			v = w
-		case !hasValue:
-			return nil, fmt.Errorf("%s: missing value", name)
-		}
-		val = v
-	}
-	s, ok := val.(string)
-	if !ok {
-		return nil, fmt.Errorf("%s: value must be a string, got %s", name, jsonType(val))
-	}
-	if clause == "prefix" {
-		s = escapePattern(s) + "*"
-	}
-	return leafNode(f, newPatternLeaf(f.kind, s, ci)), nil
-}
-
-// newPatternLeaf compiles a wildcard pattern. Only keyword fields compare case-sensitively (unless
-// ci): text and exact_lower fields hold lower-cased terms and the pattern is normalized to match.
-func newPatternLeaf(kind fieldKind, s string, ci bool) *patternLeaf {
-	return &patternLeaf{kind: kind, pat: compilePattern(s, ci || kind != kindKeyword)}
-}
-
-func escapePattern(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r == '*' || r == '?' || r == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -56,21 +56,7 @@ func TestParseMatch(t *testing.T) {
 		{"term bool top-level", `{"term":{"active":false}}`, ids("u2")},
 		{"term missing field", `{"term":{"data.nope":"x"}}`, ids()},
 		// terms
-		{"terms", `{"terms":{"id":["a1","u1","zzz"]}}`, ids("a1", "u1")},
-		{"terms array field", `{"terms":{"registrations.roles":["admin","x"],"boost":2}}`, ids("u1")},
-		{"terms empty", `{"terms":{"id":[]}}`, ids()},
 		// match
-		{"match text any token", `{"match":{"fullName":"JOHN smith"}}`, ids("u1")},
-		{"match text and misses", `{"match":{"fullName":{"query":"john smith","operator":"and"}}}`, ids()},
-		{"match text and", `{"match":{"fullName":{"query":"Doe John","operator":"AND"}}}`, ids("u1")},
-		{"match bool from string", `{"match":{"data.anonymousUser":{"query":"true"}}}`, ids("a1", "a2")},
-		{"match email case-insensitive", `{"match":{"email":"JOHN.DOE@EXAMPLE.COM"}}`, ids("u1")},
-		{"match keyword exact", `{"match":{"registrations.applicationId":"app1"}}`, ids("a1", "u1")},
-		{"match analyzed dynamic", `{"match":{"data.visitorId":"v-123"}}`, ids("a1")},
-		{"match number", `{"match":{"data.count":5}}`, ids("u1")},
-		{"match no tokens", `{"match":{"fullName":"--"}}`, ids()},
-		{"match_all", `{"match_all":{}}`, all},
-		{"match_none", `{"match_none":{}}`, ids()},
 		// range
 		{"range date math lt", `{"range":{"lastUpdateInstant":{"lt":"now-30d"}}}`, ids("a1", "u2")},
 		{"range date math gte", `{"range":{"lastUpdateInstant":{"gte":"now-30d"}}}`, ids("a2", "u1")},
@@ -109,32 +95,12 @@ func TestParseMatch(t *testing.T) {
 		{"bool msm negative", `{"bool":{"should":[{"term":{"tenantId":"t1"}},{"term":{"active":true}},{"exists":{"field":"email"}}],"minimum_should_match":-1}}`, ids("a1", "a2", "u1")},
 		{"bool msm above clause count", `{"bool":{"should":[{"term":{"id":"a1"}}],"minimum_should_match":2}}`, ids()},
 		{"bool msm zero still needs one should", `{"bool":{"should":[{"term":{"id":"a1"}}],"minimum_should_match":0}}`, ids("a1")},
-		{"bool msm without should matches nothing", `{"bool":{"must":[{"match_all":{}}],"minimum_should_match":1}}`, ids()},
+		{"bool msm without should matches nothing", `{"bool":{"must":[{"term":{"id":"u1"}}],"minimum_should_match":1}}`, ids()},
 		{"bool must_not only", `{"bool":{"must_not":[{"term":{"data.anonymousUser":true}}]}}`, ids("u1", "u2")},
 		{"bool empty", `{"bool":{}}`, all},
 		// nested
-		{"nested per element", `{"nested":{"path":"registrations","query":{"bool":{"must":[
-			{"match":{"registrations.applicationId":"app2"}},{"match":{"registrations.verified":true}}]}}}}`, ids()},
-		{"flattened bool mixes elements", `{"bool":{"must":[
-			{"match":{"registrations.applicationId":"app2"}},{"match":{"registrations.verified":true}}]}}`, ids("u1")},
-		{"nested unverified app1", `{"nested":{"path":"registrations","score_mode":"none","query":{"bool":{"must":[
-			{"match":{"registrations.applicationId":"app1"}},{"match":{"registrations.verified":false}}]}}}}`, ids("a1")},
-		{"nested range", `{"nested":{"path":"registrations","query":{"range":{"registrations.insertInstant":{"gte":"now-7d"}}}}}`, ids("u1")},
-		{"nested exists on empty", `{"nested":{"path":"memberships","query":{"match_all":{}}}}`, ids()},
 		// ids
-		{"ids", `{"ids":{"values":["a2","nope"]}}`, ids("a2")},
 		// wildcard and prefix
-		{"wildcard suffix", `{"wildcard":{"email":"*@example.com"}}`, ids("u1")},
-		{"wildcard exact_lower is case-insensitive", `{"wildcard":{"email":{"value":"J*@EXAMPLE.*"}}}`, ids("u1", "u2")},
-		{"wildcard question mark", `{"wildcard":{"tenantId":"t?"}}`, all},
-		{"wildcard keyword case-sensitive", `{"wildcard":{"tenantId":"T?"}}`, ids()},
-		{"wildcard keyword case_insensitive", `{"wildcard":{"tenantId":{"wildcard":"T?","case_insensitive":true}}}`, all},
-		{"wildcard text token", `{"wildcard":{"fullName":"jo*"}}`, ids("u1")},
-		{"prefix", `{"prefix":{"id":"a"}}`, ids("a1", "a2")},
-		{"prefix keyword case-sensitive", `{"prefix":{"id":"A"}}`, ids()},
-		{"prefix case_insensitive", `{"prefix":{"id":{"value":"A","case_insensitive":true}}}`, ids("a1", "a2")},
-		{"prefix wildcard chars are literal", `{"prefix":{"id":"a*"}}`, ids()},
-		{"prefix nested field", `{"prefix":{"registrations.applicationId":"app"}}`, ids("a1", "u1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +137,6 @@ func TestMatchDocumentShapes(t *testing.T) {
 		{"int date", `{"range":{"insertInstant":{"gt":"now-30d"}}}`, false},
 		{"dotted key", `{"term":{"data.a.b":1}}`, true},
 		{"string slice", `{"term":{"data.roles":"admin"}}`, true},
-		{"map slice nested", `{"nested":{"path":"registrations","query":{"term":{"registrations.applicationId":"app9"}}}}`, true},
 		{"prune", pruneQuery, true},
 	}
 	for _, tt := range tests {
@@ -216,19 +181,14 @@ func TestParseErrors(t *testing.T) {
 		{"term wildcard field", `{"term":{"data.*":"x"}}`, true},
 		{"term empty segment", `{"term":{"data..x":"x"}}`, true},
 		{"terms lookup", `{"terms":{"id":{"index":"users","id":"1","path":"x"}}}`, true},
-		{"terms not array", `{"terms":{"id":"a"}}`, false},
-		{"terms null element", `{"terms":{"id":[null]}}`, false},
 		{"match unknown option", `{"match":{"fullName":{"query":"x","fuzziness":"AUTO"}}}`, true},
-		{"match bad operator", `{"match":{"fullName":{"query":"x","operator":"xor"}}}`, false},
-		{"match missing query", `{"match":{"fullName":{"operator":"and"}}}`, false},
 		{"match_all option", `{"match_all":{"foo":1}}`, true},
-		{"match_all not object", `{"match_all":[]}`, false},
 		{"bool unknown occur", `{"bool":{"foo":[]}}`, true},
 		{"bool must string", `{"bool":{"must":"x"}}`, false},
 		{"bool must empty clause", `{"bool":{"must":[{}]}}`, false},
 		{"bool nested error", `{"bool":{"filter":[{"term":{"id":"a"}},{"regexp":{"id":"a.*"}}]}}`, true},
 		{"bool msm combination", `{"bool":{"should":[{"match_all":{}}],"minimum_should_match":"3<90%"}}`, true},
-		{"bool msm bool", `{"bool":{"should":[{"match_all":{}}],"minimum_should_match":true}}`, false},
+		{"bool msm bool", `{"bool":{"should":[{"term":{"id":"u1"}}],"minimum_should_match":true}}`, false},
 		{"range bad date", `{"range":{"insertInstant":{"lt":"yesterday"}}}`, false},
 		{"range bad date math unit", `{"range":{"insertInstant":{"lt":"now-3q"}}}`, false},
 		{"range from", `{"range":{"insertInstant":{"from":1}}}`, true},
@@ -246,14 +206,8 @@ func TestParseErrors(t *testing.T) {
 		{"nested field outside path", `{"nested":{"path":"registrations","query":{"term":{"id":"x"}}}}`, true},
 		{"nested in nested", `{"nested":{"path":"registrations","query":{"nested":{"path":"registrations","query":{"match_all":{}}}}}}`, true},
 		{"nested inner_hits", `{"nested":{"path":"registrations","query":{"match_all":{}},"inner_hits":{}}}`, true},
-		{"nested missing query", `{"nested":{"path":"registrations"}}`, false},
-		{"nested bad score_mode", `{"nested":{"path":"registrations","query":{"match_all":{}},"score_mode":"best"}}`, false},
-		{"ids not array", `{"ids":{"values":"a"}}`, false},
-		{"ids number", `{"ids":{"values":[1]}}`, false},
 		{"ids type option", `{"ids":{"type":"_doc","values":["a"]}}`, true},
 		{"wildcard rewrite", `{"wildcard":{"email":{"value":"a*","rewrite":"x"}}}`, true},
-		{"wildcard number", `{"wildcard":{"email":5}}`, false},
-		{"wildcard value and wildcard", `{"wildcard":{"email":{"value":"a*","wildcard":"b*"}}}`, false},
 		{"prefix wildcard key", `{"prefix":{"email":{"wildcard":"a"}}}`, true},
 	}
 	for _, tt := range tests {
@@ -311,9 +265,7 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	docs := testDocs(t)
 	for _, query := range []string{
 		pruneQuery,
-		`{"match":{"fullName":"john smith"}}`,
-		`{"nested":{"path":"registrations","query":{"bool":{"must":[{"term":{"registrations.applicationId":"app1"}},{"term":{"registrations.verified":false}}]}}}}`,
-		`{"wildcard":{"email":"*@example.com"}}`,
+		`{"term":{"registrations.applicationId":"app1"}}`,
 		`{"range":{"birthDate":{"gte":"1990-01-01"}}}`,
 	} {
 		q, err := ParseAt([]byte(query), testNow)

@@ -142,7 +142,7 @@ func Sort(docs []map[string]any, fields []SortField) error {
 		if !ok {
 			return fmt.Errorf("sort field %d: %w", i, unsupported("sort field %q", sf.Name))
 		}
-		f, err := resolveField(sf.Name, "")
+		f, err := resolveField(sf.Name)
 		if err != nil {
 			return fmt.Errorf("sort field %d: %w", i, err)
 		}
@@ -162,7 +162,7 @@ func Sort(docs []map[string]any, fields []SortField) error {
 			return fmt.Errorf("sort field %d: %w", i, unsupported("sort missing %q", sf.Missing))
 		}
 	}
-	idField, _ := resolveField("id", "")
+	idField, _ := resolveField("id")
 	specs = append(specs, sortSpec{kind: sortKeyword, path: idField.path})
 
 	type row struct {

@@ -1,4 +1,16 @@
-package fatest
+// Package freemarker renders the subset of Apache FreeMarker (square-bracket syntax) that
+// FusionAuth email templates here use, with FreeMarker's semantics for it:
+//
+//	${a.b}            interpolation; a missing value is an error
+//	${a.b!'default'}  default when b is missing (a must exist); ${(a.b)!'x'} guards the chain
+//	${a.b?url}        URL-escaping (UTF-8), strings only
+//	[#if a??] [#if (a.b)??] [#if a.flag] [#if !(a??)]  [#elseif …] [#else] [/#if]
+//	[#-- comment --]
+//
+// Anything else is a parse error naming it, so that a template the FusionAuth stand-in
+// (package fatest) cannot render faithfully is refused when it is saved rather than
+// rendered wrongly.
+package freemarker
 
 import (
 	"errors"
@@ -8,57 +20,45 @@ import (
 	"strings"
 )
 
-// This file renders the subset of Apache FreeMarker (square-bracket syntax) that email
-// templates here use, with FreeMarker's semantics for it:
-//
-//	${a.b}            interpolation; a missing value is an error
-//	${a.b!'default'}  default when b is missing (a must exist); ${(a.b)!'x'} guards the chain
-//	${a.b?url}        URL-escaping (UTF-8), strings only
-//	[#if a??] [#if (a.b)??] [#if a.flag] [#if !(a??)]  [#elseif …] [#else] [/#if]
-//	[#-- comment --]
-//
-// Anything else is a parse error naming it, so that a template the server cannot render
-// faithfully is refused when it is saved rather than rendered wrongly.
-
-// ftlTemplate is a parsed template.
-type ftlTemplate struct {
-	nodes []ftlNode
+// Template is a parsed template.
+type Template struct {
+	nodes []node
 }
 
-type ftlNode interface{}
+type node interface{}
 
-type ftlText string
+type textNode string
 
-type ftlInterp struct {
-	expr ftlExpr
+type interpNode struct {
+	expr expression
 	src  string
 }
 
-type ftlIf struct {
-	branches []ftlBranch
-	elseBody []ftlNode
+type ifNode struct {
+	branches []branch
+	elseBody []node
 }
 
-type ftlBranch struct {
-	cond ftlExpr
-	body []ftlNode
+type branch struct {
+	cond expression
+	body []node
 }
 
-// ftlExpr is an expression node.
-type ftlExpr struct {
+// expression is an expression node.
+type expression struct {
 	op      string // "path", "string", "number", "bool", "default", "exists", "builtin", "not", "paren"
 	path    []string
 	str     string
 	num     float64
 	boolean bool
-	x       *ftlExpr // operand
-	def     *ftlExpr // default value (nil = empty)
+	x       *expression // operand
+	def     *expression // default value (nil = empty)
 	builtin string
 }
 
-// parseFTL parses a template.
-func parseFTL(src string) (*ftlTemplate, error) {
-	p := &ftlParser{src: src}
+// Parse parses a template; syntax outside the supported subset is an error naming it.
+func Parse(src string) (*Template, error) {
+	p := &parser{src: src}
 	nodes, end, err := p.parseNodes()
 	if err != nil {
 		return nil, err
@@ -66,35 +66,35 @@ func parseFTL(src string) (*ftlTemplate, error) {
 	if end != "" {
 		return nil, fmt.Errorf("[#%s] without a matching [#if]", end)
 	}
-	return &ftlTemplate{nodes: nodes}, nil
+	return &Template{nodes: nodes}, nil
 }
 
-type ftlParser struct {
+type parser struct {
 	src string
 	pos int
 }
 
 // markers that start something the parser must look at.
-var ftlMarkers = []string{"${", "#{", "[#", "[/#", "[@", "[/@", "<#", "</#", "<@", "</@"}
+var markers = []string{"${", "#{", "[#", "[/#", "[@", "[/@", "<#", "</#", "<@", "</@"}
 
 // parseNodes parses until the end of input or a closing/branch tag, which it returns
 // ("/if", "else", "elseif <expr>").
-func (p *ftlParser) parseNodes() ([]ftlNode, string, error) {
-	var nodes []ftlNode
+func (p *parser) parseNodes() ([]node, string, error) {
+	var nodes []node
 	for p.pos < len(p.src) {
 		next, marker := -1, ""
-		for _, m := range ftlMarkers {
+		for _, m := range markers {
 			if i := strings.Index(p.src[p.pos:], m); i >= 0 && (next < 0 || i < next) {
 				next, marker = i, m
 			}
 		}
 		if next < 0 {
-			nodes = append(nodes, ftlText(p.src[p.pos:]))
+			nodes = append(nodes, textNode(p.src[p.pos:]))
 			p.pos = len(p.src)
 			break
 		}
 		if next > 0 {
-			nodes = append(nodes, ftlText(p.src[p.pos:p.pos+next]))
+			nodes = append(nodes, textNode(p.src[p.pos:p.pos+next]))
 			p.pos += next
 		}
 		switch marker {
@@ -103,11 +103,11 @@ func (p *ftlParser) parseNodes() ([]ftlNode, string, error) {
 			if err != nil {
 				return nil, "", err
 			}
-			expr, err := parseFTLExpr(body)
+			expr, err := parseExpr(body)
 			if err != nil {
 				return nil, "", fmt.Errorf("${%s}: %w", body, err)
 			}
-			nodes = append(nodes, ftlInterp{expr: expr, src: "${" + body + "}"})
+			nodes = append(nodes, interpNode{expr: expr, src: "${" + body + "}"})
 		case "[#":
 			if strings.HasPrefix(p.src[p.pos:], "[#--") {
 				end := strings.Index(p.src[p.pos:], "--]")
@@ -157,10 +157,10 @@ func (p *ftlParser) parseNodes() ([]ftlNode, string, error) {
 }
 
 // parseIf parses an if block after its opening tag.
-func (p *ftlParser) parseIf(cond string) (ftlIf, error) {
-	var n ftlIf
+func (p *parser) parseIf(cond string) (ifNode, error) {
+	var n ifNode
 	for {
-		expr, err := parseFTLExpr(cond)
+		expr, err := parseExpr(cond)
 		if err != nil {
 			return n, fmt.Errorf("[#if %s]: %w", cond, err)
 		}
@@ -168,7 +168,7 @@ func (p *ftlParser) parseIf(cond string) (ftlIf, error) {
 		if err != nil {
 			return n, err
 		}
-		n.branches = append(n.branches, ftlBranch{cond: expr, body: body})
+		n.branches = append(n.branches, branch{cond: expr, body: body})
 		switch {
 		case end == "/if":
 			return n, nil
@@ -192,7 +192,7 @@ func (p *ftlParser) parseIf(cond string) (ftlIf, error) {
 
 // until returns the text from start to the closing delimiter (skipping string literals)
 // and moves past the delimiter.
-func (p *ftlParser) until(start int, closing byte) (string, error) {
+func (p *parser) until(start int, closing byte) (string, error) {
 	var quote byte
 	for i := start; i < len(p.src); i++ {
 		c := p.src[i]
@@ -216,23 +216,23 @@ func (p *ftlParser) until(start int, closing byte) (string, error) {
 
 // ----- expressions -----
 
-type ftlToken struct {
+type token struct {
 	kind string // "ident", "string", "number", or the punctuation itself
 	text string
 }
 
-func tokenizeFTL(s string) ([]ftlToken, error) {
-	var out []ftlToken
+func tokenize(s string) ([]token, error) {
+	var out []token
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 		case c == '?' && i+1 < len(s) && s[i+1] == '?':
-			out = append(out, ftlToken{kind: "??"})
+			out = append(out, token{kind: "??"})
 			i += 2
 		case c == '.' || c == '(' || c == ')' || c == '!' || c == '?':
-			out = append(out, ftlToken{kind: string(c)})
+			out = append(out, token{kind: string(c)})
 			i++
 		case c == '\'' || c == '"':
 			var b strings.Builder
@@ -255,21 +255,21 @@ func tokenizeFTL(s string) ([]ftlToken, error) {
 			if j >= len(s) {
 				return nil, errors.New("unterminated string literal")
 			}
-			out = append(out, ftlToken{kind: "string", text: b.String()})
+			out = append(out, token{kind: "string", text: b.String()})
 			i = j + 1
 		case c >= '0' && c <= '9':
 			j := i
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 				j++
 			}
-			out = append(out, ftlToken{kind: "number", text: s[i:j]})
+			out = append(out, token{kind: "number", text: s[i:j]})
 			i = j
 		case c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i
 			for j < len(s) && (s[j] == '_' || s[j] == '$' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
 				j++
 			}
-			out = append(out, ftlToken{kind: "ident", text: s[i:j]})
+			out = append(out, token{kind: "ident", text: s[i:j]})
 			i = j
 		default:
 			return nil, fmt.Errorf("unsupported operator or character %q", s[i:])
@@ -278,68 +278,68 @@ func tokenizeFTL(s string) ([]ftlToken, error) {
 	return out, nil
 }
 
-type ftlExprParser struct {
-	toks []ftlToken
+type exprParser struct {
+	toks []token
 	pos  int
 }
 
-func (p *ftlExprParser) peek() ftlToken {
+func (p *exprParser) peek() token {
 	if p.pos < len(p.toks) {
 		return p.toks[p.pos]
 	}
-	return ftlToken{kind: "eof"}
+	return token{kind: "eof"}
 }
 
-func (p *ftlExprParser) next() ftlToken {
+func (p *exprParser) next() token {
 	t := p.peek()
 	p.pos++
 	return t
 }
 
-// parseFTLExpr parses one expression; anything left over is an error.
-func parseFTLExpr(s string) (ftlExpr, error) {
-	toks, err := tokenizeFTL(s)
+// parseExpr parses one expression; anything left over is an error.
+func parseExpr(s string) (expression, error) {
+	toks, err := tokenize(s)
 	if err != nil {
-		return ftlExpr{}, err
+		return expression{}, err
 	}
-	p := &ftlExprParser{toks: toks}
+	p := &exprParser{toks: toks}
 	e, err := p.unary()
 	if err != nil {
-		return ftlExpr{}, err
+		return expression{}, err
 	}
 	if t := p.peek(); t.kind != "eof" {
-		return ftlExpr{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
+		return expression{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
 	}
 	return e, nil
 }
 
-func (p *ftlExprParser) unary() (ftlExpr, error) {
+func (p *exprParser) unary() (expression, error) {
 	if p.peek().kind == "!" {
 		p.next()
 		x, err := p.unary()
 		if err != nil {
-			return ftlExpr{}, err
+			return expression{}, err
 		}
-		return ftlExpr{op: "not", x: &x}, nil
+		return expression{op: "not", x: &x}, nil
 	}
 	e, err := p.primary()
 	if err != nil {
-		return ftlExpr{}, err
+		return expression{}, err
 	}
 	for {
 		switch p.peek().kind {
 		case "??":
 			p.next()
 			x := e
-			e = ftlExpr{op: "exists", x: &x}
+			e = expression{op: "exists", x: &x}
 		case "!":
 			p.next()
 			x := e
-			e = ftlExpr{op: "default", x: &x}
+			e = expression{op: "default", x: &x}
 			if k := p.peek().kind; k == "string" || k == "number" || k == "ident" || k == "(" {
 				d, err := p.primary()
 				if err != nil {
-					return ftlExpr{}, err
+					return expression{}, err
 				}
 				e.def = &d
 			}
@@ -347,74 +347,74 @@ func (p *ftlExprParser) unary() (ftlExpr, error) {
 			p.next()
 			t := p.next()
 			if t.kind != "ident" {
-				return ftlExpr{}, errors.New("expected a built-in name after ?")
+				return expression{}, errors.New("expected a built-in name after ?")
 			}
 			if t.text != "url" {
-				return ftlExpr{}, fmt.Errorf("unsupported FreeMarker built-in ?%s (supported: ?url, ??)", t.text)
+				return expression{}, fmt.Errorf("unsupported FreeMarker built-in ?%s (supported: ?url, ??)", t.text)
 			}
 			x := e
-			e = ftlExpr{op: "builtin", x: &x, builtin: t.text}
+			e = expression{op: "builtin", x: &x, builtin: t.text}
 		default:
 			return e, nil
 		}
 	}
 }
 
-func (p *ftlExprParser) primary() (ftlExpr, error) {
+func (p *exprParser) primary() (expression, error) {
 	t := p.next()
 	switch t.kind {
 	case "(":
 		x, err := p.unary()
 		if err != nil {
-			return ftlExpr{}, err
+			return expression{}, err
 		}
 		if p.next().kind != ")" {
-			return ftlExpr{}, errors.New("missing )")
+			return expression{}, errors.New("missing )")
 		}
-		return ftlExpr{op: "paren", x: &x}, nil
+		return expression{op: "paren", x: &x}, nil
 	case "string":
-		return ftlExpr{op: "string", str: t.text}, nil
+		return expression{op: "string", str: t.text}, nil
 	case "number":
 		f, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
-			return ftlExpr{}, fmt.Errorf("bad number %q", t.text)
+			return expression{}, fmt.Errorf("bad number %q", t.text)
 		}
-		return ftlExpr{op: "number", num: f}, nil
+		return expression{op: "number", num: f}, nil
 	case "ident":
 		if t.text == "true" || t.text == "false" {
-			return ftlExpr{op: "bool", boolean: t.text == "true"}, nil
+			return expression{op: "bool", boolean: t.text == "true"}, nil
 		}
 		path := []string{t.text}
 		for p.peek().kind == "." {
 			p.next()
 			n := p.next()
 			if n.kind != "ident" {
-				return ftlExpr{}, errors.New("expected a name after the dot")
+				return expression{}, errors.New("expected a name after the dot")
 			}
 			path = append(path, n.text)
 		}
-		return ftlExpr{op: "path", path: path}, nil
+		return expression{op: "path", path: path}, nil
 	case "eof":
-		return ftlExpr{}, errors.New("empty expression")
+		return expression{}, errors.New("empty expression")
 	}
-	return ftlExpr{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
+	return expression{}, fmt.Errorf("unsupported expression syntax at %q", t.kind+t.text)
 }
 
 // ----- evaluation -----
 
-// ftlMissing reports an undefined value; last says whether only the last step of a
+// missingError reports an undefined value; last says whether only the last step of a
 // bare path was missing (what `a.b!x` and `a.b??` tolerate).
-type ftlMissing struct {
+type missingError struct {
 	name string
 	last bool
 }
 
-func (m *ftlMissing) Error() string {
+func (m *missingError) Error() string {
 	return "The following has evaluated to null or missing: " + m.name
 }
 
 // eval evaluates an expression against vars.
-func (e ftlExpr) eval(vars map[string]any) (any, error) {
+func (e expression) eval(vars map[string]any) (any, error) {
 	switch e.op {
 	case "string":
 		return e.str, nil
@@ -433,14 +433,14 @@ func (e ftlExpr) eval(vars map[string]any) (any, error) {
 			}
 			v, ok := m[part]
 			if !ok || v == nil {
-				return nil, &ftlMissing{name: strings.Join(e.path[:i+1], "."), last: i == len(e.path)-1}
+				return nil, &missingError{name: strings.Join(e.path[:i+1], "."), last: i == len(e.path)-1}
 			}
 			cur = v
 		}
 		return cur, nil
 	case "exists", "default":
 		v, err := e.x.eval(vars)
-		var miss *ftlMissing
+		var miss *missingError
 		if errors.As(err, &miss) && (e.x.op == "paren" || miss.last) {
 			if e.op == "exists" {
 				return false, nil
@@ -476,13 +476,14 @@ func (e ftlExpr) eval(vars map[string]any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("?%s needs a string, got %T", e.builtin, v)
 		}
-		return freemarkerURLEscape(s), nil
+		return urlEscape(s), nil
 	}
 	return nil, fmt.Errorf("unknown expression %q", e.op)
 }
 
-// render renders the template with vars.
-func (t *ftlTemplate) render(vars map[string]any) (string, error) {
+// Render renders the template with vars. A missing value that is not guarded by ! or ??
+// is an error, as in FreeMarker.
+func (t *Template) Render(vars map[string]any) (string, error) {
 	var b strings.Builder
 	if err := renderNodes(&b, t.nodes, vars); err != nil {
 		return "", err
@@ -490,22 +491,22 @@ func (t *ftlTemplate) render(vars map[string]any) (string, error) {
 	return b.String(), nil
 }
 
-func renderNodes(b *strings.Builder, nodes []ftlNode, vars map[string]any) error {
+func renderNodes(b *strings.Builder, nodes []node, vars map[string]any) error {
 	for _, n := range nodes {
 		switch n := n.(type) {
-		case ftlText:
+		case textNode:
 			b.WriteString(string(n))
-		case ftlInterp:
+		case interpNode:
 			v, err := n.expr.eval(vars)
 			if err != nil {
 				return fmt.Errorf("%s: %w", n.src, err)
 			}
-			s, err := ftlString(v)
+			s, err := format(v)
 			if err != nil {
 				return fmt.Errorf("%s: %w", n.src, err)
 			}
 			b.WriteString(s)
-		case ftlIf:
+		case ifNode:
 			body := n.elseBody
 			for _, br := range n.branches {
 				v, err := br.cond.eval(vars)
@@ -529,9 +530,9 @@ func renderNodes(b *strings.Builder, nodes []ftlNode, vars map[string]any) error
 	return nil
 }
 
-// ftlString formats an interpolated value as FreeMarker does by default (en_US numbers
+// format formats an interpolated value as FreeMarker does by default (en_US numbers
 // with grouping, at most three decimals); booleans and containers cannot be interpolated.
-func ftlString(v any) (string, error) {
+func format(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -570,9 +571,9 @@ func groupDigits(s string) string {
 	return b.String()
 }
 
-// freemarkerURLEscape is FreeMarker's ?url with UTF-8: everything except ASCII letters,
+// urlEscape is FreeMarker's ?url with UTF-8: everything except ASCII letters,
 // digits and - _ . ! ~ * ' ( ) is percent-encoded (space as %20).
-func freemarkerURLEscape(s string) string {
+func urlEscape(s string) string {
 	var b strings.Builder
 	for _, c := range []byte(s) {
 		switch {

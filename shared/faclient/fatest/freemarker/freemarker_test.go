@@ -1,4 +1,4 @@
-package fatest
+package freemarker
 
 import (
 	"strings"
@@ -34,11 +34,11 @@ func TestFreeMarkerRender(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			tmpl, err := parseFTL(tc.src)
+			tmpl, err := Parse(tc.src)
 			if err != nil {
 				t.Fatalf("parse %q: %v", tc.src, err)
 			}
-			got, err := tmpl.render(vars)
+			got, err := tmpl.Render(vars)
 			if err != nil {
 				t.Fatalf("render %q: %v", tc.src, err)
 			}
@@ -66,7 +66,7 @@ func TestFreeMarkerErrors(t *testing.T) {
 	}
 	for name, tc := range parseErrors {
 		t.Run("parse: "+name, func(t *testing.T) {
-			_, err := parseFTL(tc.src)
+			_, err := Parse(tc.src)
 			if err == nil || !strings.Contains(err.Error(), tc.mention) {
 				t.Errorf("parse %q error = %v, want one mentioning %q", tc.src, err, tc.mention)
 			}
@@ -83,11 +83,11 @@ func TestFreeMarkerErrors(t *testing.T) {
 	}
 	for name, src := range renderErrors {
 		t.Run("render: "+name, func(t *testing.T) {
-			tmpl, err := parseFTL(src)
+			tmpl, err := Parse(src)
 			if err != nil {
 				t.Fatalf("parse %q: %v", src, err)
 			}
-			if out, err := tmpl.render(vars); err == nil {
+			if out, err := tmpl.Render(vars); err == nil {
 				t.Errorf("render %q = %q, want an error", src, out)
 			}
 		})

@@ -1,0 +1,207 @@
+package fatest
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// defaultTenant is the Default tenant of a fresh install (the settings this server uses).
+func defaultTenant(id, signingKeyID string, now int64) map[string]any {
+	return map[string]any{
+		"id":     id,
+		"name":   "Default",
+		"issuer": "acme.com",
+		"state":  "Active",
+		"data":   map[string]any{},
+		"emailConfiguration": map[string]any{
+			"host":                             "localhost",
+			"port":                             int64(25),
+			"security":                         "NONE",
+			"defaultFromEmail":                 "change-me@example.com",
+			"defaultFromName":                  "FusionAuth",
+			"verifyEmail":                      false,
+			"verifyEmailWhenChanged":           false,
+			"verificationStrategy":             "ClickableLink",
+			"implicitEmailVerificationAllowed": true,
+		},
+		"eventConfiguration": map[string]any{"events": map[string]any{}},
+		"externalIdentifierConfiguration": map[string]any{
+			"authorizationGrantIdTimeToLiveInSeconds": int64(30),
+			"changePasswordIdTimeToLiveInSeconds":     int64(600),
+			"oneTimePasswordTimeToLiveInSeconds":      int64(60),
+			"setupPasswordIdTimeToLiveInSeconds":      int64(86400),
+		},
+		"jwtConfiguration": map[string]any{
+			"enabled":                         true,
+			"accessTokenKeyId":                signingKeyID,
+			"idTokenKeyId":                    signingKeyID,
+			"timeToLiveInSeconds":             int64(3600),
+			"refreshTokenTimeToLiveInMinutes": int64(43200),
+		},
+		"loginConfiguration": map[string]any{"requireAuthentication": true},
+		"passwordValidationRules": map[string]any{
+			"minLength": int64(8), "maxLength": int64(256),
+			"requireMixedCase": false, "requireNonAlpha": false, "requireNumber": false,
+			"validateOnLogin": false,
+		},
+		"insertInstant":     now,
+		"lastUpdateInstant": now,
+	}
+}
+
+// setDefaultTenantID re-keys the Default tenant (kickstart's defaultTenantId), before
+// anything refers to it but the admin application. Callers hold s.mu.
+func (s *Server) setDefaultTenantID(id string) {
+	st := s.state
+	old := st.defaultTenantID
+	if old == id {
+		return
+	}
+	t := st.tenants[old]
+	delete(st.tenants, old)
+	t["id"] = id
+	st.tenants[id] = t
+	st.defaultTenantID = id
+	st.variables["FUSIONAUTH_TENANT_ID"] = id
+	for _, app := range st.applications {
+		if app["tenantId"] == old {
+			app["tenantId"] = id
+		}
+	}
+}
+
+// handleCreateTenant serves POST /api/tenant[/{tenantId}]: a tenant with the Default
+// tenant's settings (its signing keys included) under the request's. A tenant-locked key
+// cannot create another tenant (inferred: the key's authority is its own tenant).
+func (s *Server) handleCreateTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	cr, ok := readCreate(w, r, "tenantId", "tenant")
+	if !ok {
+		return
+	}
+	if rc.key.tenantID != "" {
+		writeEmpty(w, http.StatusUnauthorized)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := newID(s.state.tenants, cr.id, "tenantId", "A Tenant", cr.errs)
+	keyID, _ := lookupPath(s.state.tenants[s.state.defaultTenantID], "jwtConfiguration.accessTokenKeyId")
+	now := s.now().UnixMilli()
+	t := mergeOriginal(defaultTenant(id, asString(keyID), now), cr.obj)
+	t["id"], t["insertInstant"], t["lastUpdateInstant"] = id, now, now
+	s.normalizeTenant(t, cr.errs)
+	if cr.errs.has() {
+		writeErrors(w, http.StatusBadRequest, cr.errs)
+		return
+	}
+	s.state.tenants[id] = t
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": cloneMap(t)})
+}
+
+// handlePatchTenant serves PATCH /api/tenant/{tenantId}.
+func (s *Server) handlePatchTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	id, kind, raw, ok := s.readPatch(w, r, "tenantId")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.state.tenants[id]
+	if cur == nil || !rc.inTenant(id) {
+		writeEmpty(w, http.StatusNotFound)
+		return
+	}
+	t, errs, ok := patchObject(w, kind, "tenant", cur, raw)
+	if !ok {
+		return
+	}
+	s.normalizeTenant(t, errs)
+	if errs.has() {
+		writeErrors(w, http.StatusBadRequest, errs)
+		return
+	}
+	t["id"] = id
+	t["insertInstant"] = cur["insertInstant"]
+	t["lastUpdateInstant"] = s.now().UnixMilli()
+	s.state.tenants[id] = t
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": cloneMap(t)})
+}
+
+// normalizeTenant coerces and validates the tenant fields this server uses. Callers hold s.mu.
+func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
+	tf := fields{m: t, prefix: "tenant.", errs: errs}
+	if strings.TrimSpace(tf.str("name")) == "" {
+		errs.field("tenant.name", "[blank]tenant.name", "You must specify the [tenant.name] property.")
+	}
+	ec := tf.sub("emailConfiguration")
+	if ec.present("port") {
+		if v, ok := ec.integer("port"); ok {
+			ec.m["port"] = v
+		}
+	}
+	for _, b := range []string{"verifyEmail", "verifyEmailWhenChanged", "implicitEmailVerificationAllowed"} {
+		if ec.present(b) {
+			if v, ok := ec.boolean(b); ok {
+				ec.m[b] = v
+			}
+		}
+	}
+	for _, name := range []string{"forgotPasswordEmailTemplateId", "setPasswordEmailTemplateId", "verificationEmailTemplateId"} {
+		if ec.present(name) {
+			tid, ok := canonicalUUID(ec.str(name))
+			if !ok || s.state.templates[tid] == nil {
+				errs.field(ec.path(name), "[invalid]"+ec.path(name), "The ["+ec.path(name)+"] property does not reference an existing email template.")
+				continue
+			}
+			ec.m[name] = tid
+		}
+	}
+	if len(ec.m) > 0 {
+		t["emailConfiguration"] = ec.m
+	}
+	events := tf.sub("eventConfiguration").sub("events")
+	for _, name := range sortedKeys(events.m) {
+		ev := events.sub(name)
+		if ev.present("enabled") {
+			if v, ok := ev.boolean("enabled"); ok {
+				ev.m["enabled"] = v
+			}
+		}
+		if ev.present("transactionType") {
+			switch tt := ev.str("transactionType"); {
+			case tt == "None":
+			case slices.Contains([]string{"Any", "SimpleMajority", "SuperMajority", "AbsoluteMajority"}, tt):
+				// Transactional webhooks (504 and roll back) are not implemented.
+				s.countUnsupported()
+				errs.general("[UnsupportedRequest]", "This FusionAuth-compatible test server does not implement transactional webhooks ("+ev.path("transactionType")+" "+tt+"); use None.")
+			default:
+				errs.field(ev.path("transactionType"), "[invalid]"+ev.path("transactionType"), "The ["+ev.path("transactionType")+"] property must be one of None, Any, SimpleMajority, SuperMajority or AbsoluteMajority.")
+			}
+		}
+		events.m[name] = ev.m
+	}
+	if ecfg, ok := t["eventConfiguration"].(map[string]any); ok {
+		ecfg["events"] = events.m
+	} else {
+		t["eventConfiguration"] = map[string]any{"events": events.m}
+	}
+	jc := tf.sub("jwtConfiguration")
+	for _, name := range []string{"accessTokenKeyId", "idTokenKeyId"} {
+		if jc.present(name) {
+			kid, ok := canonicalUUID(jc.str(name))
+			if !ok || s.state.keys[kid] == nil {
+				errs.field(jc.path(name), "[invalid]"+jc.path(name), "The ["+jc.path(name)+"] property does not reference an existing Key.")
+			}
+		}
+	}
+	eic := tf.sub("externalIdentifierConfiguration")
+	if eic.present("changePasswordIdTimeToLiveInSeconds") {
+		if v, ok := eic.integer("changePasswordIdTimeToLiveInSeconds"); ok {
+			if v <= 0 {
+				errs.field(eic.path("changePasswordIdTimeToLiveInSeconds"), "[invalid]"+eic.path("changePasswordIdTimeToLiveInSeconds"), "The value must be greater than 0.")
+			}
+			eic.m["changePasswordIdTimeToLiveInSeconds"] = v
+		}
+	}
+}

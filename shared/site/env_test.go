@@ -1,0 +1,259 @@
+package site_test
+
+// The shared setup of the site tests: the video, register and webhook functions wired
+// as the Lambda wires them, against one in-memory FusionAuth, and the requests the
+// tests send them.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/clocktest"
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/token"
+	"github.com/changebank/anonuser/shared/token/tokentest"
+)
+
+const cookieName = "anon_user"
+
+// env is a video function wired to an in-memory FusionAuth, as the Lambda wires it.
+type env struct {
+	fa         *fatest.Server
+	video      *site.Video
+	client     *faclient.Client // the function's own client: its counter is the function's calls
+	register   *site.Register
+	regClient  *faclient.Client
+	webhook    *site.Webhook
+	hookClient *faclient.Client
+	hookURL    string
+	admin      *faclient.Client
+	clock      *clocktest.Clock // FusionAuth's clock
+	keys       []token.Key      // the cookie keys, current first
+	logs       *strings.Builder
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	e := &env{clock: clocktest.New(time.Now()), logs: new(strings.Builder)}
+	// FusionAuth delivers its login webhook to this server, which serves e.webhook.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.webhook.ServeHTTP(w, r) }))
+	tb.Cleanup(hook.Close)
+	e.hookURL = hook.URL
+	e.fa = fatest.NewTestServer(tb, fatest.Options{
+		Now:       e.clock.Now,
+		Variables: map[string]string{"webhookURL": hook.URL, "appURL": "https://changebank.example"},
+	})
+	e.keys = []token.Key{tokentest.Key(tb, "cookie-2"), tokentest.Key(tb, "cookie-1")}
+	cfg := config.Video{
+		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("visitorTenantId"), ApplicationID: e.fa.Variable("applicationId")},
+		Cookie:     config.Cookie{Name: cookieName},
+		VideoURL:   config.DefaultVideoURL,
+	}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
+	var err error
+	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.video, e.client, err = app.Video(cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), e.keys, log)
+	if err != nil {
+		tb.Fatalf("app.Video: %v", err)
+	}
+	faCfg := cfg.FusionAuth
+	e.register, e.regClient, err = app.Register(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
+		faclient.StaticKey(e.fa.Variable("registerApiKey")), e.keys, log)
+	if err != nil {
+		tb.Fatalf("app.Register: %v", err)
+	}
+	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
+		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader},
+		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
+	if err != nil {
+		tb.Fatalf("app.Webhook: %v", err)
+	}
+	// No function made a FusionAuth API call at cold start (the webhook fetched the
+	// public JWKS, which needs no key).
+	for _, c := range []*faclient.Client{e.client, e.regClient, e.hookClient} {
+		if n := c.Counter().Total(); n != 0 {
+			tb.Fatalf("FusionAuth calls at cold start: %v, want none", c.Counter().Snapshot())
+		}
+	}
+	return e
+}
+
+// chromeNavigation are the headers current Chrome sends when a person opens a page.
+var chromeNavigation = map[string]string{
+	"User-Agent":     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+	"Sec-Fetch-Mode": "navigate",
+	"Sec-Fetch-Dest": "document",
+	"Sec-Fetch-Site": "none",
+	"Sec-Fetch-User": "?1",
+}
+
+// visit sends GET /video as a person's Chrome would, with an optional cookie value;
+// header overrides those headers ("" removes one).
+func (e *env) visit(tb testing.TB, method, cookie string, header map[string]string) *http.Response {
+	tb.Helper()
+	r := httptest.NewRequest(method, "https://changebank.example/video", nil)
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+	}
+	override(r.Header, chromeNavigation)
+	override(r.Header, header)
+	w := httptest.NewRecorder()
+	e.video.ServeHTTP(w, r)
+	return w.Result()
+}
+
+// override sets each header of with on h; an empty value removes the header.
+func override(h http.Header, with map[string]string) {
+	for k, v := range with {
+		if v == "" {
+			h.Del(k)
+		} else {
+			h.Set(k, v)
+		}
+	}
+}
+
+func visitorCookie(resp *http.Response) *http.Cookie {
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+func body(tb testing.TB, resp *http.Response) string {
+	tb.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustVerify(tb testing.TB, e *env, token string) string {
+	tb.Helper()
+	id, _, err := e.video.Tokens.Verify(token)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+const origin = "https://changebank.example"
+
+// post submits the register form like a same-origin browser would, unless header
+// overrides it.
+func (e *env) post(tb testing.TB, cookie, email string, header map[string]string) *http.Response {
+	tb.Helper()
+	form := url.Values{"email": {email}}.Encode()
+	r := httptest.NewRequest(http.MethodPost, origin+"/register", strings.NewReader(form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", origin)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	override(r.Header, header)
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+	}
+	w := httptest.NewRecorder()
+	e.register.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func (e *env) getRegister(tb testing.TB, cookie string) *http.Response {
+	tb.Helper()
+	r := httptest.NewRequest(http.MethodGet, origin+"/register", nil)
+	if cookie != "" {
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+	}
+	w := httptest.NewRecorder()
+	e.register.ServeHTTP(w, r)
+	return w.Result()
+}
+
+// newVisitor watches the video once and returns the cookie token and user id.
+func (e *env) newVisitor(tb testing.TB) (string, string) {
+	tb.Helper()
+	c := visitorCookie(e.visit(tb, http.MethodGet, "", nil))
+	if c == nil {
+		tb.Fatal("no cookie")
+	}
+	return c.Value, mustVerify(tb, e, c.Value)
+}
+
+func (e *env) user(tb testing.TB, id string) faclient.User {
+	tb.Helper()
+	u, err := e.admin.RetrieveUser(context.Background(), id)
+	if err != nil {
+		tb.Fatalf("read user %s: %v", id, err)
+	}
+	return u.User
+}
+
+// sign vends a signature JWT for body with the Key Master key keyID, the way
+// FusionAuth signs webhook calls (vend adds iat, exp and jti, which the handler accepts).
+func (e *env) sign(tb testing.TB, keyID string, body []byte, ttl int) string {
+	tb.Helper()
+	sum := sha256.Sum256(body)
+	resp, err := e.admin.VendJWT(context.Background(), faclient.JWTVendRequest{
+		KeyID: keyID, TimeToLiveInSeconds: ttl,
+		Claims: map[string]any{"request_body_sha256": base64.StdEncoding.EncodeToString(sum[:])},
+	})
+	if err != nil {
+		tb.Fatalf("vend signature: %v", err)
+	}
+	return resp.Token
+}
+
+func (e *env) deliver(tb testing.TB, body []byte, header map[string]string) int {
+	tb.Helper()
+	r := httptest.NewRequest(http.MethodPost, "https://hook.example/", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(site.DefaultSecretHeader, e.fa.Variable("webhookSecret"))
+	override(r.Header, header)
+	w := httptest.NewRecorder()
+	e.webhook.ServeHTTP(w, r)
+	return w.Code
+}
+
+// pendingStub is a stub user with an email, as /register leaves it.
+func (e *env) pendingStub(tb testing.TB) string {
+	tb.Helper()
+	cookie, id := e.newVisitor(tb)
+	if resp := e.post(tb, cookie, fmt.Sprintf("pending-%s@example.com", id[:8]), nil); resp.StatusCode != http.StatusOK {
+		tb.Fatalf("register: %d", resp.StatusCode)
+	}
+	return id
+}
+
+// lockedWriter serialises writes from concurrent handlers into one builder.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

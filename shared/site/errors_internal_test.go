@@ -1,0 +1,44 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/changebank/anonuser/shared/anon"
+)
+
+// TestStatusOf pins the one mapping from errors to statuses, for errors as the domain
+// returns them: wrapped, with FusionAuth's answer inside.
+func TestStatusOf(t *testing.T) {
+	wrap := func(err error) error {
+		return fmt.Errorf("%w: read user x: %w", err, errors.New("fusionauth: GET /api/user/{userId}: 503"))
+	}
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{nil, http.StatusOK},
+		{errMethod, http.StatusMethodNotAllowed},
+		{errTooLarge, http.StatusRequestEntityTooLarge},
+		{errMalformed, http.StatusBadRequest},
+		{fmt.Errorf("%w: empty", anon.ErrInvalidEmail), http.StatusBadRequest},
+		{wrap(anon.ErrInvalidEmail), http.StatusBadRequest},
+		{errCrossSite, http.StatusForbidden},
+		{errUnauthenticated, http.StatusUnauthorized},
+		{anon.ErrNotAnonymous, http.StatusConflict},
+		{wrap(anon.ErrGone), http.StatusGone},
+		{wrap(anon.ErrUnavailable), http.StatusServiceUnavailable},
+		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrUnavailable)), http.StatusServiceUnavailable},
+		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrGone)), http.StatusServiceUnavailable},
+		{context.DeadlineExceeded, http.StatusInternalServerError}, // the domain names timeouts ErrUnavailable; a raw one is a bug
+		{errors.New("random string: entropy exhausted"), http.StatusInternalServerError},
+	}
+	for _, tc := range cases {
+		if got := statusOf(tc.err); got != tc.want {
+			t.Errorf("statusOf(%v)=%d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
