@@ -48,3 +48,15 @@ run_tests() {
   if [ "$status" != 0 ]; then echo "$(basename "$0"): tests failed (log: $log)" >&2; fi
   return "$status"
 }
+
+# last_kickstart_url prints the URL of kickstart/kickstart.json's last request with its
+# #{variables} filled in: once that object exists, Kickstart has finished.
+last_kickstart_url() {
+  local url var
+  url="$(grep -o '"url": *"[^"]*"' kickstart/kickstart.json | tail -n 1 | sed 's/.*"url": *"\([^"]*\)"/\1/')"
+  while [[ "$url" =~ \#\{([A-Za-z0-9_]+)\} ]]; do
+    var="${BASH_REMATCH[1]}"
+    url="${url//"#{$var}"/$(kickstart_var "$var")}"
+  done
+  printf '%s' "$url"
+}

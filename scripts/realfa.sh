@@ -41,15 +41,16 @@ phase_up() {
   echo "== docker compose up --wait"
   docker compose up --detach --wait --wait-timeout 600
   # Kickstart runs after FusionAuth answers /api/status, so a healthy container is not
-  # enough. Its API key exists only once Kickstart has started, and its last request
-  # configures the tenant's mail server: wait for both.
-  local app tenant
+  # enough. Its unrestricted key exists once Kickstart has started, and it runs its
+  # requests in order: wait until the key reads the application and then the object the
+  # last request creates.
+  local app last
   app="$(kickstart_var applicationId)"
-  tenant="$(kickstart_var defaultTenantId)"
+  last="$(last_kickstart_url)"
   wait_until "Kickstart's application (the API key works)" 300 \
     curl -fsS -o /dev/null -H "Authorization: $FUSIONAUTH_API_KEY" "$FUSIONAUTH_URL/api/application/$app"
-  wait_until "Kickstart's last request (the tenant's mail server)" 120 \
-    sh -c "curl -fsS -H 'Authorization: $FUSIONAUTH_API_KEY' '$FUSIONAUTH_URL/api/tenant/$tenant' | grep -Eq '\"host\" *: *\"mailcatcher\"'"
+  wait_until "Kickstart's last request ($last)" 120 \
+    curl -fsS -o /dev/null -H "Authorization: $FUSIONAUTH_API_KEY" "$FUSIONAUTH_URL$last"
   wait_until "Mailpit's API" 60 curl -fsS -o /dev/null "$MAILPIT_URL/api/v1/info"
 }
 

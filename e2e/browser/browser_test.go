@@ -30,9 +30,6 @@ const (
 	sentNotice     = "Please check your email to set your password."
 )
 
-// personChrome is a current desktop Chrome's User-Agent.
-const personChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
-
 // journey is the state the steps of the test share: one browser tab walking the
 // product from a first anonymous visit to a converted account.
 type journey struct {
@@ -83,7 +80,7 @@ func TestJourney(t *testing.T) {
 		// Headless Chromium says "HeadlessChrome" in its User-Agent, and the site rightly
 		// creates no profile for a headless browser: this one presents as the Chrome a
 		// person runs. Its navigations still carry Chromium's own fetch metadata.
-		chromedp.UserAgent(personChrome),
+		chromedp.UserAgent(flow.BrowserUserAgent),
 	)
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(allocCtx)

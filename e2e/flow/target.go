@@ -29,6 +29,11 @@ const (
 	EnvMailpitURL    = "MAILPIT_URL"        // Mailpit's HTTP API, e.g. http://localhost:8025
 )
 
+// BrowserUserAgent is a current desktop Chrome's User-Agent. The site starts a profile
+// only for a person's browser (not for HTTP libraries or headless browsers), so the
+// end-to-end tests present as one.
+const BrowserUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
+
 // Target is where an end-to-end test runs: an in-memory stack it started, or a running
 // stack with a real FusionAuth and Mailpit (see the package doc).
 type Target struct {

@@ -162,7 +162,7 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 	return map[string]map[string]string{
 		"Parameters": {
 			"FUSIONAUTH_URL":                   faURL,
-			"FUSIONAUTH_TENANT_ID":             vars["defaultTenantId"],
+			"FUSIONAUTH_TENANT_ID":             vars["visitorTenantId"],
 			"FUSIONAUTH_APPLICATION_ID":        vars["applicationId"],
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER": smURL,
 			"LOG_LEVEL":                        "debug",
