@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/devserver"
-	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
 // Environment variables that select a running stack instead of the in-memory one.
@@ -284,11 +284,11 @@ func UniqueEmail(local string) string {
 // keys), which a FusionAuth configured from that file shares; values the file computes
 // (#{…}) are left out.
 func KickstartVariables() (map[string]string, error) {
-	root, err := fatest.ModuleRoot()
+	path, err := kickstartFile()
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(root, "kickstart", "kickstart.json"))
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read kickstart: %w", err)
 	}
@@ -305,4 +305,25 @@ func KickstartVariables() (map[string]string, error) {
 		}
 	}
 	return vars, nil
+}
+
+// kickstartFile finds kickstart/kickstart.json in the nearest directory above the
+// working directory that holds go.mod (tests run in their package's directory). This
+// package keeps out of the FusionAuth stand-in, which has the same walk, because only
+// the local stack and tools may import that (e2e/architecture).
+func kickstartFile() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "kickstart", "kickstart.json"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find the module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
