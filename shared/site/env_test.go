@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/registerapp"
+	"github.com/changebank/anonuser/shared/app/videoapp"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
@@ -71,22 +73,30 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.video, e.client, err = app.Video(cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), e.keys, log)
+	// Each function's own client, so its counter holds only that function's calls.
+	client := func(key string) *faclient.Client {
+		c, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), TenantID: cfg.TenantID, Keys: faclient.StaticKey(e.fa.Variable(key))})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c
+	}
+	e.client, e.regClient, e.hookClient = client("videoApiKey"), client("registerApiKey"), client("webhookApiKey")
+	e.video, err = videoapp.New(cfg, e.client, e.keys, log)
 	if err != nil {
-		tb.Fatalf("app.Video: %v", err)
+		tb.Fatalf("videoapp.New: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, e.regClient, err = app.Register(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"},
-		faclient.StaticKey(e.fa.Variable("registerApiKey")), e.keys, log)
+	e.register, err = registerapp.New(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"}, e.regClient, e.keys, log)
 	if err != nil {
-		tb.Fatalf("app.Register: %v", err)
+		tb.Fatalf("registerapp.New: %v", err)
 	}
-	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
+	e.webhook, err = webhookapp.New(context.Background(), config.Webhook{FusionAuth: faCfg,
 		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
+		e.hookClient, e.fa.Variable("webhookSecret"), log)
 	if err != nil {
-		tb.Fatalf("app.Webhook: %v", err)
+		tb.Fatalf("webhookapp.New: %v", err)
 	}
 	// No function made a FusionAuth API call at cold start (the webhook fetched the
 	// public JWKS, which needs no key).
