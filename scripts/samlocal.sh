@@ -25,9 +25,9 @@ export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$PWD/artifacts}"
 logs="$ARTIFACTS_DIR/sam"
 mkdir -p "$logs"
 # sam local passes the host's AWS credentials and region into the containers; the
-# stand-in accepts any.
-export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-AKIDLOCALSAM}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local-sam-not-a-secret}"
-export AWS_REGION="${AWS_REGION:-eu-west-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-west-1}"
+# stand-in checks the functions' SigV4 signatures against its own fixed credentials.
+eval "$(go run ./scripts/samlocal credentials)"
+unset AWS_SESSION_TOKEN AWS_PROFILE
 export SAM_CLI_TELEMETRY=0
 
 pids=()

@@ -6,6 +6,7 @@
 //	    [-fusionauth-api http://localhost:9011]
 //	go run ./scripts/samlocal serve [-addr 0.0.0.0:3000] [-api http://127.0.0.1:3002] \
 //	    [-lambda http://127.0.0.1:3001] [-secrets-addr 0.0.0.0:4566]
+//	eval "$(go run ./scripts/samlocal credentials)"
 //
 // prepare writes a copy of template.yaml whose functions also declare
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (sam local applies only variables the template declares),
@@ -18,10 +19,10 @@
 // template.yaml itself.
 //
 // serve runs until interrupted:
-//   - a Secrets Manager stand-in (shared/apikey/smtest) on -secrets-addr holding each
-//     function's API key from kickstart/kickstart.json (and, for video and register, one
-//     random cookie key made at start), because the functions read them from Secrets
-//     Manager at cold start and CI has no AWS account;
+//   - a Secrets Manager stand-in (shared/secrets/smtest) on -secrets-addr holding each
+//     function's API key from kickstart/kickstart.json (the webhook's with the shared
+//     webhook secret) and the cookie keys (one random key made at start), because the
+//     functions read them from Secrets Manager at cold start and CI has no AWS account;
 //   - the site on -addr: POST /webhook becomes a Lambda Function URL event invoked through
 //     `sam local start-lambda` (-lambda), because sam local does not emulate function URLs
 //     and FusionAuth's kickstart webhook calls host.docker.internal:3000/webhook; every other
@@ -45,6 +46,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -53,9 +55,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/changebank/anonuser/e2e/flow"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
 
@@ -65,6 +67,7 @@ var secretNames = map[string]string{
 	"RegisterFunction": "anon-users-dev/register-api-key",
 	"WebhookFunction":  "anon-users-dev/webhook-api-key",
 	"PruneFunction":    "anon-users-dev/prune-api-key",
+	"cookieKeys":       "anon-users-dev/cookie-keys",
 }
 
 func main() {
@@ -77,7 +80,7 @@ func main() {
 
 func run(args []string, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("usage: samlocal prepare|serve [flags]")
+		return errors.New("usage: samlocal prepare|serve|credentials [flags]")
 	}
 	root, err := fatest.ModuleRoot()
 	if err != nil {
@@ -92,8 +95,14 @@ func run(args []string, log *slog.Logger) error {
 		return prepare(args[1:], root, vars)
 	case "serve":
 		return serve(args[1:], vars, log)
+	case "credentials":
+		// For eval in scripts/samlocal.sh: sam local hands the host's AWS credentials to
+		// the functions, and the stand-in checks SigV4 signatures against its own.
+		_, err := fmt.Printf("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s AWS_DEFAULT_REGION=%s\n",
+			smtest.AccessKeyID, smtest.SecretAccessKey, smtest.Region, smtest.Region)
+		return err
 	default:
-		return fmt.Errorf("unknown command %q: want prepare or serve", args[0])
+		return fmt.Errorf("unknown command %q: want prepare, serve or credentials", args[0])
 	}
 }
 
@@ -141,7 +150,11 @@ func prepare(args []string, root string, vars map[string]string) error {
 
 // DeclareGlobalVariable returns the template with name declared (empty) in
 // Globals.Function.Environment.Variables, so that sam local's env-vars file may set it.
+// A template that declares name already is returned as it is.
 func DeclareGlobalVariable(tmpl, name string) (string, error) {
+	if regexp.MustCompile(`\n {8,10}` + regexp.QuoteMeta(name) + `:`).MatchString(tmpl) {
+		return tmpl, nil
+	}
 	g := strings.Index(tmpl, "\nGlobals:\n")
 	if g < 0 {
 		return "", errors.New("template has no Globals section")
@@ -167,9 +180,10 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER": smURL,
 			"LOG_LEVEL":                        "debug",
 		},
-		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"]},
+		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"], "COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"]},
 		"RegisterFunction": {
 			"API_KEY_SECRET_ID":     secretNames["RegisterFunction"],
+			"COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"],
 			"FUSIONAUTH_PUBLIC_URL": publicURL,
 			"REGISTER_REDIRECT_URI": appURL + "/video",
 		},
@@ -178,27 +192,24 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 	}
 }
 
-// Secrets are the four secrets' values: each function's API key; video's and register's
-// also carry the cookie keys (cookieKeys: the JSON array token.ParseKeys reads, as a
-// string), the webhook's the shared webhook secret.
+// Secrets are the secrets' values: each function's API key (the webhook's as JSON with
+// the shared webhook secret) and the cookie keys (the JSON array token.ParseKeys reads).
 func Secrets(vars map[string]string, cookieKeys []token.Key) (map[string]string, error) {
 	keys, err := json.Marshal(cookieKeys)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{secretNames["PruneFunction"]: vars["pruneApiKey"]}
-	for name, fields := range map[string]map[string]string{
-		"VideoFunction":    {"apiKey": vars["videoApiKey"], "cookieKeys": string(keys)},
-		"RegisterFunction": {"apiKey": vars["registerApiKey"], "cookieKeys": string(keys)},
-		"WebhookFunction":  {"apiKey": vars["webhookApiKey"], "webhookSecret": vars["webhookSecret"]},
-	} {
-		b, err := json.Marshal(fields)
-		if err != nil {
-			return nil, err
-		}
-		out[secretNames[name]] = string(b)
+	webhook, err := json.Marshal(map[string]string{"apiKey": vars["webhookApiKey"], "webhookSecret": vars["webhookSecret"]})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return map[string]string{
+		secretNames["VideoFunction"]:    vars["videoApiKey"],
+		secretNames["RegisterFunction"]: vars["registerApiKey"],
+		secretNames["WebhookFunction"]:  string(webhook),
+		secretNames["PruneFunction"]:    vars["pruneApiKey"],
+		secretNames["cookieKeys"]:       string(keys),
+	}, nil
 }
 
 // randomCookieKey is a fresh cookie key for one run: cookies last while serve runs.
@@ -248,7 +259,8 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	servers := []*http.Server{
-		{Addr: *smAddr, Handler: proxy(smTarget, false), ReadHeaderTimeout: 5 * time.Second},
+		// Host kept: it is part of the SigV4 signature the stand-in checks.
+		{Addr: *smAddr, Handler: proxy(smTarget, true), ReadHeaderTimeout: 5 * time.Second},
 		{Addr: *addr, Handler: site, ReadHeaderTimeout: 5 * time.Second},
 	}
 	errc := make(chan error, len(servers))
@@ -272,7 +284,7 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 }
 
 // proxy forwards to target, keeping the request's Host header when keepHost is set (the
-// register function compares Origin with the request's own origin).
+// register function compares Origin with the request's own origin; SigV4 signs Host).
 func proxy(target *url.URL, keepHost bool) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,10 +19,11 @@ import (
 
 	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/secrets"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
 
@@ -173,6 +176,9 @@ func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 			}
 		}
 	}
+	if again, err := DeclareGlobalVariable(tmpl, "AWS_ENDPOINT_URL_SECRETS_MANAGER"); err != nil || again != tmpl {
+		t.Errorf("DeclareGlobalVariable on a template that declares the variable: got a change (%v), want none", err)
+	}
 	if _, err := DeclareGlobalVariable("Resources:\n", "X"); err == nil {
 		t.Error("DeclareGlobalVariable on a template without Globals: got no error, want one")
 	}
@@ -191,34 +197,31 @@ func TestSecretsHoldTheKickstartKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s["anon-users-dev/prune-api-key"] != vars["pruneApiKey"] || vars["pruneApiKey"] == "" {
-		t.Errorf("prune secret: got %q, want the kickstart's pruneApiKey", s["anon-users-dev/prune-api-key"])
-	}
-	// Each JSON secret is read the way the functions read it: from Secrets Manager (the
-	// same stand-in serve runs) with shared/apikey, the cookie keys with shared/app.
+	// Each secret is read the way the functions read it: from Secrets Manager (the same
+	// stand-in serve runs) with shared/apikey and shared/app/cookiekeys.
 	sm := smtest.NewServer(t, s)
 	for _, c := range []struct{ function, name, apiKey string }{
 		{"video", "anon-users-dev/video-api-key", vars["videoApiKey"]},
 		{"register", "anon-users-dev/register-api-key", vars["registerApiKey"]},
 		{"webhook", "anon-users-dev/webhook-api-key", vars["webhookApiKey"]},
+		{"prune", "anon-users-dev/prune-api-key", vars["pruneApiKey"]},
 	} {
 		src, err := apikey.Load(t.Context(), sm.Client(t), c.name)
 		if err != nil {
 			t.Fatalf("%s secret: %v", c.function, err)
 		}
-		if got, _ := src.Value("apiKey"); got != c.apiKey || got == "" {
-			t.Errorf("%s secret apiKey: got %q, want the kickstart's key", c.function, got)
+		if got, err := src.APIKey(t.Context()); err != nil || got != c.apiKey || got == "" {
+			t.Errorf("%s secret API key: got %q (%v), want the kickstart's key", c.function, got, err)
 		}
 		if c.function == "webhook" {
-			if got, _ := src.Value("webhookSecret"); got != vars["webhookSecret"] {
+			if got, _ := src.Value("webhookSecret"); got != vars["webhookSecret"] || got == "" {
 				t.Errorf("webhook secret webhookSecret: got %q, want the kickstart's", got)
 			}
-			continue
 		}
-		keys, err := app.CookieKeys(src)
-		if err != nil || len(keys) != 1 || keys[0].ID != key.ID || !bytes.Equal(keys[0].Secret, key.Secret) {
-			t.Errorf("%s secret cookie keys: got %v (%v), want the one random key", c.function, keys, err)
-		}
+	}
+	keys, err := cookiekeys.Load(t.Context(), sm.Client(t), "anon-users-dev/cookie-keys")
+	if err != nil || len(keys) != 1 || keys[0].ID != key.ID || !bytes.Equal(keys[0].Secret, key.Secret) {
+		t.Errorf("cookie keys secret: got %v (%v), want the one random key", keys, err)
 	}
 }
 
@@ -277,4 +280,34 @@ func fatestKeyKID(t *testing.T, fa *fatest.Server) (string, error) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&body)
 	return body.Key.KID, err
+}
+
+// TestSecretsProxyKeepsSignaturesValid: the functions sign their Secrets Manager calls
+// (SigV4, Host included) for the address they were given (host.docker.internal here
+// stands as "localhost"); through serve's proxy the stand-in still accepts them, and a
+// proxy that rewrote Host would not.
+func TestSecretsProxyKeepsSignaturesValid(t *testing.T) {
+	sm := smtest.NewServer(t, map[string]string{"anon-users-dev/prune-api-key": "k"})
+	target, err := url.Parse(sm.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keepHost := range []bool{true, false} {
+		front := httptest.NewServer(proxy(target, keepHost))
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(front.URL, "http://"))
+		env := map[string]string{
+			"AWS_ACCESS_KEY_ID": smtest.AccessKeyID, "AWS_SECRET_ACCESS_KEY": smtest.SecretAccessKey,
+			"AWS_REGION": smtest.Region, "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://localhost:" + port,
+		}
+		client, err := secrets.FromEnv(t.Context(), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := client.GetSecretValue(t.Context(), "anon-users-dev/prune-api-key")
+		ok := err == nil && v.String != nil && *v.String == "k"
+		if ok != keepHost {
+			t.Errorf("through the proxy (keep Host %v): got value ok=%v (error %v), want ok=%v", keepHost, ok, err, keepHost)
+		}
+		front.Close()
+	}
 }
