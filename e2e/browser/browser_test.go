@@ -3,11 +3,7 @@ package browser_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,7 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/changebank/anonuser/shared/devserver"
+	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
@@ -30,45 +26,37 @@ const (
 	journeyTimeout = 60 * time.Second
 	cookieName     = "anon_user"
 	cookieLifetime = 365 * 24 * time.Hour // DESIGN: the visitor cookie lives one year
-	visitorEmail   = "ada.lovelace@example.com"
 	visitorPass    = "Correct-Horse-Battery-9"
 	sentNotice     = "Please check your email."
 )
-
-// personChrome is a current desktop Chrome's User-Agent.
-const personChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
 
 // journey is the state the steps of the test share: one browser tab walking the
 // product from a first anonymous visit to a converted account.
 type journey struct {
 	tab    context.Context // chromedp context of the tab
-	stack  *devserver.Stack
-	shots  string // directory of the screenshots
+	tg     *flow.Target    // where the journey runs (e2e/flow: in-memory by default, APP_URL for a running stack)
+	shots  string          // directory of the screenshots
 	shotN  int
+	email  string // the visitor's address, fresh each run (a real FusionAuth keeps old ones)
 	userID string // the visitor's FusionAuth user, read from the cookie token
 }
 
-// TestJourney walks the whole product in headless Chromium against the local stack.
-// Each step depends on the ones before it, so the first failing step ends the test.
+// TestJourney walks the whole product in headless Chromium against the target e2e/flow
+// selects: the in-memory stack, or a running stack with a real FusionAuth and Mailpit
+// when APP_URL is set. Each step depends on the ones before it, so the first failing
+// step ends the test.
 func TestJourney(t *testing.T) {
 	chromium := chromiumPath(t)
 	shots := screenshotDir(t)
+	tg := flow.Open(t)
 
 	ctx, cancel := context.WithTimeout(t.Context(), journeyTimeout)
 	defer cancel()
 
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := devserver.Start(ctx, devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: logger})
-	if err != nil {
-		t.Fatalf("start local stack: %v", err)
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close local stack: %v", err)
-		}
-	}()
-	if st.FusionAuth == nil {
-		t.Fatal("local stack has no embedded FusionAuth, want one (the test reads users from it)")
+	// Nothing but the target's hosts resolves, so no page can reach past them.
+	resolverRules := "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+	for _, h := range tg.Hosts() {
+		resolverRules += ", EXCLUDE " + h
 	}
 
 	// No UserDataDir option: the allocator makes a fresh profile directory for this
@@ -87,13 +75,12 @@ func TestJourney(t *testing.T) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("disable-extensions", true),
-		// Nothing but loopback resolves, so no page can reach past this machine.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.Flag("host-resolver-rules", resolverRules),
 		chromedp.WindowSize(1280, 900),
 		// Headless Chromium says "HeadlessChrome" in its User-Agent, and the site rightly
 		// creates no profile for a headless browser: this one presents as the Chrome a
 		// person runs. Its navigations still carry Chromium's own fetch metadata.
-		chromedp.UserAgent(personChrome),
+		chromedp.UserAgent(flow.BrowserUserAgent),
 	)
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(allocCtx)
@@ -102,8 +89,8 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("start chromium %s: %v", chromium, err)
 	}
 
-	requests := watchRequests(tab)
-	j := &journey{tab: tab, stack: st, shots: shots}
+	requests := watchRequests(tab, tg.Hosts())
+	j := &journey{tab: tab, tg: tg, shots: shots, email: flow.UniqueEmail("ada.lovelace")}
 	steps := []struct {
 		name string
 		run  func(t *testing.T, j *journey)
@@ -114,9 +101,9 @@ func TestJourney(t *testing.T) {
 		{"outbox link sets a password on FusionAuth", setPassword},
 		{"login on FusionAuth converts the profile", logIn},
 		{"converted account keeps its history", convertedAccount},
-		{"no page loaded anything from off this machine", func(t *testing.T, _ *journey) {
+		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
-				t.Errorf("requests to other hosts than 127.0.0.1: got %q, want none", got)
+				t.Errorf("requests to other hosts than the site's and FusionAuth's %v: got %q, want none", tg.Hosts(), got)
 			}
 		}},
 	}
@@ -130,7 +117,7 @@ func TestJourney(t *testing.T) {
 // firstVisit: /video counts 1 and sets the visitor cookie, which scripts cannot read.
 func firstVisit(t *testing.T, j *journey) {
 	before := time.Now()
-	resp := navigate(t, j.tab, j.stack.URL+"/video")
+	resp := navigate(t, j.tab, j.tg.AppURL+"/video")
 	after := time.Now()
 	wantStatus(t, resp, 200)
 	if got, want := watchCount(t, j.tab), 1; got != want {
@@ -138,7 +125,7 @@ func firstVisit(t *testing.T, j *journey) {
 	}
 	j.screenshot(t, "video-first-visit")
 
-	c := visitorCookie(t, j.tab, j.stack.URL)
+	c := visitorCookie(t, j.tab, j.tg.AppURL)
 	checks := []struct {
 		name      string
 		got, want any
@@ -148,7 +135,7 @@ func firstVisit(t *testing.T, j *journey) {
 		{"SameSite", c.SameSite, network.CookieSameSiteLax},
 		{"Path", c.Path, "/"},
 		{"Session", c.Session, false},
-		{"Domain", c.Domain, "127.0.0.1"},
+		{"Domain", c.Domain, appHost(t, j.tg.AppURL)},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {
@@ -184,7 +171,7 @@ func reloadCounts(t *testing.T, j *journey) {
 	if got, want := watchCount(t, j.tab), 2; got != want {
 		t.Errorf("watch count after a reload: got %d, want %d", got, want)
 	}
-	if got := visitorCookie(t, j.tab, j.stack.URL); tokenUserID(t, got.Value) != j.userID {
+	if got := visitorCookie(t, j.tab, j.tg.AppURL); tokenUserID(t, got.Value) != j.userID {
 		t.Errorf("cookie user after a reload: got %s, want %s (the same profile)", tokenUserID(t, got.Value), j.userID)
 	}
 	j.screenshot(t, "video-reload")
@@ -195,7 +182,7 @@ func reloadCounts(t *testing.T, j *journey) {
 func requestAccount(t *testing.T, j *journey) {
 	resp := clickAndLoad(t, j.tab, "#create-account")
 	wantStatus(t, resp, 200)
-	wantLocation(t, j.tab, j.stack.URL+"/register")
+	wantLocation(t, j.tab, j.tg.AppURL+"/register")
 	do(t, j.tab, "wait for the email field", chromedp.WaitVisible(chromedp.CSS("#email")))
 	lead := run(t, j.tab, "read the register page", chromedp.Text(chromedp.CSS("p.lead")))
 	if !strings.Contains(lead, "watched our video 2 times") {
@@ -203,7 +190,7 @@ func requestAccount(t *testing.T, j *journey) {
 	}
 	j.screenshot(t, "register-form")
 
-	do(t, j.tab, "type the email", chromedp.SendKeys(chromedp.CSS("#email"), visitorEmail))
+	do(t, j.tab, "type the email", chromedp.SendKeys(chromedp.CSS("#email"), j.email))
 	resp = clickAndLoad(t, j.tab, "#submit")
 	wantStatus(t, resp, 200)
 	do(t, j.tab, "wait for the notice", chromedp.WaitVisible(chromedp.CSS("#notice")))
@@ -213,28 +200,33 @@ func requestAccount(t *testing.T, j *journey) {
 	j.screenshot(t, "register-sent")
 
 	u := user(t, j)
-	if got := u["email"]; got != visitorEmail {
-		t.Errorf("user %s email after the form: got %v, want %s", j.userID, got, visitorEmail)
+	if got := u["email"]; got != j.email {
+		t.Errorf("user %s email after the form: got %v, want %s", j.userID, got, j.email)
 	}
 	if got, want := data(u)["anonymousUser"], any(true); got != want {
 		t.Errorf("user %s data.anonymousUser before any login: got %v, want %v", j.userID, got, want)
 	}
 }
 
-// setPassword: the outbox shows the email; its link opens FusionAuth's page, where
-// the visitor sets a password.
+// setPassword: the email's link opens FusionAuth's page, where the visitor sets a
+// password. On the in-memory stack the link is followed from the local outbox page; on
+// a running stack it is read from Mailpit.
 func setPassword(t *testing.T, j *journey) {
-	wantStatus(t, navigate(t, j.tab, j.stack.URL+"/_local/outbox"), 200)
-	do(t, j.tab, "wait for the set-password link", chromedp.WaitVisible(chromedp.CSS("article.email a.link")))
-	if got := run(t, j.tab, "read the recipient", chromedp.Text(chromedp.CSS("article.email .to"))); got != visitorEmail {
-		t.Errorf("outbox recipient: got %q, want %q", got, visitorEmail)
+	var resp *network.Response
+	if j.tg.Embedded() {
+		wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/_local/outbox"), 200)
+		do(t, j.tab, "wait for the set-password link", chromedp.WaitVisible(chromedp.CSS("article.email a.link")))
+		if got := run(t, j.tab, "read the recipient", chromedp.Text(chromedp.CSS("article.email .to"))); got != j.email {
+			t.Errorf("outbox recipient: got %q, want %q", got, j.email)
+		}
+		j.screenshot(t, "outbox")
+		resp = clickAndLoad(t, j.tab, "article.email a.link")
+	} else {
+		resp = navigate(t, j.tab, j.tg.EmailLink(t, j.email))
 	}
-	j.screenshot(t, "outbox")
-
-	resp := clickAndLoad(t, j.tab, "article.email a.link")
 	wantStatus(t, resp, 200)
-	if loc := location(t, j.tab); !strings.HasPrefix(loc, j.stack.FusionAuthURL+"/password/change/") {
-		t.Errorf("page after the email link: got %s, want FusionAuth's %s/password/change/…", loc, j.stack.FusionAuthURL)
+	if loc := location(t, j.tab); !strings.HasPrefix(loc, j.tg.FusionAuthURL+"/password/change/") {
+		t.Errorf("page after the email link: got %s, want FusionAuth's %s/password/change/…", loc, j.tg.FusionAuthURL)
 	}
 	do(t, j.tab, "fill in the password form",
 		chromedp.WaitVisible(chromedp.CSS("#passwordConfirm")),
@@ -243,11 +235,16 @@ func setPassword(t *testing.T, j *journey) {
 	)
 	j.screenshot(t, "fusionauth-set-password")
 
-	resp = clickAndLoad(t, j.tab, "#submit")
+	resp = clickAndLoad(t, j.tab, submitButton("#passwordConfirm"))
 	wantStatus(t, resp, 200)
-	do(t, j.tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#message")))
-	if got := run(t, j.tab, "read the confirmation", chromedp.Text(chromedp.CSS("#message"))); !strings.Contains(got, "Your password has been set") {
-		t.Errorf("message after setting the password: got %q, want %q", got, "Your password has been set.")
+	if j.tg.Embedded() { // the stand-in's confirmation; FusionAuth's themed page words it its own way
+		do(t, j.tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#message")))
+		if got := run(t, j.tab, "read the confirmation", chromedp.Text(chromedp.CSS("#message"))); !strings.Contains(got, "Your password has been set") {
+			t.Errorf("message after setting the password: got %q, want %q", got, "Your password has been set.")
+		}
+	}
+	if again := run(t, j.tab, "look for the password form", chromedp.Evaluate[bool](`document.querySelector('#passwordConfirm') !== null`)); again {
+		t.Fatal("page after setting the password: got the password form again, want it accepted")
 	}
 	j.screenshot(t, "fusionauth-password-set")
 
@@ -256,39 +253,26 @@ func setPassword(t *testing.T, j *journey) {
 	}
 }
 
-// logIn: the "Log in" link of FusionAuth's confirmation leads to its login page; the
+// logIn: FusionAuth's login page (on the in-memory stack, reached by the "Log in" link of
+// the confirmation; on a running stack, opened as the site's login button does); the
 // login converts the profile (webhook) and comes back to /video with a code.
 func logIn(t *testing.T, j *journey) {
-	href := run(t, j.tab, "read the login link", chromedp.AttributeValue(chromedp.CSS("#link"), "href"))
-	login, err := url.Parse(href.Value)
-	if err != nil {
-		t.Fatalf("login link %q: %v", href.Value, err)
+	if !j.tg.Embedded() {
+		wantStatus(t, navigate(t, j.tab, j.tg.AuthorizeURL()), 200)
+	} else {
+		followLoginLink(t, j)
 	}
-	q := login.Query()
-	linkChecks := []struct{ name, got, want string }{
-		{"path", login.Path, "/oauth2/authorize"},
-		{"client_id", q.Get("client_id"), j.stack.Variables["applicationId"]},
-		{"redirect_uri", q.Get("redirect_uri"), j.stack.URL + "/video"},
-		{"response_type", q.Get("response_type"), "code"},
-	}
-	for _, c := range linkChecks {
-		if c.got != c.want {
-			t.Errorf("login link %s: got %q, want %q", c.name, c.got, c.want)
-		}
-	}
-
-	wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
 	do(t, j.tab, "fill in the login form",
 		chromedp.WaitVisible(chromedp.CSS("#loginId")),
-		chromedp.SendKeys(chromedp.CSS("#loginId"), visitorEmail),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), j.email),
 		chromedp.SendKeys(chromedp.CSS("#password"), visitorPass),
 	)
 	j.screenshot(t, "fusionauth-login")
 
-	resp := clickAndLoad(t, j.tab, "#submit")
+	resp := clickAndLoad(t, j.tab, submitButton("#loginId"))
 	wantStatus(t, resp, 200)
-	if !strings.HasPrefix(resp.URL, j.stack.URL+"/video?") || !strings.Contains(resp.URL, "code=") {
-		t.Errorf("page after login: got %s, want %s/video?code=…", resp.URL, j.stack.URL)
+	if !strings.HasPrefix(resp.URL, j.tg.AppURL+"/video?") || !strings.Contains(resp.URL, "code=") {
+		t.Errorf("page after login: got %s, want %s/video?code=…", resp.URL, j.tg.AppURL)
 	}
 	// Watches: first visit 1, reload 2, and the redirect back from the login is the
 	// third visit of /video.
@@ -301,10 +285,42 @@ func logIn(t *testing.T, j *journey) {
 	j.screenshot(t, "video-welcome-back")
 }
 
+// followLoginLink checks and clicks the stand-in's "Log in" link after a password is set.
+func followLoginLink(t *testing.T, j *journey) {
+	href := run(t, j.tab, "read the login link", chromedp.AttributeValue(chromedp.CSS("#link"), "href"))
+	login, err := url.Parse(href.Value)
+	if err != nil {
+		t.Fatalf("login link %q: %v", href.Value, err)
+	}
+	q := login.Query()
+	linkChecks := []struct{ name, got, want string }{
+		{"path", login.Path, "/oauth2/authorize"},
+		{"client_id", q.Get("client_id"), j.tg.Variables["applicationId"]},
+		{"redirect_uri", q.Get("redirect_uri"), j.tg.AppURL + "/video"},
+		{"response_type", q.Get("response_type"), "code"},
+	}
+	for _, c := range linkChecks {
+		if c.got != c.want {
+			t.Errorf("login link %s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+
+	wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
+}
+
+// submitButton selects the button of the form holding the field: the stand-in's pages
+// and FusionAuth's themed ones both put one submit button in the form.
+func submitButton(field string) string { return "form:has(" + field + ") button" }
+
 // convertedAccount: FusionAuth holds a regular user with the history, and /register
 // says the profile is already an account.
 func convertedAccount(t *testing.T, j *journey) {
-	u := user(t, j)
+	// A real FusionAuth calls the webhook after it has answered the login.
+	var u map[string]any
+	flow.Eventually(t, 20*time.Second, "the webhook to convert user "+j.userID, func() bool {
+		u = user(t, j)
+		return data(u)["anonymousUser"] == false
+	})
 	d := data(u)
 	if got, want := d["anonymousUser"], any(false); got != want {
 		t.Errorf("user %s data.anonymousUser after login: got %v, want %v", j.userID, got, want)
@@ -318,11 +334,11 @@ func convertedAccount(t *testing.T, j *journey) {
 	if _, ok := d["convertedAt"]; !ok {
 		t.Errorf("user %s data.convertedAt after login: got none, want the conversion time", j.userID)
 	}
-	if got := u["email"]; got != visitorEmail {
-		t.Errorf("user %s email after login: got %v, want %s", j.userID, got, visitorEmail)
+	if got := u["email"]; got != j.email {
+		t.Errorf("user %s email after login: got %v, want %s", j.userID, got, j.email)
 	}
 
-	wantStatus(t, navigate(t, j.tab, j.stack.URL+"/register"), 200)
+	wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/register"), 200)
 	do(t, j.tab, "wait for the login button", chromedp.WaitVisible(chromedp.CSS(`main a.button[href*="/oauth2/authorize"]`)))
 	if body := bodyText(t, j.tab); !strings.Contains(body, "already a ChangeBank account") {
 		t.Errorf("/register after conversion: got text %q, want it to contain %q", body, "already a ChangeBank account")
@@ -333,14 +349,15 @@ func convertedAccount(t *testing.T, j *journey) {
 	j.screenshot(t, "register-converted")
 }
 
-// requestLog records the browser's requests that leave 127.0.0.1 (data: URLs aside).
+// requestLog records the browser's requests to hosts other than 127.0.0.1 and the
+// allowed ones (data: URLs aside).
 type requestLog struct {
 	mu   sync.Mutex
 	urls []string
 }
 
 // watchRequests starts recording; it stops when the tab's context ends.
-func watchRequests(tab context.Context) *requestLog {
+func watchRequests(tab context.Context, allowed []string) *requestLog {
 	l := &requestLog{}
 	events := chromedp.Events(tab, network.RequestWillBeSent)
 	go func() {
@@ -349,7 +366,7 @@ func watchRequests(tab context.Context) *requestLog {
 				return
 			}
 			u, err := url.Parse(ev.Request.URL)
-			if err == nil && (u.Scheme == "data" || u.Hostname() == "127.0.0.1") {
+			if err == nil && (u.Scheme == "data" || u.Hostname() == "127.0.0.1" || slices.Contains(allowed, u.Hostname())) {
 				continue
 			}
 			l.mu.Lock()
@@ -501,34 +518,30 @@ func visitorCookie(tb testing.TB, ctx context.Context, site string) *network.Coo
 	return nil
 }
 
-// tokenUserID reads the userId claim of the cookie's JWT without verifying it: the
-// stack verified it already, the test only needs to know which user to look at.
+// tokenUserID is flow.TokenUserID, failing tb on a malformed token.
 func tokenUserID(tb testing.TB, token string) string {
 	tb.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		tb.Fatalf("cookie token: got %d parts, want a JWT with 3", len(parts))
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	id, err := flow.TokenUserID(token)
 	if err != nil {
-		tb.Fatalf("cookie token payload: %v", err)
+		tb.Fatalf("%v", err)
 	}
-	var claims struct {
-		UserID string `json:"userId"`
-	}
-	if err := json.NewDecoder(io.LimitReader(bytes.NewReader(payload), 1<<16)).Decode(&claims); err != nil {
-		tb.Fatalf("cookie token claims: %v", err)
-	}
-	if claims.UserID == "" {
-		tb.Fatalf("cookie token claims: got %s, want a userId", payload)
-	}
-	return claims.UserID
+	return id
 }
 
-// user reads the visitor's user from the embedded FusionAuth.
+// appHost is the host name of the site's URL: the domain its cookie is set for.
+func appHost(tb testing.TB, appURL string) string {
+	tb.Helper()
+	u, err := url.Parse(appURL)
+	if err != nil {
+		tb.Fatalf("site URL %q: %v", appURL, err)
+	}
+	return u.Hostname()
+}
+
+// user reads the visitor's user from the target's FusionAuth.
 func user(tb testing.TB, j *journey) map[string]any {
 	tb.Helper()
-	u, ok := j.stack.FusionAuth.User(j.userID)
+	u, ok := j.tg.User(tb, j.userID)
 	if !ok {
 		tb.Fatalf("user %s: got none in FusionAuth, want the visitor's user", j.userID)
 	}

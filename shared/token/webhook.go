@@ -28,7 +28,7 @@ type WebhookOptions struct {
 	KID        string        // the only kid accepted: the webhook signing key's, from configuration
 	Algorithm  string        // the only alg accepted; default DefaultWebhookAlgorithm
 	HTTPClient *http.Client  // for JWKS fetches; default a client with a 10 s timeout
-	RefreshMin time.Duration // least time between JWKS fetches after one that lacked the kid; default 5 min
+	RefreshMin time.Duration // least time between JWKS refetches for a key the set lacked; default 5 min
 	Now        func() time.Time
 }
 
@@ -40,14 +40,19 @@ var ErrKeyUnavailable = errors.New("webhook signing key unavailable")
 // maxJWKSBytes bounds a JWKS answer; FusionAuth's holds a few keys of about 1 KB each.
 const maxJWKSBytes = 1 << 20
 
+// fetchTimeout bounds every JWKS fetch, at start and on a delivery alike: long enough
+// for a real round trip, short enough to leave the invocation its budget.
+const fetchTimeout = 5 * time.Second
+
 // Webhook checks FusionAuth's webhook signatures against its JWKS, fetched at start and
 // cached. It is safe for concurrent use.
 //
 // The key set is fetched again only for the pinned kid, so an attacker's kid never
 // causes a fetch: at once when the last fetch failed (FusionAuth was down: the first
 // delivery after it is back finds the key, instead of every delivery failing for
-// minutes), and at most once per RefreshMin when the last fetch succeeded without the
-// kid (a key not yet published).
+// minutes), and when a key set that answered lacks the kid (a key not yet published,
+// or a wrong kid) at most once per RefreshMin, so a stream of signatures under that
+// kid cannot hammer FusionAuth.
 type Webhook struct {
 	kid, jwksURL string
 	client       *http.Client
@@ -55,11 +60,11 @@ type Webhook struct {
 	now          func() time.Time
 	parser       *jwt.Parser
 
-	mu        sync.Mutex
-	keys      keyfunc.Keyfunc // nil until a fetch succeeded
-	hasKID    bool            // keys holds the pinned kid
-	fetchedAt time.Time       // the last fetch attempt
-	fetchOK   bool            // and whether it succeeded
+	mu          sync.Mutex
+	keys        keyfunc.Keyfunc // nil until a fetch succeeded
+	hasKID      bool            // keys holds the pinned kid
+	fetchOK     bool            // the last fetch succeeded
+	refreshedAt time.Time       // the last refetch for the missing kid; zero: none yet
 }
 
 // NewWebhook fetches the JWKS once. If FusionAuth cannot be reached now, it starts
@@ -103,8 +108,9 @@ func (v *Webhook) key(ctx context.Context, t *jwt.Token) (any, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if !v.hasKID {
-		due := !v.fetchOK || !v.now().Before(v.fetchedAt.Add(v.refreshMin))
-		if due {
+		now := v.now()
+		if !v.fetchOK || v.refreshedAt.IsZero() || !now.Before(v.refreshedAt.Add(v.refreshMin)) {
+			v.refreshedAt = now
 			if err := v.fetchLocked(ctx); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrKeyUnavailable, err)
 			}
@@ -116,9 +122,11 @@ func (v *Webhook) key(ctx context.Context, t *jwt.Token) (any, error) {
 	return v.keys.KeyfuncCtx(ctx)(t)
 }
 
-// fetchLocked fetches the key set. Callers hold v.mu.
+// fetchLocked fetches the key set, in at most fetchTimeout. Callers hold v.mu.
 func (v *Webhook) fetchLocked(ctx context.Context) error {
-	v.fetchedAt, v.fetchOK = v.now(), false
+	v.fetchOK = false
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.jwksURL, nil)
 	if err != nil {
 		return fmt.Errorf("jwks %s: %w", v.jwksURL, err)
