@@ -79,6 +79,7 @@ func TestNormalizeEmail(t *testing.T) {
 		{"bob@example..com", "", false},
 		{"bob@.example.com", "", false},
 		{strings.Repeat("a", 65) + "@example.com", "", false},
+		{strings.Repeat("a", 64) + "@example.com", strings.Repeat("a", 64) + "@example.com", true},
 		{"a@" + strings.Repeat("b", 250) + ".com", "", false},
 		{strings.Repeat("a", 60) + "@" + strings.Repeat("b", 127) + ".com", "", false}, // 192: over FusionAuth's 191
 		{strings.Repeat("a", 60) + "@" + strings.Repeat("b", 126) + ".com", strings.Repeat("a", 60) + "@" + strings.Repeat("b", 126) + ".com", true},
@@ -168,6 +169,10 @@ func TestAddressRefusedByFusionAuth(t *testing.T) {
 // TestMovedIDIsAVersion5UUID: the id of the stub a profile moves to is a valid,
 // deterministic FusionAuth user id, different for each address and each old stub.
 func TestMovedIDIsAVersion5UUID(t *testing.T) {
+	// RFC 9562's construction, checked against Python's uuid.uuid5(NAMESPACE_DNS, …).
+	if got := anon.MovedID("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com"); got != "2ed6657d-e927-568b-95e1-2665a8aea6a2" {
+		t.Errorf("MovedID of the DNS namespace and www.example.com = %s, want 2ed6657d-e927-568b-95e1-2665a8aea6a2", got)
+	}
 	a := anon.MovedID("00000000-0000-4000-8000-000000000001", "a@example.com")
 	if !anon.ValidUserID(a) || a[14] != '5' || !strings.ContainsRune("89ab", rune(a[19])) {
 		t.Errorf("MovedID=%s, want a version 5 RFC 4122 UUID", a)

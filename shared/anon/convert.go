@@ -44,6 +44,9 @@ type Converter struct {
 	updates *Updater
 	opts    ConverterOptions
 	now     func() time.Time
+	// duplicate is how soon after an email to an address a request for the same address
+	// counts as the same request (a double click, a second tab) and sends nothing.
+	duplicate time.Duration
 }
 
 // NewConverter returns a Converter over fa.
@@ -57,16 +60,12 @@ func NewConverter(fa ConversionStore, opts ConverterOptions) *Converter {
 	if opts.Limits.PerDay <= 0 {
 		opts.Limits.PerDay = DefaultLimits.PerDay
 	}
-	return &Converter{fa: fa, updates: NewUpdater(fa), opts: opts, now: opts.Now}
+	return &Converter{fa: fa, updates: NewUpdater(fa), opts: opts, now: opts.Now, duplicate: 15 * time.Second}
 }
 
 // ConversionState is the forgot-password state that marks an anonymous conversion:
 // the email template words the message as "set your password", not "change it".
 var ConversionState = map[string]any{"anon_user": "true"}
-
-// duplicateWindow is how soon after an email to an address a request for the same
-// address counts as the same request (a double click, a second tab) and sends nothing.
-const duplicateWindow = 15 * time.Second
 
 // conversionPlan is what a request for an address does to the profile.
 type conversionPlan int
@@ -141,16 +140,18 @@ func (r *conversionRequest) run(ctx context.Context) (string, error) {
 		r.taken = true
 		u, err = r.c.updates.update(ctx, r.userID, &r.first, r.claim(false))
 	}
-	switch {
-	case r.proved != nil:
+	if r.proved != nil {
 		return r.userID, r.convertProved(ctx)
-	case errors.Is(err, ErrGone):
+	}
+	if errors.Is(err, ErrGone) {
 		// The stub is gone: a concurrent request may have moved the profile to this
 		// address, and then the new stub exists (one read); else it is gone for good.
 		return r.followMove(ctx)
-	case err != nil:
+	}
+	if err != nil {
 		return "", err
-	case r.limited || r.lost:
+	}
+	if r.limited || r.lost {
 		return r.target(), nil
 	}
 	target := r.userID
@@ -205,7 +206,7 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 			return Edit{}, nil
 		}
 		if last, _ := u.Data[DataEmailLastSentTo].(string); strings.EqualFold(last, r.email) &&
-			len(sendsSince(sends, r.now.Add(-duplicateWindow))) > 0 {
+			len(sendsSince(sends, r.now.Add(-r.c.duplicate))) > 0 {
 			r.lost = true // a second click on the same address: the first one sends
 			return Edit{}, nil
 		}
@@ -235,10 +236,13 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 // planFor decides from the stub as first read.
 func (r *conversionRequest) planFor(u faclient.User) conversionPlan {
 	requested, _ := u.Data[DataEmailRequested].(string)
-	switch {
-	case strings.EqualFold(requested, r.email) || (requested == "" && strings.EqualFold(u.Email, r.email)):
+	if requested == "" {
+		requested = u.Email // a stub from before emailRequested was kept
+	}
+	if strings.EqualFold(requested, r.email) {
 		return planResend
-	case NeverAskedForAddress(u):
+	}
+	if NeverAskedForAddress(u) {
 		return planInPlace
 	}
 	return planMove
@@ -276,10 +280,16 @@ func (r *conversionRequest) move(ctx context.Context, u faclient.User) (string, 
 		fresh.Email = ""
 		_, err = r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: fresh})
 	}
-	switch {
-	case faclient.IsDuplicate(err, "userId"):
-		// An earlier run of this same move created it and stopped before the end.
-	case err != nil:
+	if faclient.IsDuplicate(err, "userId") {
+		// An earlier run of this same move created it and stopped before the end:
+		// finish that one, with the email its address calls for.
+		created, rerr := readActive(ctx, r.c.fa, id)
+		if rerr != nil {
+			return "", rerr
+		}
+		r.taken, err = !strings.EqualFold(created.Email, r.email), nil
+	}
+	if err != nil {
 		return "", fusionAuthError(err, "move user "+r.userID+" to a fresh stub")
 	}
 	// Deleting the old stub is what kills its links. If it fails, nothing is sent and

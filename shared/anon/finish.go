@@ -3,8 +3,10 @@ package anon
 import (
 	"context"
 	"crypto/sha1" //nolint:gosec // RFC 9562 name-based UUIDs (version 5) are defined on SHA-1; not a security use
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/changebank/anonuser/shared/faclient"
@@ -48,46 +50,14 @@ func NeverAskedForAddress(u faclient.User) bool {
 // lost a race to move the profile to the same address finds the new stub by it, and a
 // move interrupted after creating it is resumed rather than repeated.
 func MovedID(userID, address string) string {
-	ns := parseUUID(userID)
-	h := sha1.New() //nolint:gosec // see the import
-	h.Write(ns[:])
+	ns, _ := hex.DecodeString(strings.ReplaceAll(userID, "-", "")) // a ValidUserID: 16 bytes
+	h := sha1.New()                                                //nolint:gosec // see the import
+	h.Write(ns)
 	h.Write([]byte(address))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
+	u := h.Sum(nil)[:16]
 	u[6] = u[6]&0x0f | 0x50 // version 5
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
-
-// parseUUID reads a canonical UUID's 16 bytes; anything else hashes as zero bytes,
-// which cannot happen for the ids of this package (ValidUserID).
-func parseUUID(s string) [16]byte {
-	var out [16]byte
-	hex := make([]byte, 0, 32)
-	for i := 0; i < len(s); i++ {
-		if s[i] != '-' {
-			hex = append(hex, s[i])
-		}
-	}
-	if len(hex) != 32 {
-		return out
-	}
-	for i := range out {
-		out[i] = unhex(hex[2*i])<<4 | unhex(hex[2*i+1])
-	}
-	return out
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 0
 }
 
 // Convert makes a stub that proved its address a regular user, once it has logged in:

@@ -48,18 +48,12 @@ type Updater struct {
 	maxWait  time.Duration
 }
 
-// Retry bounds of Update. With full jitter (a random wait up to a doubling bound), twenty
-// writers racing for one user spread out within a few rounds; ten attempts wait at most
-// about 0.6 s in all before a change is given up.
-const (
-	updateAttempts = 20
-	updateBackoff  = 2 * time.Millisecond
-	updateMaxWait  = 256 * time.Millisecond
-)
-
-// NewUpdater returns an Updater over fa.
+// NewUpdater returns an Updater over fa. Its retry bounds: with full jitter (a random
+// wait up to a bound that doubles from 2 ms to 256 ms), twenty writers racing for one
+// user spread out within a few rounds; twenty attempts wait at most about 4 s in all
+// before a change is given up.
 func NewUpdater(fa ProfileStore) *Updater {
-	return &Updater{fa: fa, attempts: updateAttempts, backoff: updateBackoff, maxWait: updateMaxWait}
+	return &Updater{fa: fa, attempts: 20, backoff: 2 * time.Millisecond, maxWait: 256 * time.Millisecond}
 }
 
 // Update reads userID, asks change for an Edit and writes it guarded by two tests: the
@@ -141,13 +135,10 @@ func guardOps(u faclient.User) []faclient.PatchOperation {
 }
 
 // wait is the jittered wait before retry attempt+1: uniform in [0, bound), the bound
-// doubling from backoff up to maxWait ("full jitter").
+// doubling from backoff up to maxWait ("full jitter"). attempt stays below the attempts
+// (20), so the shift cannot overflow.
 func (up *Updater) wait(attempt int) time.Duration {
-	bound := up.backoff << min(attempt, 20)
-	if bound <= 0 || bound > up.maxWait {
-		bound = up.maxWait
-	}
-	return rand.N(bound) //nolint:gosec // spreading retries, not a secret
+	return rand.N(min(up.backoff<<attempt, up.maxWait)) //nolint:gosec // spreading retries, not a secret
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
