@@ -19,12 +19,13 @@ import (
 
 const day = 24 * time.Hour
 
-// population describes a mixed user base; the numbers add up to 10,000.
+// population describes a mixed user base; the numbers add up to 10,000. loggedIn are
+// stubs that proved their address and logged in while the webhook failed.
 type population struct {
-	staleStubs, freshStubs, pendingFresh, pendingExpired, converted, regular int
+	staleStubs, freshStubs, pendingFresh, pendingExpired, loggedIn, converted, regular int
 }
 
-var mixed = population{staleStubs: 4000, freshStubs: 2000, pendingFresh: 1000, pendingExpired: 500, converted: 1500, regular: 1000}
+var mixed = population{staleStubs: 4000, freshStubs: 2000, pendingFresh: 1000, pendingExpired: 400, loggedIn: 100, converted: 1500, regular: 1000}
 
 // seed puts the population into fa and returns the ids of each kind.
 func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[string][]string {
@@ -64,6 +65,11 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 	})
 	put("pendingExpired", p.pendingExpired, func(i int) map[string]any {
 		return stub(i, 40*day, map[string]any{"email": fmt.Sprintf("expired%d@example.com", i), "emailPendingSince": ms(10 * day)})
+	})
+	put("loggedIn", p.loggedIn, func(i int) map[string]any {
+		u := stub(i, 40*day, map[string]any{"email": fmt.Sprintf("logged.in%d@example.com", i), "emailPendingSince": ms(41 * day), "lastLoginInstant": ms(40 * day)})
+		u["passwordLastUpdateInstant"] = ms(40*day + time.Minute) // set through the emailed link
+		return u
 	})
 	put("converted", p.converted, func(i int) map[string]any {
 		return map[string]any{"email": fmt.Sprintf("converted%d@example.com", i), "data": map[string]any{"anonymousUser": false, "watchCount": 9, "convertedAt": ms(80 * day)},
@@ -114,11 +120,20 @@ func TestPruneDeletesExactlyTheStaleStubs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := prune.Summary{Matched: 4000, Deleted: 4000, EmailsReleased: 500, RemainingAnonymous: 3500, PendingConversions: 1000, Converted: 1500, Complete: true}
+	want := prune.Summary{Reconciled: 100, Matched: 4000, Deleted: 4000, EmailsReleased: 400, RemainingAnonymous: 3400, PendingConversions: 1000, Converted: 1600, Complete: true}
 	got := s
 	got.FusionAuthCalls = 0
 	if got != want {
 		t.Errorf("summary=%+v\nwant     %+v", got, want)
+	}
+	if s.FusionAuthCalls != e.client.Counter().Total() {
+		t.Errorf("summary says %d FusionAuth calls, the client made %d (%v)", s.FusionAuthCalls, e.client.Counter().Total(), e.client.Counter().Snapshot())
+	}
+	for _, id := range ids["loggedIn"] {
+		u, _ := e.fa.User(id)
+		if d, _ := u["data"].(map[string]any); d["anonymousUser"] != false || d["convertedAt"] == nil || u["email"] == nil || u["username"] != nil {
+			t.Fatalf("logged-in stub %s not converted with its email: %v", id, u)
+		}
 	}
 	for kind, list := range ids {
 		for _, id := range list {

@@ -561,6 +561,7 @@ func TestWebhookHardening(t *testing.T) {
 		}
 	})
 	t.Run("two hours old", func(t *testing.T) {
+		e.clock.Set(e.clock.Now().Truncate(time.Millisecond)) // events carry milliseconds
 		id, _ := e.provedStub(t)
 		e.hookClient.Counter().Reset()
 		old := loginEvent("88888888-8888-4888-8888-888888888888", id, true, e.clock.Now().Add(-2*time.Hour))
@@ -570,10 +571,15 @@ func TestWebhookHardening(t *testing.T) {
 		if u := e.user(t, id); u.Data["anonymousUser"] != true || e.hookClient.Counter().Total() != 0 {
 			t.Errorf("an old delivery acted: data %v, calls %v", u.Data, e.hookClient.Counter().Snapshot())
 		}
-		fresh := loginEvent("99999999-9999-4999-8999-999999999999", id, true, e.clock.Now())
+		barely := loginEvent("99999999-9999-4999-8999-999999999998", id, true, e.clock.Now().Add(-time.Hour-time.Millisecond))
+		e.deliver(t, barely, map[string]string{site.SignatureHeader: e.sign(t, e.fa.Variable("webhookSigningKeyId"), barely, 60)})
+		if u := e.user(t, id); u.Data["anonymousUser"] != true {
+			t.Error("a delivery an hour and a millisecond old acted")
+		}
+		fresh := loginEvent("99999999-9999-4999-8999-999999999999", id, true, e.clock.Now().Add(-time.Hour)) // an hour old, to the millisecond: still acts
 		e.deliver(t, fresh, map[string]string{site.SignatureHeader: e.sign(t, e.fa.Variable("webhookSigningKeyId"), fresh, 60)})
 		if u := e.user(t, id); u.Data["anonymousUser"] != false {
-			t.Error("a fresh delivery did not convert: the old one was refused for another reason")
+			t.Error("a delivery exactly an hour old did not convert: the window is an hour, inclusive")
 		}
 	})
 }

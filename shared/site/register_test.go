@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -214,6 +215,48 @@ func TestRegisterRefusals(t *testing.T) {
 	if n := len(e.fa.Outbox()); n != 0 {
 		t.Errorf("%d emails sent for refused requests", n)
 	}
+}
+
+// TestOriginCheckWithoutFetchMetadata: a browser that sends no Sec-Fetch-Site is judged
+// by Origin against the site's own origin: APP_ORIGIN when configured, else the
+// request's scheme (TLS, or X-Forwarded-Proto from the API gateway) and host.
+func TestOriginCheckWithoutFetchMetadata(t *testing.T) {
+	e := newEnv(t)
+	cookie, _ := e.newVisitor(t)
+	post := func(target, origin string, header map[string]string) int {
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(url.Values{"email": {"origin.check@example.com"}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Origin", origin)
+		override(r.Header, header)
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+		w := httptest.NewRecorder()
+		e.register.ServeHTTP(w, r)
+		return w.Code
+	}
+	for name, tc := range map[string]struct {
+		configured, target, origin string
+		header                     map[string]string
+		accepted                   bool
+	}{
+		"same origin over TLS":               {"", "https://changebank.example/register", "https://changebank.example", nil, true},
+		"origin null":                        {"", "https://changebank.example/register", "null", nil, false},
+		"http origin to a TLS request":       {"", "https://changebank.example/register", "http://changebank.example", nil, false},
+		"plain http, same origin":            {"", "http://changebank.example/register", "http://changebank.example", nil, true},
+		"plain http, an https origin":        {"", "http://changebank.example/register", "https://changebank.example", nil, false},
+		"behind the gateway (forwarded TLS)": {"", "http://changebank.example/register", "https://changebank.example", map[string]string{"X-Forwarded-Proto": "https"}, true},
+		"configured origin":                  {"https://www.changebank.example", "http://internal.example/register", "https://www.changebank.example", nil, true},
+		"the request's own, not configured":  {"https://www.changebank.example", "https://changebank.example/register", "https://changebank.example", nil, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.register.Origin = tc.configured
+			e.clock.Advance(20 * time.Second) // each accepted post is a new request, not a second click
+			got := post(tc.target, tc.origin, tc.header)
+			if (got == http.StatusSeeOther) != tc.accepted || (!tc.accepted && got != http.StatusForbidden) {
+				t.Errorf("status %d, want accepted=%v (303), else 403", got, tc.accepted)
+			}
+		})
+	}
+	e.register.Origin = ""
 }
 
 func TestUnknownVisitorGoesToFusionAuthRegistration(t *testing.T) {

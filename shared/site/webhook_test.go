@@ -122,11 +122,13 @@ func TestWebhookMalformedIs400AndFailureIs5xx(t *testing.T) {
 	e := newEnv(t)
 	hookKey := e.fa.Variable("webhookSigningKeyId")
 	for name, body := range map[string]string{
-		"not JSON":           `{"event":`,
-		"no event":           `{}`,
-		"login without user": `{"event":{"type":"user.login.success"}}`,
-		"user id not a UUID": `{"event":{"type":"user.login.success","user":{"id":"../../admin","data":{"anonymousUser":true}}}}`,
-		"event is an array":  `{"event":[]}`,
+		"not JSON":               `{"event":`,
+		"no event":               `{}`,
+		"login without user":     `{"event":{"type":"user.login.success"}}`,
+		"user id not a UUID":     `{"event":{"type":"user.login.success","user":{"id":"../../admin","data":{"anonymousUser":true}}}}`,
+		"event is an array":      `{"event":[]}`,
+		"login without its time": `{"event":{"type":"user.login.success","user":{"id":"00000000-0000-4000-8000-000000000001","data":{"anonymousUser":true}}}}`,
+		"login at time zero":     `{"event":{"type":"user.login.success","createInstant":0,"user":{"id":"00000000-0000-4000-8000-000000000001","data":{"anonymousUser":true}}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := []byte(body)
