@@ -247,6 +247,42 @@ func TestCapStopsAndNextRunContinues(t *testing.T) {
 	}
 }
 
+// TestPerUserStepsPageAndObeyTheCap: releases and reconciliations page through more
+// matches than a page holds, count against the per-run cap, and the next run continues.
+func TestPerUserStepsPageAndObeyTheCap(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
+	s, err := e.pruner(prune.Options{BatchSize: 3}).Run(context.Background())
+	if err != nil || s.EmailsReleased != 10 || s.Reconciled != 7 || !s.Complete {
+		t.Fatalf("pages of 3: summary %+v err %v, want all 10 released and all 7 converted in one run", s, err)
+	}
+	e = newEnv(t)
+	ids = seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
+	p := e.pruner(prune.Options{MaxPerRun: 4})
+	var reconciled, released int64
+	for run := 1; run <= 6; run++ {
+		s, err := p.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Reconciled+s.EmailsReleased > 4 {
+			t.Fatalf("run %d changed %d users, cap is 4", run, s.Reconciled+s.EmailsReleased)
+		}
+		reconciled, released = reconciled+s.Reconciled, released+s.EmailsReleased
+		if s.Complete {
+			break
+		}
+	}
+	if reconciled != 7 || released != 10 {
+		t.Errorf("over the runs: %d converted and %d released, want 7 and 10", reconciled, released)
+	}
+	for _, id := range ids["pendingExpired"] {
+		if u, _ := e.fa.User(id); u["email"] != nil {
+			t.Errorf("user %s kept its expired address", id)
+		}
+	}
+}
+
 // slowStore makes every bulk delete take ten minutes of the pruner's clock, so the
 // Lambda deadline arrives mid-run without any real waiting.
 type slowStore struct {
