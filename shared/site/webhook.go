@@ -126,7 +126,12 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The conversion finishes even if FusionAuth stops waiting (its readTimeout) and
 	// hangs up: it sends and forgets, so nothing would ask again until prune reconciles.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conversionTimeout)
+	// It keeps the invocation's deadline (Lambda's timeout), if sooner.
+	deadline := time.Now().Add(conversionTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	converted, err := h.Conversions.CompleteConversion(ctx, e.User.ID)
 	if err != nil {

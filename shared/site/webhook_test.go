@@ -201,3 +201,22 @@ func TestWebhookRefusesToStartUnauthenticated(t *testing.T) {
 		t.Errorf("handler with no authentication configured answered %d, want 401", w.Code)
 	}
 }
+
+// TestWebhookConvertsAfterTheCallerHungUp: FusionAuth stops waiting after its
+// readTimeout and sends the event only once, so a conversion under way finishes even
+// when the delivery's request is cancelled.
+func TestWebhookConvertsAfterTheCallerHungUp(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.provedStub(t)
+	body := loginEvent("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", id, true, e.clock.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "https://hook.example/", bytes.NewReader(body))
+	r.Header.Set(site.DefaultSecretHeader, e.fa.Variable("webhookSecret"))
+	r.Header.Set(site.SignatureHeader, e.sign(t, e.fa.Variable("webhookSigningKeyId"), body, 60))
+	w := httptest.NewRecorder()
+	e.webhook.ServeHTTP(w, r)
+	if u := e.user(t, id); w.Code != http.StatusNoContent || u.Data["anonymousUser"] != false {
+		t.Errorf("status %d, data %v: want the stub converted although the caller hung up", w.Code, u.Data)
+	}
+}
