@@ -251,13 +251,13 @@ func TestCapStopsAndNextRunContinues(t *testing.T) {
 // matches than a page holds, count against the per-run cap, and the next run continues.
 func TestPerUserStepsPageAndObeyTheCap(t *testing.T) {
 	e := newEnv(t)
-	ids := seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
+	seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
 	s, err := e.pruner(prune.Options{BatchSize: 3}).Run(context.Background())
 	if err != nil || s.EmailsReleased != 10 || s.Reconciled != 7 || !s.Complete {
 		t.Fatalf("pages of 3: summary %+v err %v, want all 10 released and all 7 converted in one run", s, err)
 	}
 	e = newEnv(t)
-	ids = seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
+	ids := seed(t, e.fa, population{pendingExpired: 10, loggedIn: 7}, e.now)
 	p := e.pruner(prune.Options{MaxPerRun: 4})
 	var reconciled, released int64
 	for run := 1; run <= 6; run++ {
