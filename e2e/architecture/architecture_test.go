@@ -91,6 +91,13 @@ var rules = []rule{
 			return slices.ContainsFunc(testPkgs, func(t string) bool { return within(imp, t) })
 		},
 	},
+	{
+		name:      "the local stack links no package testing",
+		why:       "cmd/local is a program people run; the stand-in it embeds must not drag the test framework (and its flags) in",
+		appliesTo: func(p string) bool { return p == module+"/cmd/local" },
+		linked:    true,
+		forbidden: func(_, imp string) bool { return imp == "testing" },
+	},
 }
 
 // violations lists every breach of rules in pkgs, as messages a reader can act on.
@@ -174,6 +181,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{rules[2].name, pkg{ImportPath: m("e2e/lambdart"), Imports: []string{fatest}}, pkg{ImportPath: m("scripts/coldstart"), Imports: []string{fatest}}},
 		{rules[3].name, pkg{ImportPath: m("functions/video"), Deps: []string{m("functions/register/internal/form")}}, pkg{ImportPath: m("functions/video"), Deps: []string{m("functions/video/internal/page"), m("shared/site")}}},
 		{rules[4].name, pkg{ImportPath: m("functions/prune"), Deps: []string{"testing"}}, pkg{ImportPath: m("functions/prune"), Deps: []string{"time", "github.com/stretchr/testingish"}}},
+		{rules[5].name, pkg{ImportPath: m("cmd/local"), Deps: []string{fatest, "testing"}}, pkg{ImportPath: m("cmd/local"), Deps: []string{fatest, "testing/iotest"}}},
 	}
 	for _, tc := range cases {
 		r := rules[slices.IndexFunc(rules, func(r rule) bool { return r.name == tc.rule })]

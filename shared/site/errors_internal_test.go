@@ -31,6 +31,7 @@ func TestStatusOf(t *testing.T) {
 		{anon.ErrNotAnonymous, http.StatusConflict},
 		{wrap(anon.ErrGone), http.StatusGone},
 		{wrap(anon.ErrUnavailable), http.StatusServiceUnavailable},
+		{fmt.Errorf("%w: user x: 20 attempts", anon.ErrContended), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrUnavailable)), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrGone)), http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusInternalServerError}, // the domain names timeouts ErrUnavailable; a raw one is a bug

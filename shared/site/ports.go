@@ -21,7 +21,9 @@ var (
 type Visits interface {
 	// StartProfile creates a stub user that has watched once. Errors: anon.ErrUnavailable.
 	StartProfile(ctx context.Context) (anon.Profile, error)
-	// RecordWatch counts one more watch. Errors: anon.ErrGone, anon.ErrUnavailable.
+	// RecordWatch counts one more watch. With anon.ErrContended the profile is still
+	// returned (as last read) and only this watch is lost. Errors: anon.ErrGone,
+	// anon.ErrContended, anon.ErrUnavailable.
 	RecordWatch(ctx context.Context, userID string) (anon.Profile, error)
 }
 

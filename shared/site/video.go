@@ -54,6 +54,15 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if state == cookieValid {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
 		switch {
+		case errors.Is(err, anon.ErrContended):
+			// A metric, not an error page: the visitor sees the page with the count as
+			// last read, and the log counts the one watch that was dropped.
+			v.Logger.WarnContext(ctx, "watch count dropped: the profile was overtaken by other writes on every attempt",
+				"userId", userID, "droppedWatches", 1)
+			err = nil
+			if resign {
+				setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
+			}
 		case errors.Is(err, anon.ErrGone):
 			v.Logger.InfoContext(ctx, "cookie names a deleted user; starting a new profile", "userId", userID)
 			state = cookieNone
