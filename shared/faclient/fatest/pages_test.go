@@ -70,7 +70,7 @@ func TestPasswordChangePage(t *testing.T) {
 func TestAuthorizePage(t *testing.T) {
 	s, _, rc := loginServer(t)
 	app := s.Variable("applicationId")
-	redirect := s.Variable("appURL") + "/video"
+	redirect := s.Variable("appURL") + "/callback"
 	valid := url.Values{"client_id": {app}, "redirect_uri": {redirect}, "response_type": {"code"}, "state": {"xyz"}}
 	tests := map[string]struct {
 		query      url.Values
@@ -79,7 +79,7 @@ func TestAuthorizePage(t *testing.T) {
 		"valid":                 {valid, http.StatusOK},
 		"unknown client":        {url.Values{"client_id": {"6b1a3a80-0000-4000-8000-000000000000"}, "redirect_uri": {redirect}, "response_type": {"code"}}, http.StatusBadRequest},
 		"unauthorized redirect": {url.Values{"client_id": {app}, "redirect_uri": {"http://evil.example/cb"}, "response_type": {"code"}}, http.StatusBadRequest},
-		"no response_type":      {url.Values{"client_id": {app}, "redirect_uri": {redirect}}, http.StatusBadRequest},
+		"no response_type":      {url.Values{"client_id": {app}, "redirect_uri": {redirect}}, http.StatusFound}, // an error sent to the verified redirect URI
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestAuthorizePage(t *testing.T) {
 
 func TestRegisterPage(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{})
-	q := url.Values{"client_id": {s.Variable("applicationId")}, "redirect_uri": {s.Variable("appURL") + "/register"}, "response_type": {"code"}}
+	q := url.Values{"client_id": {s.Variable("applicationId")}, "redirect_uri": {s.Variable("appURL") + "/callback"}, "response_type": {"code"}}
 	target := s.URL() + "/oauth2/register?" + q.Encode()
 	if status, _, html := page(t, http.MethodGet, target, nil); status != http.StatusOK || !strings.Contains(html, `name="email"`) {
 		t.Fatalf("GET = %d, want a registration form:\n%s", status, html)
