@@ -56,7 +56,7 @@ func FunctionEnv(function string, s Stack) map[string]string {
 	case "register":
 		env["COOKIE_NAME"] = "anon_user"
 		env["FUSIONAUTH_PUBLIC_URL"] = s.FusionAuthURL
-		env["REGISTER_REDIRECT_URI"] = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/video"
+		env["REGISTER_REDIRECT_URI"] = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/callback"
 		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
 	case "webhook":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"

@@ -126,7 +126,7 @@ func newStack(tb testing.TB) *stack {
 	cookieKeys := tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1"))
 	sm := smtest.NewServer(tb, map[string]string{
 		secretName("video"):    jsonSecret(map[string]string{"apiKey": fa.Variable("videoApiKey"), "cookieKeys": cookieKeys}),
-		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "cookieKeys": cookieKeys}),
+		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "cookieKeys": cookieKeys, "clientSecret": fa.Variable("clientSecret")}),
 		secretName("webhook"):  jsonSecret(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")}),
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 	})

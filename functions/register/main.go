@@ -1,6 +1,8 @@
-// Command register is the Lambda function behind GET and POST /register (API Gateway
-// HTTP API, payload format 2.0): an anonymous visitor gives an email and FusionAuth
-// mails a link to set a password. Wiring only; behaviour lives in shared/.
+// Command register is the Lambda function behind GET and POST /register and the
+// sign-in, GET /login, /callback and /logout (API Gateway HTTP API, payload format
+// 2.0): an anonymous visitor gives an email and FusionAuth mails a link to set a
+// password; a person signs in through FusionAuth's hosted login. Wiring only;
+// behaviour lives in shared/.
 package main
 
 import (
@@ -30,7 +32,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h, _, err := app.Register(cfg, keys, cookieKeys, log)
+	clientSecret, err := app.ClientSecret(keys)
+	if err != nil {
+		return err
+	}
+	h, _, err := app.Register(cfg, keys, cookieKeys, clientSecret, log)
 	if err != nil {
 		return err
 	}

@@ -91,13 +91,25 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 
 // RecordWatch adds one to the visitor's watch count: two FusionAuth calls (read,
 // patch). Two tabs counting at once can lose one count; FusionAuth has no atomic
-// increment and the count is a courtesy, not a ledger. Errors: ErrGone, ErrUnavailable.
+// increment and the count is a courtesy, not a ledger. Only a stub counts through the
+// visitor cookie: a user that is no longer anonymous is an account, reached only by
+// signing in. Errors: ErrGone, ErrNotAnonymous, ErrUnavailable.
 func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
+	return s.recordWatch(ctx, userID, true)
+}
+
+// recordWatch counts one watch of userID; stubOnly refuses a user that is no longer
+// anonymous (ErrNotAnonymous) before anything is written.
+func (s *Service) recordWatch(ctx context.Context, userID string, stubOnly bool) (Profile, error) {
 	u, err := readActive(ctx, s.fa, userID)
 	if err != nil {
 		return Profile{}, err
 	}
-	count := ProfileOf(u).WatchCount + 1
+	current := ProfileOf(u)
+	if stubOnly && !current.Anonymous {
+		return Profile{}, ErrNotAnonymous
+	}
+	count := current.WatchCount + 1
 	patched, err := s.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{"data": map[string]any{DataWatchCount: count}}})
 	if err != nil {
 		return Profile{}, fusionAuthError(err, "record watch for user "+userID)

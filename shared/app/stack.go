@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/signin"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -68,49 +70,116 @@ func CookieKeys(secret *apikey.Source) ([]token.Key, error) {
 }
 
 // cookieFunction builds what the video and register functions share: the client and
-// the visitor-token signer, which needs no FusionAuth call at all.
-func cookieFunction(fc config.FusionAuth, keys faclient.KeySource, cookieKeys []token.Key) (*faclient.Client, *token.Visitor, error) {
+// the visitor-cookie and session signers, which need no FusionAuth call at all.
+func cookieFunction(fc config.FusionAuth, keys faclient.KeySource, cookieKeys []token.Key) (*faclient.Client, *token.Visitor, *token.Session, error) {
 	fa, err := FusionAuthClient(fc, keys)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tokens, err := token.NewVisitor(cookieKeys, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return fa, tokens, nil
+	sessions, err := token.NewSession(cookieKeys, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return fa, tokens, sessions, nil
 }
 
 // Video builds the GET /video handler.
 func Video(cfg config.Video, keys faclient.KeySource, cookieKeys []token.Key, log *slog.Logger) (*site.Video, *faclient.Client, error) {
-	fa, tokens, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
+	fa, tokens, sessions, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &site.Video{
-		Visits:     anon.New(fa),
-		Tokens:     tokens,
-		CookieName: cfg.Cookie.Name,
-		VideoURL:   cfg.VideoURL,
-		Logger:     log,
+		Visits:      anon.New(fa),
+		Tokens:      tokens,
+		Sessions:    sessions,
+		CookieName:  cfg.Cookie.Name,
+		SessionName: site.DefaultSessionCookie,
+		VideoURL:    cfg.VideoURL,
+		Logger:      log,
 	}, fa, nil
 }
 
-// Register builds the GET and POST /register handler.
-func Register(cfg config.Register, keys faclient.KeySource, cookieKeys []token.Key, log *slog.Logger) (*site.Register, *faclient.Client, error) {
-	fa, tokens, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
+// ClientSecretField is the field of the register function's JSON secret that holds
+// the application's OAuth client secret.
+const ClientSecretField = "clientSecret"
+
+// ClientSecret reads the OAuth client secret from the register function's secret; a
+// secret without one fails cold start naming the secret.
+func ClientSecret(secret *apikey.Source) (string, error) {
+	v, ok := secret.Value(ClientSecretField)
+	if !ok || v == "" {
+		return "", fmt.Errorf("%v: no %q field, want the application's OAuth client secret", secret, ClientSecretField)
+	}
+	return v, nil
+}
+
+// RegisterFunction is the register function's handlers: GET and POST /register, and
+// the sign-in (GET /login, /callback, /logout).
+type RegisterFunction struct {
+	Register *site.Register
+	SignIn   *site.SignIn
+}
+
+// ServeHTTP routes the function's paths; API Gateway sends it only those.
+func (f *RegisterFunction) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case site.LoginPath, site.CallbackPath, site.LogoutPath:
+		f.SignIn.ServeHTTP(w, r)
+	default:
+		f.Register.ServeHTTP(w, r)
+	}
+}
+
+// Register builds the register function: /register and the sign-in. clientSecret is
+// the application's OAuth client secret (ClientSecret). Nothing here calls FusionAuth:
+// its JWKS is fetched when the first ID token arrives.
+func Register(cfg config.Register, keys faclient.KeySource, cookieKeys []token.Key, clientSecret string, log *slog.Logger) (*RegisterFunction, *faclient.Client, error) {
+	fa, tokens, sessions, err := cookieFunction(cfg.FusionAuth, keys, cookieKeys)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &site.Register{
-		Conversions:   anon.NewConverter(fa, cfg.ApplicationID, nil),
-		Tokens:        tokens,
-		CookieName:    cfg.Cookie.Name,
-		FusionAuthURL: cfg.PublicFusionAuthURL,
-		ApplicationID: cfg.ApplicationID,
-		RedirectURI:   cfg.RedirectURI,
-		Origin:        cfg.Origin,
-		Logger:        log,
+	flows, err := token.NewSignIn(cookieKeys, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	oidc, err := signin.New(signin.Options{
+		ClientID:     cfg.ApplicationID,
+		ClientSecret: clientSecret,
+		PublicURL:    cfg.PublicFusionAuthURL,
+		URL:          cfg.URL,
+		Issuer:       cfg.PublicFusionAuthURL,
+		RedirectURL:  cfg.RedirectURI,
+		HTTPClient:   faclient.DefaultHTTPClient(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	conv := anon.NewConverter(fa, cfg.ApplicationID, nil)
+	return &RegisterFunction{
+		Register: &site.Register{
+			Conversions: conv,
+			Tokens:      tokens,
+			Sessions:    sessions,
+			CookieName:  cfg.Cookie.Name,
+			SessionName: site.DefaultSessionCookie,
+			Origin:      cfg.Origin,
+			Logger:      log,
+		},
+		SignIn: &site.SignIn{
+			Flow:        oidc,
+			FlowTokens:  flows,
+			Sessions:    sessions,
+			Visitors:    tokens,
+			Accounts:    anon.NewAccounts(fa, conv),
+			CookieName:  cfg.Cookie.Name,
+			SessionName: site.DefaultSessionCookie,
+			Logger:      log,
+		},
 	}, fa, nil
 }
 

@@ -117,7 +117,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
 	for _, name := range []string{"visitorTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
-		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
+		"apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey", "clientSecret"} {
 		s.Variables[name] = fa.Variable(name)
 	}
 	return nil
@@ -163,12 +163,14 @@ func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, e
 	}
 	mux.Handle("/video", video)
 	register, _, err := app.Register(config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
-		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + "/video"},
-		faclient.StaticKey(s.Variables["registerApiKey"]), keys, log.With("function", "register"))
+		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + site.CallbackPath},
+		faclient.StaticKey(s.Variables["registerApiKey"]), keys, s.Variables["clientSecret"], log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
-	mux.Handle("/register", register)
+	for _, path := range []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath} {
+		mux.Handle(path, register)
+	}
 	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKID: s.Variables["webhookSigningKid"], SecretHeader: site.DefaultSecretHeader},
 		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
 	if err != nil {
