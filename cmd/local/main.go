@@ -5,7 +5,9 @@
 //	go run ./cmd/local [-addr 127.0.0.1:3000] [-fusionauth-addr 127.0.0.1:9011]
 //
 // With FUSIONAUTH_URL set it uses that FusionAuth (configured from the same
-// kickstart file) instead of the embedded one. Ctrl-C stops it.
+// kickstart file) instead of the embedded one. COOKIE_KEYS holds the visitor-cookie keys
+// (the JSON of the deployed secret); without it a random key is made at each start.
+// Ctrl-C stops it.
 package main
 
 import (
@@ -47,11 +49,12 @@ func run(args []string, out io.Writer) error {
 		Kickstart:      *kickstart,
 		Logger:         app.NewLogger(os.Stderr),
 		PruneEvery:     *pruneEvery,
+		CookieKeys:     os.Getenv("COOKIE_KEYS"),
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "ChangeBank local stack is ready.\n  Site:        %s/video\n  Register:    %s/register\n  Webhook:     %s/webhook (FusionAuth calls it on login)\n  Prune now:   curl -X POST '%s/_local/prune?dryRun=true'\n  FusionAuth:  %s\nPress Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, s.FusionAuthURL)
+	fmt.Fprint(out, s.Banner())
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping")
 	return s.Close()

@@ -8,7 +8,7 @@
 // Emulator.Invoke sends one event at a time (the emulator does not survive overlapping
 // invokes). The package test (lambdart_test.go) drives the whole visitor flow through the
 // four functions against the in-memory FusionAuth (shared/faclient/fatest) and a fake Secrets Manager
-// (shared/apikey/smtest); scripts/coldstart measures cold starts with the same helpers.
+// (shared/secrets/smtest); scripts/coldstart measures cold starts with the same helpers.
 //
 // The emulator runs on Linux only. FindRIE reports it missing elsewhere, and the test then
 // skips (or fails under CI=true).

@@ -23,10 +23,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
@@ -122,13 +122,13 @@ func newStack(tb testing.TB) *stack {
 		}
 		return string(b)
 	}
-	// video and register sign the visitor cookie with the same keys.
-	cookieKeys := tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1"))
+	// video and register sign the visitor cookie with the keys of their shared secret.
 	sm := smtest.NewServer(tb, map[string]string{
-		secretName("video"):    jsonSecret(map[string]string{"apiKey": fa.Variable("videoApiKey"), "cookieKeys": cookieKeys}),
-		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "cookieKeys": cookieKeys, "clientSecret": fa.Variable("clientSecret")}),
+		secretName("video"):    fa.Variable("videoApiKey"),
+		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "clientSecret": fa.Variable("clientSecret")}),
 		secretName("webhook"):  jsonSecret(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")}),
 		secretName("prune"):    fa.Variable("pruneApiKey"),
+		cookieKeysSecret:       tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1")),
 	})
 	fa.ResetCalls()
 	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: fa.Variable("webhookSigningKid")}
@@ -136,14 +136,18 @@ func newStack(tb testing.TB) *stack {
 
 func secretName(function string) string { return "anonuser/" + function + "-api-key" }
 
+// cookieKeysSecret names the cookie keys' own secret.
+const cookieKeysSecret = "anonuser/cookie-keys"
+
 // env returns the function's environment as template.yaml sets it, pointing at this stack.
 func (s *stack) env(function string) map[string]string {
 	return lambdart.FunctionEnv(function, lambdart.Stack{
-		FusionAuthURL:     s.fa.URL(),
-		SecretsManagerURL: s.sm.URL,
-		Region:            smtest.Region,
-		Variable:          s.fa.Variable,
-		WebhookSigningKID: s.webhookKID,
+		FusionAuthURL:      s.fa.URL(),
+		SecretsManagerURL:  s.sm.URL,
+		Region:             smtest.Region,
+		Variable:           s.fa.Variable,
+		WebhookSigningKID:  s.webhookKID,
+		CookieKeysSecretID: s.sm.ARN(cookieKeysSecret),
 		// !Ref of an AWS::SecretsManager::Secret is its ARN.
 		SecretID:    func(function string) string { return s.sm.ARN(secretName(function)) },
 		NoAWSConfig: s.noConfig,
@@ -172,10 +176,19 @@ func (s *stack) start(tb testing.TB, function string, env map[string]string) *la
 	return e
 }
 
-// event reads a testdata event and lets edit change it before it is sent.
+// The functions' event fixtures (functions/<name>/testdata): the same files the adapter
+// tests (shared/lambdahttp) and `sam local invoke -e` use.
+const (
+	videoEvent    = "../../functions/video/testdata/apigw-v2-get-video.json"
+	registerEvent = "../../functions/register/testdata/apigw-v2-post-register.json"
+	webhookEvent  = "../../functions/webhook/testdata/function-url-post-webhook.json"
+	pruneEvent    = "../../functions/prune/testdata/eventbridge-scheduled-prune.json"
+)
+
+// event reads an event fixture and lets edit change it before it is sent.
 func event(tb testing.TB, file string, edit func(ev map[string]any)) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", file))
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		tb.Fatalf("read event: %v", err)
 	}
@@ -254,26 +267,6 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-// getJSON reads from the in-memory FusionAuth directly with apiKey.
-func getJSON(tb testing.TB, url, apiKey string) (int, []byte) {
-	tb.Helper()
-	req, err := http.NewRequestWithContext(tb.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		tb.Fatalf("new request: %v", err)
-	}
-	req.Header.Set("Authorization", apiKey)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("GET %s: %v", url, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatalf("read %s: %v", url, err)
-	}
-	return res.StatusCode, out
 }
 
 // postJSON calls the in-memory FusionAuth directly, as a browser or FusionAuth's own UI would.
@@ -361,7 +354,7 @@ func TestVisitorFlow(t *testing.T) {
 	}{
 		{"first visit sets the visitor cookie", func(t *testing.T) {
 			before := s.fa.UserCount()
-			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], event(t, "apigw-v2-get-video.json", nil))
+			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], event(t, videoEvent, nil))
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status: got %d, want 200; body %q", res.StatusCode, res.Body)
 			}
@@ -395,7 +388,7 @@ func TestVisitorFlow(t *testing.T) {
 		}},
 		{"second visit with the cookie counts 2", func(t *testing.T) {
 			before := s.fa.UserCount()
-			ev := event(t, "apigw-v2-get-video.json", func(ev map[string]any) {
+			ev := event(t, videoEvent, func(ev map[string]any) {
 				ev["cookies"] = []any{cookie, "theme=dark"}
 			})
 			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], ev)
@@ -420,18 +413,20 @@ func TestVisitorFlow(t *testing.T) {
 			for _, tc := range []struct {
 				name       string
 				origin     string
+				fetchSite  string // the browser's Sec-Fetch-Site for that origin
 				wantStatus int
 				wantEmails int
 			}{
-				{name: "cross-site origin", origin: "https://evil.example", wantStatus: http.StatusForbidden, wantEmails: 0},
-				{name: "same origin", origin: "https://" + host, wantStatus: http.StatusOK, wantEmails: 1},
+				{name: "cross-site origin", origin: "https://evil.example", fetchSite: "cross-site", wantStatus: http.StatusForbidden, wantEmails: 0},
+				{name: "same origin", origin: "https://" + host, fetchSite: "same-origin", wantStatus: http.StatusOK, wantEmails: 1},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					ev := event(t, "apigw-v2-post-register.json", func(ev map[string]any) {
+					ev := event(t, registerEvent, func(ev map[string]any) {
 						ev["cookies"] = []any{cookie}
 						h := headers(t, ev)
 						h["host"] = host
 						h["origin"] = tc.origin
+						h["sec-fetch-site"] = tc.fetchSite
 					})
 					res := invoke[events.APIGatewayV2HTTPResponse](t, fns["register"], ev)
 					if res.StatusCode != tc.wantStatus {
@@ -506,7 +501,7 @@ func TestVisitorFlow(t *testing.T) {
 				{name: "the same delivery again", wantStatus: http.StatusNoContent, wantAnonymous: false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					ev := event(t, "function-url-post-webhook.json", func(ev map[string]any) {
+					ev := event(t, webhookEvent, func(ev map[string]any) {
 						h := headers(t, ev)
 						// A Function URL event carries lower-case header names; the fixture's
 						// redacted signature and secret give way to the recorded ones.
@@ -566,7 +561,7 @@ func TestVisitorFlow(t *testing.T) {
 					t.Fatalf("seed %s: %v", u.id, err)
 				}
 			}
-			got := invoke[prune.Summary](t, fns["prune"], event(t, "eventbridge-scheduled-prune.json", nil))
+			got := invoke[prune.Summary](t, fns["prune"], event(t, pruneEvent, nil))
 			want := prune.Summary{Matched: 1, Deleted: 1, RemainingAnonymous: 1, Converted: 1, Complete: true, FusionAuthCalls: got.FusionAuthCalls}
 			if got != want {
 				t.Errorf("summary: got %+v, want %+v", got, want)
@@ -603,8 +598,12 @@ func TestColdStartFailure(t *testing.T) {
 		wantLog   string
 		wantReads int // Secrets Manager reads: 0 when the configuration fails first
 	}{
-		{name: "video with a secret holding no cookie keys", function: "video", set: map[string]string{"API_KEY_SECRET_ID": secretName("prune")},
-			wantLog: `no \"cookieKeys\" field`, wantReads: 1},
+		{name: "video without COOKIE_KEYS_SECRET_ID", function: "video", set: map[string]string{"COOKIE_KEYS_SECRET_ID": ""},
+			wantLog: "COOKIE_KEYS_SECRET_ID: required but not set"},
+		{name: "video whose cookie-keys secret holds no usable key", function: "video", set: map[string]string{"COOKIE_KEYS_SECRET_ID": secretName("prune")},
+			wantLog: `secret \"anonuser/prune-api-key\": cookie keys: not a JSON array`, wantReads: 1},
+		{name: "register whose cookie-keys secret is missing", function: "register", set: map[string]string{"COOKIE_KEYS_SECRET_ID": "anonuser/no-cookie-keys"},
+			wantLog: `cookie keys: secret \"anonuser/no-cookie-keys\" not found`, wantReads: 1},
 		{name: "register with a malformed COOKIE_NAME", function: "register", set: map[string]string{"COOKIE_NAME": "bad;name"},
 			wantLog: `COOKIE_NAME: must be a cookie name (letters, digits, -_.), got \"bad;name\"`},
 		{name: "webhook with neither a signing kid nor a shared secret", function: "webhook",
@@ -632,7 +631,7 @@ func TestColdStartFailure(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			res, err := e.Invoke(ctx, event(t, "apigw-v2-get-video.json", nil))
+			res, err := e.Invoke(ctx, event(t, videoEvent, nil))
 			if err != nil {
 				t.Fatalf("invoke: %v", err)
 			}
@@ -670,6 +669,9 @@ func TestFunctionEnv(t *testing.T) {
 		Variable:          func(string) string { return "00000000-0000-4000-8000-000000000001" },
 		SecretID:          secretName,
 		NoAWSConfig:       "/nonexistent",
+
+		CookieKeysSecretID: cookieKeysSecret,
+		WebhookSigningKID:  "webhook-kid",
 	}
 	tests := []struct {
 		function string

@@ -12,6 +12,13 @@
 // Each check returns its problems, so the tests can also prove that every check fails
 // on a deliberately broken copy of the template.
 //
+// Files by concern: template_test.go loads the template (and runs the check tables),
+// functions_test.go holds the specs and the per-function build, timeout, environment and
+// log-group checks, api_test.go the routes and HTTP API throttling, schedule_url_test.go
+// the schedule, the Function URL and the outputs, iam_test.go least privilege and secret
+// values, samconfig_test.go samconfig.toml (read with a TOML library) and
+// env-vars.example.json, mutations_test.go the broken copies.
+//
 // goformation cannot decode a !Ref to a Number parameter that feeds a numeric property
 // (RetentionInDays, ThrottlingRateLimit, ...): the tests resolve those to the
 // parameter's default before decoding and remember the reference.

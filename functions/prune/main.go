@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/pruneapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/prune"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -24,14 +26,16 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	pruner, _, err := app.Pruner(cfg, keys, os.Stdout, log)
+	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return err
 	}
+	// Each run's metrics go to stdout, where CloudWatch picks them up.
+	pruner := pruneapp.New(cfg, fa, os.Stdout, log)
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
 		return pruner.ForEvent(ev.Detail).Run(ctx)
 	})

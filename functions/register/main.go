@@ -13,8 +13,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
+	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -24,19 +27,24 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	cookieKeys, err := app.CookieKeys(keys)
+	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
+	fa, secret, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return err
 	}
-	clientSecret, err := app.ClientSecret(keys)
+	clientSecret, err := registerapp.ClientSecret(secret)
 	if err != nil {
 		return err
 	}
-	h, _, err := app.Register(cfg, keys, cookieKeys, clientSecret, log)
+	keys, err := cookieKeys()
+	if err != nil {
+		return err
+	}
+	h, err := registerapp.New(cfg, fa, keys, clientSecret, log)
 	if err != nil {
 		return err
 	}

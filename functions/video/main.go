@@ -11,8 +11,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
+	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -22,15 +25,20 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	cookieKeys, err := app.CookieKeys(keys)
+	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
+	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return err
 	}
-	h, _, err := app.Video(cfg, keys, cookieKeys, log)
+	keys, err := cookieKeys()
+	if err != nil {
+		return err
+	}
+	h, err := videoapp.New(cfg, fa, keys, log)
 	if err != nil {
 		return err
 	}

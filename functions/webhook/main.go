@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 func main() { app.Main(run) }
@@ -23,12 +25,16 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	keys, err := app.LoadAPIKey(ctx, cfg.APIKeySecretID)
+	sm, err := secrets.FromEnv(ctx, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	secret, _ := keys.Value("webhookSecret")
-	h, _, err := app.Webhook(ctx, cfg, keys, secret, log)
+	fa, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	if err != nil {
+		return err
+	}
+	secret, _ := keys.Value(webhookapp.SecretField)
+	h, err := webhookapp.New(ctx, cfg, fa, secret, log)
 	if err != nil {
 		return err
 	}

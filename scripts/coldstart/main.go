@@ -2,6 +2,9 @@
 // their first invoke under the AWS Lambda Runtime Interface Emulator, next to a hello-world
 // Go function as the baseline. It is a benchmark, not a test.
 //
+// It prints the figures and then each function's ratios to hello in the same run (binary
+// size, whole cold start, and the function's own part of it), marking any over its target.
+//
 // Usage, from anywhere in the repository (scripts/coldstart.sh wraps it):
 //
 //	go run ./scripts/coldstart [-n 10] [-only video,hello] [-arm64=false] [-v]
@@ -10,11 +13,12 @@
 // (GOOS=linux CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags "-s -w") for the host
 // architecture, and also for arm64 (what template.yaml deploys) to report those sizes. It
 // starts an in-memory FusionAuth (shared/faclient/fatest, loaded from kickstart/kickstart.json) and a
-// fake Secrets Manager (shared/apikey/smtest) on 127.0.0.1, because the functions read their
+// fake Secrets Manager (shared/secrets/smtest) on 127.0.0.1, because the functions read their
 // API key and FusionAuth's signing keys during init.
 //
-// For each function, n times: start aws-lambda-rie with the bootstrap on fresh loopback
-// ports, wait until its HTTP server answers, send one event from e2e/lambdart/testdata, and
+// n rounds, each function once per round (so load on this shared machine falls on all
+// alike); each time: start aws-lambda-rie with the bootstrap on fresh loopback
+// ports, wait until its HTTP server answers, send the function's event fixture (functions/<name>/testdata), and
 // record the time from starting the emulator process to the first successful response
 // (the cold start: emulator start, process start, the function's init including its
 // Secrets Manager and FusionAuth calls, and the first handler run), then one more invoke
@@ -23,14 +27,17 @@
 // sandbox and code download. Compare functions with each other and with hello, not with
 // production Init Duration.
 //
-// Events: video GET /video without a cookie (creates a stub: two FusionAuth calls), register
-// POST /register without a cookie (a 303 to FusionAuth, no calls), webhook with the fixture's
-// redacted signature (401 before any call), prune the scheduled event (a prune pass over the
-// stubs the video runs created), hello an empty object.
+// Events: video GET /video without a cookie (a browser's first visit: creates a stub),
+// register POST /register with the fixture's redacted cookie (refused: a redirect, no
+// FusionAuth call), webhook with the fixture's redacted signature (401 before any call), prune
+// the scheduled event (a prune pass over the stubs the video runs created), hello an empty
+// object.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,23 +50,24 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
+	"github.com/changebank/anonuser/shared/token"
 )
 
 // bench is one bootstrap to measure.
 type bench struct {
 	name  string
 	pkg   string
-	event string // testdata file under e2e/lambdart, "" for {}
+	event string // the function's event fixture, from the repository root; "" for {}
 }
 
 var benches = []bench{
 	{"hello", "./e2e/lambdart/testdata/hello", ""},
-	{"video", "./functions/video", "apigw-v2-get-video.json"},
-	{"register", "./functions/register", "apigw-v2-post-register.json"},
-	{"webhook", "./functions/webhook", "function-url-post-webhook.json"},
-	{"prune", "./functions/prune", "eventbridge-scheduled-prune.json"},
+	{"video", "./functions/video", "functions/video/testdata/apigw-v2-get-video.json"},
+	{"register", "./functions/register", "functions/register/testdata/apigw-v2-post-register.json"},
+	{"webhook", "./functions/webhook", "functions/webhook/testdata/function-url-post-webhook.json"},
+	{"prune", "./functions/prune", "functions/prune/testdata/eventbridge-scheduled-prune.json"},
 }
 
 // region is the functions' AWS region: the fake Secrets Manager's.
@@ -91,8 +99,12 @@ func run(n int, only string, arm64, verbose bool) error {
 	}
 	selected := benches
 	if only != "" {
-		selected = nil
+		// hello always runs: the ratios compare with it in the same run.
+		selected = benches[:1]
 		for _, name := range strings.Split(only, ",") {
+			if strings.TrimSpace(name) == "hello" {
+				continue
+			}
 			i := slices.IndexFunc(benches, func(b bench) bool { return b.name == strings.TrimSpace(name) })
 			if i < 0 {
 				return fmt.Errorf("-only: unknown function %q (have %s)", name, names(benches))
@@ -140,11 +152,16 @@ func run(n int, only string, arm64, verbose bool) error {
 		return err
 	}
 	defer func() { _ = fa.Close() }()
+	cookieKeys, err := randomCookieKeys()
+	if err != nil {
+		return err
+	}
 	sm, err := smtest.Start(map[string]string{
 		secretID("video"):    fa.Variable("videoApiKey"),
 		secretID("register"): fa.Variable("registerApiKey"),
 		secretID("webhook"):  fmt.Sprintf(`{"apiKey":%q,"webhookSecret":%q}`, fa.Variable("webhookApiKey"), fa.Variable("webhookSecret")),
 		secretID("prune"):    fa.Variable("pruneApiKey"),
+		cookieKeysSecret:     cookieKeys,
 	})
 	if err != nil {
 		return err
@@ -157,6 +174,9 @@ func run(n int, only string, arm64, verbose bool) error {
 		Variable:          fa.Variable,
 		SecretID:          secretID,
 		NoAWSConfig:       filepath.Join(dir, "no-aws-config"),
+
+		CookieKeysSecretID: cookieKeysSecret,
+		WebhookSigningKID:  fa.Variable("webhookSigningKid"), // the kickstart imports the key with a fixed kid
 	}
 
 	type row struct {
@@ -165,39 +185,45 @@ func run(n int, only string, arm64, verbose bool) error {
 		ready, cold   []time.Duration
 		init, warm    []time.Duration
 	}
-	var rows []row
-	for _, b := range selected {
-		r := row{bench: b}
-		if r.size, err = fileSize(bins[b.name]); err != nil {
+	rows := make([]row, len(selected))
+	events := make([][]byte, len(selected))
+	envs := make([]map[string]string, len(selected))
+	for i, b := range selected {
+		rows[i].bench = b
+		if rows[i].size, err = fileSize(bins[b.name]); err != nil {
 			return err
 		}
 		if armBins != nil {
-			if r.armSize, err = fileSize(armBins[b.name]); err != nil {
+			if rows[i].armSize, err = fileSize(armBins[b.name]); err != nil {
 				return err
 			}
 		}
-		event := []byte("{}")
+		events[i] = []byte("{}")
 		if b.event != "" {
-			if event, err = os.ReadFile(filepath.Join(root, "e2e", "lambdart", "testdata", b.event)); err != nil {
+			if events[i], err = os.ReadFile(filepath.Join(root, b.event)); err != nil {
 				return fmt.Errorf("read event: %w", err)
 			}
 		}
-		env := map[string]string{"AWS_LAMBDA_FUNCTION_NAME": b.name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "10", "AWS_REGION": region}
+		envs[i] = map[string]string{"AWS_LAMBDA_FUNCTION_NAME": b.name, "AWS_LAMBDA_FUNCTION_TIMEOUT": "10", "AWS_REGION": region}
 		if b.name != "hello" {
-			env = lambdart.FunctionEnv(b.name, stack)
+			envs[i] = lambdart.FunctionEnv(b.name, stack)
 		}
-		for i := range n {
-			m, err := measure(ctx, lambdart.Options{RIE: rie, Bootstrap: bins[b.name], Env: lambdart.EnvList(env)}, event)
+	}
+	// Round by round, every function once per round: a load spike on this shared machine
+	// then falls on hello and the functions alike, which keeps the ratios fair.
+	for round := range n {
+		for i := range rows {
+			r := &rows[i]
+			m, err := measure(ctx, lambdart.Options{RIE: rie, Bootstrap: bins[r.name], Env: lambdart.EnvList(envs[i])}, events[i])
 			if err != nil {
-				return fmt.Errorf("%s run %d: %w", b.name, i+1, err)
+				return fmt.Errorf("%s run %d: %w", r.name, round+1, err)
 			}
 			if verbose {
-				fmt.Fprintf(os.Stderr, "%-9s run %2d: emulator ready %5.1f ms, cold %6.1f ms, warm %5.2f ms\n", b.name, i+1, ms(m.ready), ms(m.cold), ms(m.warm))
+				fmt.Fprintf(os.Stderr, "%-9s run %2d: emulator ready %5.1f ms, cold %6.1f ms, warm %5.2f ms\n", r.name, round+1, ms(m.ready), ms(m.cold), ms(m.warm))
 			}
 			r.ready, r.cold, r.warm = append(r.ready, m.ready), append(r.cold, m.cold), append(r.warm, m.warm)
 			r.init = append(r.init, m.cold-m.ready)
 		}
-		rows = append(rows, r)
 	}
 
 	fmt.Printf("Cold start under aws-lambda-rie: emulator process start to first successful invoke response.\n")
@@ -220,7 +246,53 @@ func run(n int, only string, arm64, verbose bool) error {
 		line += fmt.Sprintf("%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t", ms(median(r.ready)), ms(r.cold[0]), ms(median(r.cold)), ms(r.cold[len(r.cold)-1]), ms(median(r.init)), ms(median(r.warm)))
 		_, _ = fmt.Fprintln(tw, line) // tabwriter buffers; Flush reports write errors
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	// Ratios to hello in this run, against the targets (issue "Cheap to run").
+	hello := rows[0]
+	size := func(r row) int64 {
+		if armBins != nil {
+			return r.armSize
+		}
+		return r.size
+	}
+	sizeArch := runtime.GOARCH
+	if armBins != nil {
+		sizeArch = "arm64"
+	}
+	fmt.Printf("\nRatios to hello in this run (target; * = over it): size %s ≤ %.2f×, cold median ≤ %.2f×, cold-ready median (the function's own part) ≤ %.2f×.\n\n",
+		sizeArch, targetSize, targetCold, targetOwn)
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	_, _ = fmt.Fprintln(tw, "function\tsize ×hello\tcold ×hello\tcold-ready ×hello\t")
+	for _, r := range rows[1:] {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.name,
+			ratio(float64(size(r)), float64(size(hello)), targetSize),
+			ratio(float64(median(r.cold)), float64(median(hello.cold)), targetCold),
+			ratio(float64(median(r.init)), float64(median(hello.init)), targetOwn))
+	}
 	return tw.Flush()
+}
+
+// The targets, as ratios to hello in the same run.
+const (
+	targetSize = 1.5
+	targetCold = 1.15
+	targetOwn  = 1.5
+)
+
+// ratio formats a/b with a star when it is over target.
+func ratio(a, b, target float64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	r := a / b
+	mark := ""
+	if r > target {
+		mark = "*"
+	}
+	return fmt.Sprintf("%.2f×%s", r, mark)
 }
 
 // sample is one cold start.
@@ -274,6 +346,22 @@ func loadAverage() string {
 }
 
 func secretID(function string) string { return "anonuser/" + function + "-api-key" }
+
+// cookieKeysSecret names the cookie keys' secret.
+const cookieKeysSecret = "anonuser/cookie-keys"
+
+// randomCookieKeys returns the JSON of one fresh cookie key, as the secret holds it.
+func randomCookieKeys() (string, error) {
+	secret := make([]byte, token.MinSecretLen)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("cookie key: %w", err)
+	}
+	b, err := json.Marshal([]token.Key{{ID: "coldstart", Secret: secret}})
+	if err != nil {
+		return "", fmt.Errorf("cookie key: %w", err)
+	}
+	return string(b), nil
+}
 
 func fileSize(path string) (int64, error) {
 	fi, err := os.Stat(path)

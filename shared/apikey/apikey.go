@@ -12,9 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 // DefaultRefreshInterval is the least time Load allows between two re-reads of the secret.
@@ -23,13 +21,14 @@ const DefaultRefreshInterval = 30 * time.Second
 // apiKeyField is the field of a JSON secret that holds the API key.
 const apiKeyField = "apiKey"
 
-// SecretsManagerAPI is the part of *secretsmanager.Client the source uses.
-type SecretsManagerAPI interface {
-	// GetSecretValue returns the current version of a secret.
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+// SecretReader reads a secret's current value (*secrets.Client).
+type SecretReader interface {
+	// GetSecretValue returns the current value of a secret. A secret that does not exist
+	// gives an error matching secrets.ErrNotFound.
+	GetSecretValue(ctx context.Context, secretID string) (secrets.Value, error)
 }
 
-var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
+var _ SecretReader = (*secrets.Client)(nil)
 
 // Source holds the key read from one secret. Its methods are safe for concurrent use; its
 // exported fields are configuration, to be set right after Load and before the Source is
@@ -44,7 +43,7 @@ type Source struct {
 	// Logger receives a record per re-read (never the value); Load sets slog.Default().
 	Logger *slog.Logger
 
-	api      SecretsManagerAPI
+	api      SecretReader
 	secretID string
 	reads    atomic.Int64
 	// refreshing holds one token: having put it in is the right to re-read, so at most one
@@ -65,9 +64,9 @@ type secret struct {
 // Load reads the secret secretID now and returns a Source caching its API key.
 //
 // A secret that does not exist gives an error naming secretID and saying it was not found
-// (wrapping *types.ResourceNotFoundException). An empty value, a SecretBinary value, or a JSON
-// object without a non-empty "apiKey" string also fail. Errors never contain the value.
-func Load(ctx context.Context, api SecretsManagerAPI, secretID string) (*Source, error) {
+// (matching secrets.ErrNotFound). An empty value, a SecretBinary value, or a JSON object
+// without a non-empty "apiKey" string also fail. Errors never contain the value.
+func Load(ctx context.Context, api SecretReader, secretID string) (*Source, error) {
 	if api == nil {
 		return nil, errors.New("load API key: no Secrets Manager client")
 	}
@@ -187,10 +186,10 @@ func (s *Source) String() string {
 // read fetches and parses the current secret value.
 func (s *Source) read(ctx context.Context) (secret, error) {
 	s.reads.Add(1)
-	out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.secretID)})
+	out, err := s.api.GetSecretValue(ctx, s.secretID)
 	if err != nil {
-		if nf, ok := errors.AsType[*types.ResourceNotFoundException](err); ok {
-			return secret{}, fmt.Errorf("secret %q not found: %w", s.secretID, nf)
+		if errors.Is(err, secrets.ErrNotFound) {
+			return secret{}, fmt.Errorf("secret %q not found: %w", s.secretID, err)
 		}
 		return secret{}, fmt.Errorf("read secret %q: %w", s.secretID, err)
 	}
@@ -203,17 +202,14 @@ func (s *Source) read(ctx context.Context) (secret, error) {
 
 // parse reads the API key out of a secret value. Its errors describe the shape of the value,
 // never its content: even encoding/json's messages can quote a character of it.
-func parse(out *secretsmanager.GetSecretValueOutput) (secret, error) {
-	if out == nil {
-		return secret{}, errors.New("no value returned")
-	}
-	if out.SecretString == nil {
-		if out.SecretBinary != nil {
+func parse(out secrets.Value) (secret, error) {
+	if out.String == nil {
+		if out.Binary != nil {
 			return secret{}, errors.New("value is SecretBinary; store the API key as SecretString")
 		}
 		return secret{}, errors.New("value is empty")
 	}
-	v := strings.TrimSpace(*out.SecretString)
+	v := strings.TrimSpace(*out.String)
 	if v == "" {
 		return secret{}, errors.New("value is empty")
 	}

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/secrets"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 // keySource is the method set the FusionAuth client consumes; both implementations must have it.
@@ -184,7 +183,7 @@ func TestLoadErrors(t *testing.T) {
 		name     string
 		setup    func(srv *smtest.Server)
 		wantIn   []string // substrings of the error message
-		notFound bool     // error wraps *types.ResourceNotFoundException
+		notFound bool     // error matches secrets.ErrNotFound
 	}{
 		{
 			name:     "missing secret",
@@ -264,9 +263,8 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error: got %q, want it not to contain %q", msg, leak)
 				}
 			}
-			_, isNotFound := errors.AsType[*types.ResourceNotFoundException](err)
-			if isNotFound != tt.notFound {
-				t.Errorf("errors.As ResourceNotFoundException: got %t, want %t", isNotFound, tt.notFound)
+			if isNotFound := errors.Is(err, secrets.ErrNotFound); isNotFound != tt.notFound {
+				t.Errorf("errors.Is(err, secrets.ErrNotFound): got %t, want %t", isNotFound, tt.notFound)
 			}
 			if got := srv.Reads(secretID); got != 1 {
 				t.Errorf("server reads: got %d, want 1", got)
@@ -279,7 +277,7 @@ func TestLoadArguments(t *testing.T) {
 	srv := smtest.NewServer(t, map[string]string{secretID: "fa-key-1"})
 	tests := []struct {
 		name string
-		api  apikey.SecretsManagerAPI
+		api  apikey.SecretReader
 		id   string
 	}{
 		{name: "nil client", api: nil, id: secretID},

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 // TestRefreshWaitHonoursContext holds the re-read token as an in-flight re-read would and checks

@@ -17,15 +17,34 @@ func (e *Env) fusionAuth() FusionAuth {
 	}
 }
 
-// Cookie holds how the anonymous visitor's cookie is named. Its signing keys are
-// secrets (the "cookieKeys" field of the function's secret), not configuration.
+// Cookie holds how the anonymous visitor's cookie is named and where its signing keys
+// are: a secret of their own, which only the functions that set or read the cookie may
+// read.
 type Cookie struct {
-	Name string // COOKIE_NAME, default "anon_user"
+	Name string // COOKIE_NAME, default DefaultCookieName
+	// KeysSecretID is COOKIE_KEYS_SECRET_ID: the Secrets Manager id of the cookie's signing
+	// keys, a JSON array of {kid, secret} (token.ParseKeys), read once per cold start.
+	KeysSecretID string
 }
+
+// Defaults of the optional variables: the one place they are written. template.yaml's
+// parameter defaults are checked against them (e2e/samtemplate).
+const (
+	DefaultCookieName = "anon_user"
+	// DefaultVideoURL is the sample ChangeBank video.
+	DefaultVideoURL         = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
+	DefaultSecretHeader     = "X-Webhook-Secret"
+	DefaultRetentionDays    = 30
+	DefaultOneVisitDays     = 7
+	DefaultPendingEmailDays = 7
+	DefaultMaxPerRun        = 500_000
+	DefaultBatchSize        = 10_000 // FusionAuth's maximum per bulk delete and search page
+)
 
 func (e *Env) cookie() Cookie {
 	return Cookie{
-		Name: e.CookieNameOr("COOKIE_NAME", "anon_user"),
+		Name:         e.CookieNameOr("COOKIE_NAME", DefaultCookieName),
+		KeysSecretID: e.String("COOKIE_KEYS_SECRET_ID"),
 	}
 }
 
@@ -46,13 +65,10 @@ func LoadVideo(e *Env) (Video, error) {
 	return c, e.Err()
 }
 
-// DefaultVideoURL is the sample ChangeBank video.
-const DefaultVideoURL = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
-
 // Register configures the register function: /register and the sign-in (/login,
 // /callback, /logout). The OAuth client secret is the "clientSecret" field of the
-// function's secret in Secrets Manager. The ID tokens' issuer is FUSIONAUTH_PUBLIC_URL:
-// the visitors' tenant's issuer is set to it (kickstart does).
+// function's own secret in Secrets Manager (beside its apiKey). The ID tokens' issuer
+// is FUSIONAUTH_PUBLIC_URL: the visitors' tenant's issuer is set to it (kickstart does).
 type Register struct {
 	FusionAuth
 	Cookie
@@ -75,24 +91,25 @@ func LoadRegister(e *Env) (Register, error) {
 type Webhook struct {
 	FusionAuth
 	SigningKID   string // WEBHOOK_SIGNING_KID: kid of the key FusionAuth signs webhooks with (RS256); empty = no signature check
-	SecretHeader string // WEBHOOK_SECRET_HEADER, default X-Webhook-Secret
+	SecretHeader string // WEBHOOK_SECRET_HEADER, default DefaultSecretHeader
 }
 
 // LoadWebhook reads the webhook function's configuration.
 func LoadWebhook(e *Env) (Webhook, error) {
 	c := Webhook{FusionAuth: e.fusionAuth()}
 	c.SigningKID = e.StringOr("WEBHOOK_SIGNING_KID", "")
-	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", "X-Webhook-Secret")
+	c.SecretHeader = e.StringOr("WEBHOOK_SECRET_HEADER", DefaultSecretHeader)
 	return c, e.Err()
 }
 
 // Prune configures the prune function.
 type Prune struct {
 	FusionAuth
-	RetentionDays    int  // RETENTION_DAYS, default 30
-	PendingEmailDays int  // PENDING_EMAIL_DAYS, default 7
-	MaxPerRun        int  // PRUNE_MAX_PER_RUN, default 50,000
-	BatchSize        int  // PRUNE_BATCH_SIZE, default and maximum 10,000
+	RetentionDays    int  // RETENTION_DAYS: stubs idle this long are deleted
+	OneVisitDays     int  // RETENTION_ONE_VISIT_DAYS: stubs with one watch and no email idle this long are deleted
+	PendingEmailDays int  // PENDING_EMAIL_DAYS: an unproven email is released after this long
+	MaxPerRun        int  // PRUNE_MAX_PER_RUN: deletions plus releases per run
+	BatchSize        int  // PRUNE_BATCH_SIZE: users per bulk delete, at most FusionAuth's 10,000
 	DryRun           bool // PRUNE_DRY_RUN, default false
 }
 
@@ -100,11 +117,15 @@ type Prune struct {
 func LoadPrune(e *Env) (Prune, error) {
 	c := Prune{
 		FusionAuth:       e.fusionAuth(),
-		RetentionDays:    e.IntOr("RETENTION_DAYS", 30, 1, 3650),
-		PendingEmailDays: e.IntOr("PENDING_EMAIL_DAYS", 7, 1, 365),
-		MaxPerRun:        e.IntOr("PRUNE_MAX_PER_RUN", 50_000, 1, 10_000_000),
-		BatchSize:        e.IntOr("PRUNE_BATCH_SIZE", 10_000, 1, 10_000),
+		RetentionDays:    e.IntOr("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
+		OneVisitDays:     e.IntOr("RETENTION_ONE_VISIT_DAYS", DefaultOneVisitDays, 1, 3650),
+		PendingEmailDays: e.IntOr("PENDING_EMAIL_DAYS", DefaultPendingEmailDays, 1, 365),
+		MaxPerRun:        e.IntOr("PRUNE_MAX_PER_RUN", DefaultMaxPerRun, 1, 10_000_000),
+		BatchSize:        e.IntOr("PRUNE_BATCH_SIZE", DefaultBatchSize, 1, DefaultBatchSize),
 		DryRun:           e.BoolOr("PRUNE_DRY_RUN", false),
+	}
+	if c.OneVisitDays > c.RetentionDays {
+		e.fail("RETENTION_ONE_VISIT_DAYS", "must not exceed RETENTION_DAYS (%d), got %d", c.RetentionDays, c.OneVisitDays)
 	}
 	return c, e.Err()
 }

@@ -20,7 +20,7 @@ func TestOneErrorNamesEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("LoadVideo accepted an empty configuration")
 	}
-	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "COOKIE_NAME"} {
+	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "COOKIE_KEYS_SECRET_ID", "COOKIE_NAME"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
@@ -33,6 +33,7 @@ func TestValidConfigurations(t *testing.T) {
 		"FUSIONAUTH_TENANT_ID":      "D7D09513-A3F5-401C-9685-34AB6C552453",
 		"FUSIONAUTH_APPLICATION_ID": "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
 		"API_KEY_SECRET_ID":         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
+		"COOKIE_KEYS_SECRET_ID":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cookie-keys",
 		"REGISTER_REDIRECT_URI":     "https://www.example.com/video",
 	}
 	v, err := config.LoadVideo(config.NewEnv(lookup(base)))
@@ -50,8 +51,12 @@ func TestValidConfigurations(t *testing.T) {
 		t.Errorf("FUSIONAUTH_PUBLIC_URL default=%q, want FUSIONAUTH_URL", r.PublicFusionAuthURL)
 	}
 	p, err := config.LoadPrune(config.NewEnv(lookup(base)))
-	if err != nil || p.RetentionDays != 30 || p.PendingEmailDays != 7 || p.BatchSize != 10000 || p.DryRun {
+	if err != nil || p.RetentionDays != 30 || p.OneVisitDays != 7 || p.PendingEmailDays != 7 || p.MaxPerRun != 500_000 || p.BatchSize != 10000 || p.DryRun {
 		t.Errorf("prune config=%+v err=%v, want the defaults", p, err)
+	}
+	base["RETENTION_ONE_VISIT_DAYS"] = "40"
+	if _, err := config.LoadPrune(config.NewEnv(lookup(base))); err == nil || !strings.Contains(err.Error(), "RETENTION_ONE_VISIT_DAYS") {
+		t.Errorf("one-visit retention beyond the retention accepted or not named: %v", err)
 	}
 	base["PRUNE_BATCH_SIZE"] = "20000"
 	base["RETENTION_DAYS"] = "0"
@@ -67,6 +72,32 @@ func TestNamesListsWhatWasRead(t *testing.T) {
 	for _, want := range []string{"API_KEY_SECRET_ID", "FUSIONAUTH_URL", "WEBHOOK_SIGNING_KID", "WEBHOOK_SECRET_HEADER"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Names()=%s, missing %s", got, want)
+		}
+	}
+}
+
+func TestUUIDAndCookieNameRules(t *testing.T) {
+	uuids := map[string]bool{
+		"d7d09513-a3f5-401c-9685-34ab6c552453":  true,
+		"D7D09513-A3F5-401C-9685-34AB6C552453":  true,
+		"d7d09513a3f5-401c-9685-34ab6c552453-":  false,
+		"d7d09513-a3f5-401c-9685-34ab6c55245g":  false,
+		"d7d09513-a3f5-401c-9685-34ab6c55245":   false,
+		"d7d09513-a3f5-401c-9685-34ab6c5524533": false,
+	}
+	for v, ok := range uuids {
+		e := config.NewEnv(lookup(map[string]string{"X": v}))
+		e.UUID("X")
+		if got := e.Err() == nil; got != ok {
+			t.Errorf("UUID(%q) accepted=%v, want %v", v, got, ok)
+		}
+	}
+	names := map[string]bool{"anon_user": true, "__Host-anon": true, "a.b~c|d^e": true, "bad name": false, "bad;": false, "é": false, "a=b": false}
+	for v, ok := range names {
+		e := config.NewEnv(lookup(map[string]string{"X": v}))
+		e.CookieNameOr("X", "d")
+		if got := e.Err() == nil; got != ok {
+			t.Errorf("CookieNameOr(%q) accepted=%v, want %v", v, got, ok)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,7 +76,25 @@ func (e *Env) checkURL(name, v string) string {
 	return strings.TrimRight(v, "/")
 }
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// isUUID reports whether v is a UUID in its 8-4-4-4-12 hex form. Written out rather than
+// as a regexp, which every function would compile at cold start.
+func isUUID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
+}
 
 // UUID returns a required UUID, lower-cased.
 func (e *Env) UUID(name string) string {
@@ -86,7 +103,7 @@ func (e *Env) UUID(name string) string {
 		e.fail(name, "required but not set")
 		return ""
 	}
-	if !uuidPattern.MatchString(v) {
+	if !isUUID(v) {
 		e.fail(name, "must be a UUID, got %q", v)
 		return ""
 	}
@@ -121,7 +138,20 @@ func (e *Env) BoolOr(name string, def bool) bool {
 	return b
 }
 
-var cookieNamePattern = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-.^_|~]+$`)
+// isToken reports whether v is an RFC 6265 cookie name: an RFC 7230 token of letters,
+// digits and !#$%&'*+-.^_|~.
+func isToken(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
 
 // CookieNameOr returns an optional cookie name (an RFC 6265 token), or def.
 func (e *Env) CookieNameOr(name, def string) string {
@@ -129,7 +159,7 @@ func (e *Env) CookieNameOr(name, def string) string {
 	if !ok {
 		return def
 	}
-	if !cookieNamePattern.MatchString(v) {
+	if !isToken(v) {
 		e.fail(name, "must be a cookie name (letters, digits, -_.), got %q", v)
 		return def
 	}

@@ -3,13 +3,13 @@ package lambdahttp_test
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -20,8 +20,22 @@ import (
 	"github.com/changebank/anonuser/shared/lambdahttp"
 )
 
-//go:embed testdata/*.json
-var testdata embed.FS
+// The events are the functions' own fixtures (functions/<name>/testdata), the same files
+// the emulator test (e2e/lambdart) and `sam local invoke -e` use. binaryEvent is the
+// adapter's own edge case: no function receives a binary PUT.
+const (
+	videoEvent    = "../../functions/video/testdata/apigw-v2-get-video.json"
+	registerEvent = "../../functions/register/testdata/apigw-v2-post-register.json"
+	webhookEvent  = "../../functions/webhook/testdata/function-url-post-webhook.json"
+	binaryEvent   = "testdata/function-url-put-binary.json"
+)
+
+// visitorCookies are the cookies a returning visitor's browser sends: the fixtures hold a
+// first visit.
+var visitorCookies = []any{
+	"anon_user=eyJhbGciOiJSUzI1NiIsImtpZCI6IlJFREFDVEVEIiwidHlwIjoiSldUIn0.eyJzdWIiOiJSRURBQ1RFRCJ9.UkVEQUNURUQ",
+	"theme=dark",
+}
 
 // adapter is one event kind under test, invoked the way the Lambda runtime invokes it: event JSON
 // in, response JSON out.
@@ -34,12 +48,12 @@ type adapter struct {
 var adapters = []adapter{
 	{
 		name:    "HTTPAPI",
-		fixture: "apigw-v2-get-video.json",
+		fixture: videoEvent,
 		wrap:    func(h http.Handler) lambda.Handler { return lambda.NewHandler(lambdahttp.HTTPAPI(h)) },
 	},
 	{
 		name:    "FunctionURL",
-		fixture: "function-url-post-webhook.json",
+		fixture: webhookEvent,
 		wrap:    func(h http.Handler) lambda.Handler { return lambda.NewHandler(lambdahttp.FunctionURL(h)) },
 	},
 }
@@ -54,10 +68,10 @@ type lambdaResponse struct {
 	Cookies           []string            `json:"cookies"`
 }
 
-// fixture reads testdata/name and applies mutate (if any) to its decoded JSON.
+// fixture reads the event file at path and applies mutate (if any) to its decoded JSON.
 func fixture(tb testing.TB, name string, mutate func(ev map[string]any)) []byte {
 	tb.Helper()
-	raw, err := testdata.ReadFile("testdata/" + name)
+	raw, err := os.ReadFile(name)
 	if err != nil {
 		tb.Fatalf("read fixture: %v", err)
 	}
@@ -122,9 +136,11 @@ func setPath(ev map[string]any, keys []string, value any) {
 func TestRequest(t *testing.T) {
 	registerForm := "email=visitor%40example.com&firstName=Ada&consent=yes"
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
-	webhookBody := `{"event":{"createInstant":1764083444890,"id":"00000000-0000-0000-0000-000000000001",` +
-		`"tenantId":"00000000-0000-0000-0000-000000000002","type":"user.registration.create",` +
-		`"user":{"id":"00000000-0000-0000-0000-000000000003"}}}`
+	webhookBody := `{"event":{"applicationId":"00000000-0000-0000-0000-000000000004","authenticationType":"PASSWORD",` +
+		`"createInstant":1764083444890,"id":"00000000-0000-0000-0000-000000000001","ipAddress":"203.0.113.40",` +
+		`"tenantId":"00000000-0000-0000-0000-000000000002","type":"user.login.success","user":{"active":true,` +
+		`"data":{"anonymousUser":true,"watchCount":2},"email":"visitor@example.com",` +
+		`"id":"00000000-0000-0000-0000-000000000003","tenantId":"00000000-0000-0000-0000-000000000002","verified":true}}}`
 	httpAPI, functionURL := adapters[0], adapters[1]
 
 	tests := []struct {
@@ -137,7 +153,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI method path host sourceIp arrive",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			check: func(tb testing.TB, got *seen) {
 				r := got.req
 				eq(tb, "Method", r.Method, "GET")
@@ -155,7 +171,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI repeated query keys survive",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "URL.RawQuery", got.req.URL.RawQuery, "tag=intro&tag=pricing&q=caf%C3%A9+au+lait")
 				eq(tb, "Query()", got.req.URL.Query(), url.Values{"tag": {"intro", "pricing"}, "q": {"café au lait"}})
@@ -164,7 +180,8 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI cookies arrive in one Cookie header",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
+			mutate:  func(ev map[string]any) { ev["cookies"] = visitorCookies },
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "Cookie header", got.req.Header.Values("Cookie"), []string{
 					"anon_user=eyJhbGciOiJSUzI1NiIsImtpZCI6IlJFREFDVEVEIiwidHlwIjoiSldUIn0.eyJzdWIiOiJSRURBQ1RFRCJ9.UkVEQUNURUQ; theme=dark",
@@ -178,7 +195,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI headers are copied and Host moves to Request.Host",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			check: func(tb testing.TB, got *seen) {
 				h := got.req.Header
 				eq(tb, "User-Agent", h.Values("User-Agent"), []string{"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"})
@@ -191,7 +208,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI base64 request body is decoded",
 			adapter: httpAPI,
-			fixture: "apigw-v2-post-register.json",
+			fixture: registerEvent,
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "Method", got.req.Method, "POST")
 				eq(tb, "URL.Path", got.req.URL.Path, "/register")
@@ -204,7 +221,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI plain body is passed as is",
 			adapter: httpAPI,
-			fixture: "apigw-v2-post-register.json",
+			fixture: registerEvent,
 			mutate: func(ev map[string]any) {
 				ev["body"] = registerForm
 				ev["isBase64Encoded"] = false
@@ -216,7 +233,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI Host falls back to domainName",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			mutate: func(ev map[string]any) {
 				delete(ev["headers"].(map[string]any), "host")
 				setPath(ev, []string{"requestContext", "domainName"}, "video.example.com")
@@ -229,7 +246,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI decoded rawPath with space, question mark and hash stays the path",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			mutate:  func(ev map[string]any) { ev["rawPath"] = "/videos/a b?c#d" },
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "URL.Path", got.req.URL.Path, "/videos/a b?c#d")
@@ -240,7 +257,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI decoded rawPath with bare percent and non-ASCII",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			mutate:  func(ev map[string]any) { ev["rawPath"] = "/100%/café" },
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "URL.Path", got.req.URL.Path, "/100%/café")
@@ -249,7 +266,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "FunctionURL escaped rawPath is decoded once",
 			adapter: functionURL,
-			fixture: "function-url-post-webhook.json",
+			fixture: webhookEvent,
 			mutate:  func(ev map[string]any) { ev["rawPath"] = "/a%20b/%2Fc" },
 			check: func(tb testing.TB, got *seen) {
 				eq(tb, "URL.Path", got.req.URL.Path, "/a b//c")
@@ -259,7 +276,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "HTTPAPI empty rawPath is the root",
 			adapter: httpAPI,
-			fixture: "apigw-v2-get-video.json",
+			fixture: videoEvent,
 			mutate: func(ev map[string]any) {
 				ev["rawPath"] = ""
 				ev["rawQueryString"] = ""
@@ -272,7 +289,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "FunctionURL method path host sourceIp body arrive",
 			adapter: functionURL,
-			fixture: "function-url-post-webhook.json",
+			fixture: webhookEvent,
 			check: func(tb testing.TB, got *seen) {
 				r := got.req
 				eq(tb, "Method", r.Method, "POST")
@@ -290,7 +307,7 @@ func TestRequest(t *testing.T) {
 		{
 			name:    "FunctionURL base64 binary body, cookies and repeated query keys arrive",
 			adapter: functionURL,
-			fixture: "function-url-put-binary.json",
+			fixture: binaryEvent,
 			check: func(tb testing.TB, got *seen) {
 				r := got.req
 				eq(tb, "Method", r.Method, "PUT")
@@ -660,7 +677,7 @@ func TestNilHandlerPanicsAtWiring(t *testing.T) {
 
 func BenchmarkHTTPAPI(b *testing.B) {
 	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(fixture(b, "apigw-v2-get-video.json", nil), &ev); err != nil {
+	if err := json.Unmarshal(fixture(b, videoEvent, func(ev map[string]any) { ev["cookies"] = visitorCookies }), &ev); err != nil {
 		b.Fatalf("decode fixture: %v", err)
 	}
 	h := lambdahttp.HTTPAPI(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

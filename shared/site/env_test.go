@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/registerapp"
+	"github.com/changebank/anonuser/shared/app/videoapp"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
@@ -38,7 +40,7 @@ type env struct {
 	fa         *fatest.Server
 	video      *site.Video
 	client     *faclient.Client      // the function's own client: its counter is the function's calls
-	register   *app.RegisterFunction // /register, /login, /callback, /logout
+	register   *registerapp.Function // /register, /login, /callback, /logout
 	regClient  *faclient.Client
 	webhook    *site.Webhook
 	hookClient *faclient.Client
@@ -82,9 +84,18 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.video, e.client, err = app.Video(cfg, faclient.StaticKey(e.fa.Variable("videoApiKey")), e.keys, log)
+	// Each function's own client, so its counter holds only that function's calls.
+	client := func(key string) *faclient.Client {
+		c, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), TenantID: cfg.TenantID, Keys: faclient.StaticKey(e.fa.Variable(key))})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return c
+	}
+	e.client, e.regClient, e.hookClient = client("videoApiKey"), client("registerApiKey"), client("webhookApiKey")
+	e.video, err = videoapp.New(cfg, e.client, e.keys, log)
 	if err != nil {
-		tb.Fatalf("app.Video: %v", err)
+		tb.Fatalf("videoapp.New: %v", err)
 	}
 	faCfg := cfg.FusionAuth
 	// The register function reaches FusionAuth through a proxy that lets a test replace
@@ -92,17 +103,16 @@ func newEnv(tb testing.TB) *env {
 	e.proxy = newTokenProxy(tb, e.fa.URL())
 	regCfg := faCfg
 	regCfg.URL = e.proxy.URL
-	e.register, e.regClient, err = app.Register(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath},
-		faclient.StaticKey(e.fa.Variable("registerApiKey")), e.keys, e.fa.Variable("clientSecret"), log)
+	e.register, err = registerapp.New(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath}, e.regClient, e.keys, e.fa.Variable("clientSecret"), log)
 	if err != nil {
-		tb.Fatalf("app.Register: %v", err)
+		tb.Fatalf("registerapp.New: %v", err)
 	}
-	e.webhook, e.hookClient, err = app.Webhook(context.Background(), config.Webhook{FusionAuth: faCfg,
+	e.webhook, err = webhookapp.New(context.Background(), config.Webhook{FusionAuth: faCfg,
 		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(e.fa.Variable("webhookApiKey")), e.fa.Variable("webhookSecret"), log)
+		e.hookClient, e.fa.Variable("webhookSecret"), log)
 	if err != nil {
-		tb.Fatalf("app.Webhook: %v", err)
+		tb.Fatalf("webhookapp.New: %v", err)
 	}
 	// No function made a FusionAuth API call at cold start (the webhook fetched the
 	// public JWKS, which needs no key).

@@ -11,12 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/changebank/anonuser/shared/apikey/smtest"
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
 func TestGetSecretValue(t *testing.T) {
 	srv := smtest.NewServer(t, map[string]string{"app/key": "v1"})
-	client := srv.Client(t)
+	client := srv.SDKClient(t)
 
 	get := func(tb testing.TB, id string) (*secretsmanager.GetSecretValueOutput, error) {
 		tb.Helper()
@@ -146,7 +146,7 @@ func TestStartAndClose(t *testing.T) {
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
 		t.Errorf("URL: got %q, want http://127.0.0.1:<port>", srv.URL)
 	}
-	client := srv.Client(t)
+	client := srv.SDKClient(t)
 	out, err := client.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/key")})
 	if err != nil {
 		t.Fatalf("GetSecretValue: got error %v, want nil", err)

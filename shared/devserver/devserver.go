@@ -17,11 +17,15 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
+	"github.com/changebank/anonuser/shared/app/pruneapp"
+	"github.com/changebank/anonuser/shared/app/registerapp"
+	"github.com/changebank/anonuser/shared/app/videoapp"
+	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
-	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/prune"
-	"github.com/changebank/anonuser/shared/site"
+	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/token"
 )
 
@@ -34,6 +38,9 @@ type Options struct {
 	Logger         *slog.Logger     // default: JSON to stderr
 	Now            func() time.Time // the embedded FusionAuth's clock (tests age users with it)
 	PruneEvery     time.Duration    // run the prune schedule this often; 0 = only on POST /_local/prune
+	// CookieKeys are the visitor-cookie keys, the JSON of the deployed secret
+	// (token.ParseKeys); cmd/local passes COOKIE_KEYS. Empty: one random key per start.
+	CookieKeys string
 }
 
 // Stack is a running local stack.
@@ -76,7 +83,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		_ = ln.Close()
 		return nil, err
 	}
-	mux, err := s.routes(ctx, o.Logger)
+	mux, err := s.routes(ctx, o)
 	if err != nil {
 		_ = ln.Close()
 		_ = s.closeFusionAuth()
@@ -123,66 +130,184 @@ func (s *Stack) startFusionAuth(o Options) error {
 	return nil
 }
 
-// fusionAuthConfig is the FusionAuth part of every function's configuration here.
-func (s *Stack) fusionAuthConfig() config.FusionAuth {
-	return config.FusionAuth{
-		URL:           s.FusionAuthURL,
-		TenantID:      s.Variables["visitorTenantId"],
-		ApplicationID: s.Variables["applicationId"],
-	}
+// The secret ids the local configuration names: localSecrets holds them, as Secrets
+// Manager holds the deployed ones.
+func localSecretID(function string) string { return "local/" + function + "-api-key" }
+
+// localCookieKeysID names the local secret that holds the cookie keys.
+const localCookieKeysID = "local/cookie-keys"
+
+// Endpoints are what a function's environment points at.
+type Endpoints struct {
+	FusionAuthURL string                       // FUSIONAUTH_URL and FUSIONAUTH_PUBLIC_URL
+	SiteURL       string                       // where the functions are served; FusionAuth's registration returns to SiteURL/video
+	Variable      func(name string) string     // a kickstart variable (visitorTenantId, applicationId)
+	SecretID      func(function string) string // the id of the function's API-key secret
+	// CookieKeysSecretID is the id of the cookie keys' secret (video and register).
+	CookieKeysSecretID string
+	// WebhookSigningKID is the kid FusionAuth signs webhooks with.
+	WebhookSigningKID string
 }
 
-// cookieKeys returns the visitor-cookie keys: COOKIE_KEYS (the JSON of token.ParseKeys)
-// when set, else one random key for this run (cookies then last until the stack stops).
-func cookieKeys() ([]token.Key, error) {
-	if v := os.Getenv("COOKIE_KEYS"); v != "" {
-		keys, err := token.ParseKeys([]byte(v))
-		if err != nil {
-			return nil, fmt.Errorf("COOKIE_KEYS: %w", err)
+// FunctionEnv returns the environment template.yaml gives function (video, register,
+// webhook or prune), pointed at e: every variable its config.Load* requires. Optional
+// variables are left out, so their defaults (package config) apply.
+func FunctionEnv(function string, e Endpoints) map[string]string {
+	env := map[string]string{
+		"FUSIONAUTH_URL":            e.FusionAuthURL,
+		"FUSIONAUTH_TENANT_ID":      e.Variable("visitorTenantId"),
+		"FUSIONAUTH_APPLICATION_ID": e.Variable("applicationId"),
+		"API_KEY_SECRET_ID":         e.SecretID(function),
+	}
+	switch function {
+	case "video":
+		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
+	case "register":
+		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
+		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
+		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/callback"
+	case "webhook":
+		env["WEBHOOK_SIGNING_KID"] = e.WebhookSigningKID
+	}
+	return env
+}
+
+// lookupIn reads variables from env, as os.LookupEnv reads the process's.
+func lookupIn(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+}
+
+// localSecrets stands in for Secrets Manager: it holds the kickstart's dev keys under the
+// ids the local configuration names.
+type localSecrets map[string]string
+
+// GetSecretValue returns the secret, or an error matching secrets.ErrNotFound.
+func (m localSecrets) GetSecretValue(_ context.Context, id string) (secrets.Value, error) {
+	v, ok := m[id]
+	if !ok {
+		return secrets.Value{}, &secrets.Error{StatusCode: http.StatusBadRequest, Code: "ResourceNotFoundException", Message: "no local secret " + id}
+	}
+	return secrets.Value{Name: id, String: &v}, nil
+}
+
+// secrets returns the local secrets: each function's API key from the kickstart, the
+// webhook's shared secret and the register function's OAuth client secret beside their
+// keys, and the cookie keys: cookieKeys (the JSON of
+// token.ParseKeys, from COOKIE_KEYS) when given, else one random key for this run
+// (cookies then last until the stack stops).
+func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
+	webhook, err := json.Marshal(map[string]string{"apiKey": s.Variables["webhookApiKey"], webhookapp.SecretField: s.Variables["webhookSecret"]})
+	if err != nil {
+		return nil, fmt.Errorf("local webhook secret: %w", err)
+	}
+	register, err := json.Marshal(map[string]string{"apiKey": s.Variables["registerApiKey"], registerapp.ClientSecretField: s.Variables["clientSecret"]})
+	if err != nil {
+		return nil, fmt.Errorf("local register secret: %w", err)
+	}
+	if cookieKeys == "" {
+		secret := make([]byte, token.MinSecretLen)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("generate a cookie key: %w", err)
 		}
-		return keys, nil
+		generated, err := json.Marshal([]token.Key{{ID: "local-" + time.Now().UTC().Format("20060102T150405"), Secret: secret}})
+		if err != nil {
+			return nil, fmt.Errorf("generate a cookie key: %w", err)
+		}
+		cookieKeys = string(generated)
 	}
-	secret := make([]byte, token.MinSecretLen)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("generate a cookie key: %w", err)
-	}
-	return []token.Key{{ID: "local-" + time.Now().UTC().Format("20060102T150405"), Secret: secret}}, nil
+	return localSecrets{
+		localSecretID("video"):    s.Variables["videoApiKey"],
+		localSecretID("register"): string(register),
+		localSecretID("webhook"):  string(webhook),
+		localSecretID("prune"):    s.Variables["pruneApiKey"],
+		localCookieKeysID:         cookieKeys,
+	}, nil
 }
 
-func (s *Stack) routes(ctx context.Context, log *slog.Logger) (*http.ServeMux, error) {
-	mux := http.NewServeMux()
-	cookie := config.Cookie{Name: "anon_user"}
-	keys, err := cookieKeys()
+// routes builds every function the way its Lambda entry point does: config.Load* over the
+// environment the template would give it, the API key read from a secret, then the
+// function's own wiring package.
+func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
+	log := o.Logger
+	sm, err := s.secrets(o.CookieKeys)
 	if err != nil {
 		return nil, err
 	}
-	video, _, err := app.Video(config.Video{FusionAuth: s.fusionAuthConfig(), Cookie: cookie, VideoURL: config.DefaultVideoURL},
-		faclient.StaticKey(s.Variables["videoApiKey"]), keys, log.With("function", "video"))
+	// The kickstart imports the webhook signing key with a fixed kid: no Key API call.
+	endpoints := Endpoints{FusionAuthURL: s.FusionAuthURL, SiteURL: s.URL, SecretID: localSecretID,
+		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: s.Variables["webhookSigningKid"],
+		Variable: func(name string) string { return s.Variables[name] }}
+	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
+	mux := http.NewServeMux()
+
+	videoCfg, err := config.LoadVideo(env("video"))
+	if err != nil {
+		return nil, fmt.Errorf("video function: %w", err)
+	}
+	fa, _, err := app.FusionAuth(ctx, videoCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("video function: %w", err)
+	}
+	keys, err := cookiekeys.Load(ctx, sm, videoCfg.Cookie.KeysSecretID)
+	if err != nil {
+		return nil, fmt.Errorf("video function (COOKIE_KEYS): %w", err)
+	}
+	video, err := videoapp.New(videoCfg, fa, keys, log.With("function", "video"))
 	if err != nil {
 		return nil, fmt.Errorf("video function: %w", err)
 	}
 	mux.Handle("/video", video)
-	register, _, err := app.Register(config.Register{FusionAuth: s.fusionAuthConfig(), Cookie: cookie,
-		PublicFusionAuthURL: s.FusionAuthURL, RedirectURI: s.URL + site.CallbackPath},
-		faclient.StaticKey(s.Variables["registerApiKey"]), keys, s.Variables["clientSecret"], log.With("function", "register"))
+
+	registerCfg, err := config.LoadRegister(env("register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
-	for _, path := range []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath} {
+	fa, registerSecret, err := app.FusionAuth(ctx, registerCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	clientSecret, err := registerapp.ClientSecret(registerSecret)
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	keys, err = cookiekeys.Load(ctx, sm, registerCfg.Cookie.KeysSecretID)
+	if err != nil {
+		return nil, fmt.Errorf("register function (COOKIE_KEYS): %w", err)
+	}
+	register, err := registerapp.New(registerCfg, fa, keys, clientSecret, log.With("function", "register"))
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	for _, path := range registerapp.Paths {
 		mux.Handle(path, register)
 	}
-	webhook, _, err := app.Webhook(ctx, config.Webhook{FusionAuth: s.fusionAuthConfig(), SigningKID: s.Variables["webhookSigningKid"], SecretHeader: site.DefaultSecretHeader},
-		faclient.StaticKey(s.Variables["webhookApiKey"]), s.Variables["webhookSecret"], log.With("function", "webhook"))
+
+	webhookCfg, err := config.LoadWebhook(env("webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("webhook function: %w", err)
+	}
+	fa, apiKey, err := app.FusionAuth(ctx, webhookCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("webhook function: %w", err)
+	}
+	secret, _ := apiKey.Value(webhookapp.SecretField)
+	webhook, err := webhookapp.New(ctx, webhookCfg, fa, secret, log.With("function", "webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("webhook function: %w", err)
 	}
 	mux.Handle("/webhook", webhook)
-	s.log = log.With("function", "prune")
-	s.pruner, _, err = app.Pruner(config.Prune{FusionAuth: s.fusionAuthConfig(), RetentionDays: 30, PendingEmailDays: 7, MaxPerRun: 50_000, BatchSize: 10_000},
-		faclient.StaticKey(s.Variables["pruneApiKey"]), io.Discard, s.log)
+
+	pruneCfg, err := config.LoadPrune(env("prune"))
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
+	fa, _, err = app.FusionAuth(ctx, pruneCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("prune function: %w", err)
+	}
+	s.log = log.With("function", "prune")
+	s.pruner = pruneapp.New(pruneCfg, fa, nil, s.log) // no CloudWatch here: the summary is logged
+
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
@@ -310,4 +435,23 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 	}
 	_ = json.NewEncoder(w).Encode(summary)
+}
+
+// PruneCommand is the command that runs the prune schedule now against the stack whose
+// functions are at siteURL: a dry run over every stub idle for more than a second. The
+// start-up banner and the README print it.
+func PruneCommand(siteURL string) string {
+	return "curl -X POST '" + siteURL + "/_local/prune?dryRun=true&olderThan=1s'"
+}
+
+// Banner is what `go run ./cmd/local` prints once the stack is up.
+func (s *Stack) Banner() string {
+	return fmt.Sprintf("ChangeBank local stack is ready.\n"+
+		"  Site:        %s/video\n"+
+		"  Register:    %s/register\n"+
+		"  Outbox:      %s/_local/outbox (the emails the embedded FusionAuth sent)\n"+
+		"  Webhook:     %s/webhook (FusionAuth calls it on login)\n"+
+		"  Prune now:   %s\n"+
+		"  FusionAuth:  %s\n"+
+		"Press Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, PruneCommand(s.URL), s.FusionAuthURL)
 }

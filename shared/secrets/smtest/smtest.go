@@ -1,10 +1,12 @@
 package smtest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,8 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/changebank/anonuser/shared/secrets"
 )
 
 // Region is the AWS region of the fake endpoint, its ARNs and the clients Client builds.
@@ -23,6 +28,13 @@ const Region = "eu-west-1"
 
 // AccountID is the AWS account id in the fake's ARNs.
 const AccountID = "123456789012"
+
+// AccessKeyID and SecretAccessKey are the one credential pair the fake accepts: every
+// request must carry a valid SigV4 signature made with them.
+const (
+	AccessKeyID     = "AKIDSMTEST"
+	SecretAccessKey = "smtest-secret-access-key-for-the-local-endpoint"
+)
 
 // Server is a fake Secrets Manager endpoint listening on 127.0.0.1. It is safe for concurrent use.
 type Server struct {
@@ -124,13 +136,31 @@ func (s *Server) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", Region, AccountID, name, hex.EncodeToString(sum[:3]))
 }
 
-// Client returns a real SDK client for the fake: static credentials, region Region, no retries.
-func (s *Server) Client(tb testing.TB) *secretsmanager.Client {
+// Client returns the functions' Secrets Manager client (package secrets) for the fake:
+// the credentials it accepts, region Region, one attempt per call.
+func (s *Server) Client(tb testing.TB) *secrets.Client {
+	tb.Helper()
+	c, err := secrets.New(secrets.Options{
+		Region:      Region,
+		Endpoint:    s.URL,
+		Credentials: credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		HTTPClient:  s.srv.Client(),
+		MaxAttempts: 1,
+	})
+	if err != nil {
+		tb.Fatalf("smtest: client: %v", err)
+	}
+	return c
+}
+
+// SDKClient returns the AWS SDK's own client for the fake, with the same settings as
+// Client: the fake's tests run it to show the fake answers as the service does.
+func (s *Server) SDKClient(tb testing.TB) *secretsmanager.Client {
 	tb.Helper()
 	return secretsmanager.New(secretsmanager.Options{
 		Region:           Region,
 		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		Credentials:      credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		RetryMaxAttempts: 1,
 		HTTPClient:       s.srv.Client(),
 	})
@@ -166,12 +196,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "smtest implements only secretsmanager.GetSecretValue, got "+target)
 		return
 	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", "body not readable")
+		return
+	}
+	if code, msg := checkSignature(r, body); code != "" {
+		writeError(w, http.StatusBadRequest, code, msg)
+		return
+	}
 	var in struct {
 		SecretID     string `json:"SecretId"`
 		VersionID    string `json:"VersionId"`
 		VersionStage string `json:"VersionStage"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "SerializationException", "body is not a JSON object")
 		return
 	}
@@ -211,6 +250,59 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// checkSignature verifies the request's SigV4 signature the way the service does: it
+// signs the same request (the signed headers, the body, the time in X-Amz-Date) with the
+// one known credential and compares. It returns the AWS error code and message of a
+// failure, or "" for a valid signature.
+func checkSignature(r *http.Request, body []byte) (code, msg string) {
+	auth := strings.TrimPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
+	var credential, signedHeaders string
+	for _, part := range strings.Split(auth, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Credential":
+			credential = v
+		case "SignedHeaders":
+			signedHeaders = v
+		}
+	}
+	scope := strings.Split(credential, "/")
+	if len(scope) != 5 || scope[3] != "secretsmanager" {
+		return "IncompleteSignatureException", "Credential must be <key id>/<date>/<region>/secretsmanager/aws4_request."
+	}
+	if scope[0] != AccessKeyID {
+		return "UnrecognizedClientException", "The security token included in the request is invalid."
+	}
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return "IncompleteSignatureException", "X-Amz-Date is missing or malformed."
+	}
+	if d := time.Since(at); d > 5*time.Minute || d < -5*time.Minute {
+		return "InvalidSignatureException", "Signature expired: X-Amz-Date is more than 5 minutes from now."
+	}
+	again, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		return "InvalidSignatureException", "request cannot be rebuilt"
+	}
+	for _, name := range strings.Split(signedHeaders, ";") {
+		switch name {
+		case "host", "content-length", "x-amz-date", "x-amz-security-token":
+			// Set by the signer from the request, the time and the credentials.
+		default:
+			again.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
+		}
+	}
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, again, hex.EncodeToString(sum[:]), "secretsmanager", scope[2], at); err != nil {
+		return "InvalidSignatureException", "request cannot be signed"
+	}
+	if again.Header.Get("Authorization") != r.Header.Get("Authorization") {
+		return "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."
+	}
+	return "", ""
 }
 
 // versionID is a stable UUID-shaped id for version v of the secret name.
