@@ -69,10 +69,10 @@ type Client struct {
 // New returns a Client for o. Every option but HTTPClient and Now is required.
 func New(o Options) (*Client, error) {
 	var missing []string
-	for name, v := range map[string]string{"ClientID": o.ClientID, "ClientSecret": o.ClientSecret, "PublicURL": o.PublicURL,
-		"URL": o.URL, "Issuer": o.Issuer, "RedirectURL": o.RedirectURL} {
-		if v == "" {
-			missing = append(missing, name)
+	for _, opt := range [][2]string{{"ClientID", o.ClientID}, {"ClientSecret", o.ClientSecret}, {"PublicURL", o.PublicURL},
+		{"URL", o.URL}, {"Issuer", o.Issuer}, {"RedirectURL", o.RedirectURL}} {
+		if opt[1] == "" {
+			missing = append(missing, opt[0])
 		}
 	}
 	if len(missing) > 0 {

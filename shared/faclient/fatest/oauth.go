@@ -277,11 +277,11 @@ func writeOAuthError(w http.ResponseWriter, status int, errType, reason, descrip
 // client credentials, whatever the outcome (RFC 6749 §4.1.2: used at most once).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if mt := r.Header.Get("Content-Type"); !strings.HasPrefix(mt, "application/x-www-form-urlencoded") {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "invalid_request", "The request must be application/x-www-form-urlencoded.")
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "unknown", "The request must be application/x-www-form-urlencoded.")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "invalid_request", "The form could not be read.")
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "unknown", "The form could not be read.")
 		return
 	}
 	f := r.PostForm
@@ -492,15 +492,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		LinkURL: redirect, LinkText: "Continue"})
 }
 
-// handleDiscovery serves GET /.well-known/openid-configuration[/{tenantId}]: the
-// OpenID Provider metadata of a tenant (the path's, else ?tenantId=, else the Default
-// tenant). The issuer is the tenant's issuer; the endpoints are this server's URLs as
+// handleDiscovery serves GET /.well-known/openid-configuration: the OpenID Provider
+// metadata of a tenant (?tenantId=, else the Default tenant). The issuer is the tenant's issuer; the endpoints are this server's URLs as
 // the caller reached it.
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := r.PathValue("tenantId")
-	if id == "" {
-		id = r.URL.Query().Get("tenantId")
-	}
+	id := r.URL.Query().Get("tenantId")
 	s.mu.RLock()
 	tenantID := s.state.defaultTenantID
 	if id != "" {
