@@ -2,9 +2,9 @@ package fatest_test
 
 import (
 	"io"
-	"regexp"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
