@@ -16,6 +16,9 @@ const (
 	// welcomeCookie marks the one page view right after sign-in: the redirect back to
 	// /video shows the account's count without counting a watch.
 	welcomeCookie = "signed_in"
+	// signedOutCookie marks the page view right after logout: /video says so and offers
+	// to log in again, instead of starting a new anonymous profile at once.
+	signedOutCookie = "signed_out"
 )
 
 // DefaultSessionCookie is the session cookie's name when configuration gives none.
@@ -67,5 +70,17 @@ func flowCookieOf(value string) *http.Cookie {
 
 // welcomeCookieOf marks the next /video as the landing after sign-in, for a minute.
 func welcomeCookieOf() *http.Cookie {
-	return &http.Cookie{Name: welcomeCookie, Value: "1", Path: "/video", MaxAge: 60, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
+	return landingCookie(welcomeCookie, time.Minute)
+}
+
+// signedOutCookieOf marks the next /video as the landing after logout. FusionAuth's
+// logout page goes on to /video after two seconds; five minutes leave room for a slow
+// page without keeping the mark for a later visit.
+func signedOutCookieOf() *http.Cookie {
+	return landingCookie(signedOutCookie, 5*time.Minute)
+}
+
+// landingCookie is a one-shot mark for the next /video.
+func landingCookie(name string, ttl time.Duration) *http.Cookie {
+	return &http.Cookie{Name: name, Value: "1", Path: "/video", MaxAge: int(ttl / time.Second), HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode}
 }

@@ -178,6 +178,7 @@ func (h *SignIn) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, expired(h.SessionName, "/"))
 	http.SetCookie(w, expired(welcomeCookie, "/video"))
+	http.SetCookie(w, signedOutCookieOf())
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, h.Flow.LogoutURL(), http.StatusFound)
 }

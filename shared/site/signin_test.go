@@ -370,9 +370,15 @@ func TestLogoutEndsBothSessions(t *testing.T) {
 	if !strings.Contains(page, `url=`+origin+"/video") {
 		t.Errorf("FusionAuth's logout page does not go back to /video:\n%s", page)
 	}
-	before := e.user(t, id).Data["watchCount"]
-	if p := b.watch(t); strings.Contains(p, email) || !strings.Contains(p, `id="nav-login"`) {
-		t.Errorf("/video after logout shows the account or no Log in:\n%s", p)
+	before, users := e.user(t, id).Data["watchCount"], e.fa.UserCount()
+	if p := b.watch(t); strings.Contains(p, email) || !strings.Contains(p, `id="nav-login"`) || !strings.Contains(p, `id="signed-out"`) || countIn(p) != -1 {
+		t.Errorf("/video after logout: want no account, no count, Log in and the logged-out note:\n%s", p)
+	}
+	if got := e.fa.UserCount(); got != users {
+		t.Errorf("users after the logout landing: %d, want %d (no new profile on it)", got, users)
+	}
+	if got := countIn(b.watch(t)); got != 1 {
+		t.Errorf("the visit after the landing: count %d, want 1 (a new anonymous profile)", got)
 	}
 	if got := e.user(t, id).Data["watchCount"]; got != before {
 		t.Errorf("account count after logout and a visit: %v, want %v", got, before)

@@ -30,6 +30,7 @@ type videoPage struct {
 	Converted    bool
 	EmailPending bool
 	InviteSignIn bool // the visitor cookie named a profile that is now an account
+	SignedOut    bool // the landing right after logout
 	Viewer       viewer
 }
 
@@ -52,6 +53,15 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if isPrefetch(r) || (state == cookieNone && !isBrowserNavigation(r)) {
 		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
+		// (FusionAuth's logout page loads /video in a hidden frame: that is not a visit.)
+		render(w, http.StatusOK, "video", page, v.Logger)
+		return
+	}
+	if c, err := r.Cookie(signedOutCookie); err == nil && c.Value != "" && state == cookieNone {
+		// Just logged out: say so and offer to log in again; a new anonymous profile
+		// starts with the next visit, not on this landing.
+		http.SetCookie(w, expired(signedOutCookie, "/video"))
+		page.SignedOut = true
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}

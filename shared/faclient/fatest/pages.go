@@ -28,7 +28,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 body{margin:0;font:16px/1.5 system-ui,sans-serif;background:#fff;color:#222}
 main{max-width:420px;margin:48px auto;padding:24px;border:1px solid #ddd;border-radius:6px}
 label{display:block;margin-top:12px}input{width:100%;box-sizing:border-box;padding:8px}
-button{margin-top:16px;padding:8px 16px}.error{color:#b00}
+button,.button{display:inline-block;margin-top:16px;padding:8px 16px}.error{color:#b00}
 </style>
 {{with .Stylesheet}}<style id="theme-stylesheet">
 {{.}}
@@ -46,7 +46,7 @@ button{margin-top:16px;padding:8px 16px}.error{color:#b00}
 {{if .Describe}}{{with $.Rules}}<div class="password-rules" id="password-rules"><p>Your password must:</p><ul>{{range .}}<li>{{.}}</li>{{end}}</ul></div>{{end}}{{end}}
 {{end}}<p><button type="submit" id="submit">{{.Submit}}</button></p>
 </form>{{end}}
-{{if .LinkURL}}<p class="link"><a id="link" href="{{.LinkURL}}">{{.LinkText}}</a></p>{{end}}
+{{if .LinkURL}}<p class="link"><a id="link"{{if .LinkPrimary}} class="button"{{end}} href="{{.LinkURL}}">{{.LinkText}}</a></p>{{end}}
 {{range .Frames}}<iframe src="{{.}}" style="width:0;height:0;border:0" title="logout"></iframe>{{end}}
 </main>
 </body>
@@ -63,6 +63,7 @@ type hiddenField struct{ Name, Value string }
 
 type pageData struct {
 	Title, Error, Message, LinkURL, LinkText string
+	LinkPrimary                              bool // the link is the page's next step: a button
 	Form                                     bool
 	Action, Submit                           string
 	Hidden                                   []hiddenField
@@ -169,7 +170,7 @@ func (s *Server) handlePasswordChangePage(w http.ResponseWriter, r *http.Request
 	default:
 		done := pageData{Title: "Password set", Message: "Your password has been set."}
 		if loginURL != "" {
-			done.LinkURL, done.LinkText = loginURL, "Log in"
+			done.LinkURL, done.LinkText, done.LinkPrimary = loginURL, "Log in", true
 		}
 		s.writePage(w, http.StatusOK, tenantID, done)
 	}
