@@ -74,11 +74,11 @@ func (b *oauthBrowser) do(t testing.TB, method, target string, form url.Values) 
 
 // authRequest is one authorization request with its secrets.
 type authRequest struct {
-	query                   url.Values
-	verifier, state, nonce  string
-	redirectURI, authorize  string
-	clientID, clientSecret  string
-	tokenURL, discoveryBase string
+	query                  url.Values
+	verifier, state, nonce string
+	redirectURI, authorize string
+	clientID, clientSecret string
+	tokenURL               string
 }
 
 // newAuthRequest is the sign-in's authorization request: code, openid email, S256 PKCE,

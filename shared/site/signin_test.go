@@ -35,6 +35,16 @@ func countIn(page string) int {
 	return n
 }
 
+// watcher is a browser whose anonymous profile watched n times, and that profile.
+func (e *env) watcher(tb testing.TB, n int) (*browser, string) {
+	tb.Helper()
+	b := e.newBrowser(tb)
+	for range n {
+		b.watch(tb)
+	}
+	return b, mustVerify(tb, e, b.cookie(cookieName).Value)
+}
+
 // convertibleStub is a visitor that watched twice, gave an address and set a password
 // through the emailed link: it can log in, and it is still a stub.
 func (e *env) convertibleStub(tb testing.TB, b *browser, email, password string) string {
@@ -141,11 +151,7 @@ func TestMergeIntoExistingAccount(t *testing.T) {
 	e := newEnv(t)
 	id, email, password := e.regular()
 	e.setWatchCount(t, id, 5)
-	b := e.newBrowser(t)
-	for range 3 {
-		b.watch(t)
-	}
-	stubID := mustVerify(t, e, b.cookie(cookieName).Value)
+	b, stubID := e.watcher(t, 3)
 	callback := b.logInAtFusionAuth(t, email, password)
 	flow := *b.cookie("signin_flow")
 	visitor := *b.cookie(cookieName)
@@ -188,11 +194,7 @@ func TestMergeSurvivesAFailedDelete(t *testing.T) {
 	e := newEnv(t)
 	id, email, password := e.regular()
 	e.setWatchCount(t, id, 5)
-	b := e.newBrowser(t)
-	for range 3 {
-		b.watch(t)
-	}
-	stubID := mustVerify(t, e, b.cookie(cookieName).Value)
+	b, stubID := e.watcher(t, 3)
 	e.fa.InjectFault("DELETE /api/user/{userId}", http.StatusInternalServerError, 1)
 	resp := b.signIn(t, email, password)
 	if resp.StatusCode != http.StatusServiceUnavailable || cookieNamed(resp, site.DefaultSessionCookie) != nil || b.cookie(cookieName) == nil {
@@ -295,9 +297,7 @@ func TestCallbackRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := e.newBrowser(t)
-			b.watch(t)
-			stubID := mustVerify(t, e, b.cookie(cookieName).Value)
+			b, stubID := e.watcher(t, 1)
 			target := tc.setup(t, b, b.logInAtFusionAuth(t, email, password))
 			stub, _ := e.admin.RetrieveUser(context.Background(), stubID) // gone after the replayed case's first use
 			account := e.user(t, e.fa.Variable("regularUserId"))

@@ -154,12 +154,7 @@ func (s *Server) handleAuthorizePage(w http.ResponseWriter, r *http.Request, rc 
 		},
 		LinkURL: forgot, LinkText: "Forgot your password?",
 	}
-	if r.Method == http.MethodGet {
-		s.writePage(w, http.StatusOK, tenantID, form)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, form) {
 		return
 	}
 	form.Fields[0].Value = r.PostForm.Get("loginId")

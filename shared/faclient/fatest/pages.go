@@ -89,18 +89,24 @@ func (s *Server) writePage(w http.ResponseWriter, status int, tenantID string, d
 	_, _ = w.Write(buf.Bytes())
 }
 
+// readForm answers a GET with the form and reports false; a POST's form is parsed
+// (an unreadable one answered 400) and readForm reports whether the handler goes on.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, tenantID string, form pageData) bool {
+	if r.Method == http.MethodGet {
+		s.writePage(w, http.StatusOK, tenantID, form)
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+		return false
+	}
+	return true
+}
+
 // passwordRulesLocked words the tenant's passwordValidationRules for a form, as
 // FusionAuth's passwordRules macro does. Callers hold s.mu.
 func (s *Server) passwordRulesLocked(tenantID string) []string {
-	rules, _ := lookupPath(s.state.tenants[tenantID], "passwordValidationRules")
-	rm, _ := rules.(map[string]any)
-	minLen, maxLen := int64(8), int64(256)
-	if v, ok := asInt64(rm["minLength"]); ok {
-		minLen = v
-	}
-	if v, ok := asInt64(rm["maxLength"]); ok {
-		maxLen = v
-	}
+	rm, minLen, maxLen := s.passwordRulesOf(tenantID)
 	out := []string{fmt.Sprintf("be between %d and %d characters long", minLen, maxLen)}
 	if truthy(rm["requireMixedCase"]) {
 		out = append(out, "contain upper and lower case letters")
@@ -136,12 +142,7 @@ func (s *Server) handlePasswordChangePage(w http.ResponseWriter, r *http.Request
 			"This link has expired or was already used. Enter your email and we will send you a new one."))
 		return
 	}
-	if r.Method == http.MethodGet {
-		s.writePage(w, http.StatusOK, tenantID, form)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, form) {
 		return
 	}
 	password := r.PostForm.Get("password")
@@ -212,12 +213,7 @@ func (s *Server) handleForgotPage(w http.ResponseWriter, r *http.Request, rc *re
 		s.writePage(w, http.StatusBadRequest, "", pageData{Title: "Bad request", Error: "Missing tenantId or client_id."})
 		return
 	}
-	if r.Method == http.MethodGet {
-		s.writePage(w, http.StatusOK, tenantID, s.forgotForm(q, tenantID, "Forgot password", "Enter your email and we will send you a link to set a new password."))
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, s.forgotForm(q, tenantID, "Forgot password", "Enter your email and we will send you a link to set a new password.")) {
 		return
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
@@ -349,12 +345,7 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request, rc *
 		},
 		LinkURL: login, LinkText: "Already have an account? Log in",
 	}
-	if r.Method == http.MethodGet {
-		s.writePage(w, http.StatusOK, tenantID, form)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, form) {
 		return
 	}
 	form.Fields[0].Value = r.PostForm.Get("email")
