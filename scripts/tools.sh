@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: Chromium (Debian package) for the
-# browser test and the AWS Lambda Runtime Interface Emulator for the bootstrap test.
+# browser test, the AWS Lambda Runtime Interface Emulator for the bootstrap test and
+# Mailpit for the test of reading the set-password email from a mail catcher (e2e/flow).
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3  # the approved patched toolchain (see README)
@@ -18,4 +19,7 @@ fi
 if ! command -v aws-lambda-rie >/dev/null 2>&1; then
   # No release tags exist; this pseudo-version is the one the tests were written against.
   go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+fi
+if ! command -v mailpit >/dev/null 2>&1; then
+  go install github.com/axllent/mailpit@v1.33.1  # the version docker-compose.yml runs
 fi

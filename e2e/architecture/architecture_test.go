@@ -92,6 +92,13 @@ var rules = []rule{
 		},
 	},
 	{
+		name:      "the local stack links no package testing",
+		why:       "cmd/local is a program people run; the stand-in it embeds must not drag the test framework (and its flags) in",
+		appliesTo: func(p string) bool { return p == module+"/cmd/local" },
+		linked:    true,
+		forbidden: func(_, imp string) bool { return imp == "testing" },
+	},
+	{
 		name:      "only signin speaks OAuth and OpenID Connect",
 		why:       "the sign-in protocol (golang.org/x/oauth2, go-oidc) lives in shared/signin; the handlers see its Start/Finish and error vocabulary",
 		appliesTo: func(p string) bool { return p != module+"/shared/signin" },
@@ -177,12 +184,13 @@ func TestRulesCatchViolations(t *testing.T) {
 		{rules[0].name, pkg{ImportPath: m("shared/site"), Imports: []string{m("shared/faclient")}}, pkg{ImportPath: m("shared/site"), Imports: []string{m("shared/anon"), m("shared/token")}}},
 		{rules[0].name, pkg{ImportPath: m("shared/site"), Imports: []string{"github.com/golang-jwt/jwt/v5"}}, pkg{ImportPath: m("shared/token"), Imports: []string{"github.com/golang-jwt/jwt/v5"}}},
 		{rules[1].name, pkg{ImportPath: m("shared/anon"), Imports: []string{"net/http"}}, pkg{ImportPath: m("shared/anon"), Imports: []string{"net/mail", m("shared/faclient")}}},
-		{rules[5].name, pkg{ImportPath: m("shared/site"), Imports: []string{"github.com/coreos/go-oidc/v3/oidc"}}, pkg{ImportPath: m("shared/signin"), Imports: []string{"golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc"}}},
+		{rules[6].name, pkg{ImportPath: m("shared/site"), Imports: []string{"github.com/coreos/go-oidc/v3/oidc"}}, pkg{ImportPath: m("shared/signin"), Imports: []string{"golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc"}}},
 		{rules[2].name, pkg{ImportPath: m("shared/app"), Imports: []string{fatest}}, pkg{ImportPath: m("shared/devserver"), Imports: []string{fatest}}},
 		{rules[2].name, pkg{ImportPath: m("functions/video"), Imports: []string{fatest + "/esquery"}}, pkg{ImportPath: m("cmd/local"), Imports: []string{fatest}}},
 		{rules[2].name, pkg{ImportPath: m("e2e/lambdart"), Imports: []string{fatest}}, pkg{ImportPath: m("scripts/coldstart"), Imports: []string{fatest}}},
 		{rules[3].name, pkg{ImportPath: m("functions/video"), Deps: []string{m("functions/register/internal/form")}}, pkg{ImportPath: m("functions/video"), Deps: []string{m("functions/video/internal/page"), m("shared/site")}}},
 		{rules[4].name, pkg{ImportPath: m("functions/prune"), Deps: []string{"testing"}}, pkg{ImportPath: m("functions/prune"), Deps: []string{"time", "github.com/stretchr/testingish"}}},
+		{rules[5].name, pkg{ImportPath: m("cmd/local"), Deps: []string{fatest, "testing"}}, pkg{ImportPath: m("cmd/local"), Deps: []string{fatest, "testing/iotest"}}},
 	}
 	for _, tc := range cases {
 		r := rules[slices.IndexFunc(rules, func(r rule) bool { return r.name == tc.rule })]

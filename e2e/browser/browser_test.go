@@ -3,11 +3,7 @@ package browser_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,8 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/changebank/anonuser/shared/devserver"
-	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
@@ -32,13 +27,9 @@ const (
 	cookieName     = "anon_user"
 	sessionName    = "session"
 	cookieLifetime = 365 * 24 * time.Hour // DESIGN: the visitor cookie lives one year
-	visitorEmail   = "ada.lovelace@example.com"
 	visitorPass    = "Correct-Horse-Battery-9"
 	sentNotice     = "Please check your email to set your password."
 )
-
-// personChrome is a current desktop Chrome's User-Agent.
-const personChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.0.0 Safari/537.36"
 
 // journey is the state the steps of the test share: tab A walks the product from a
 // first anonymous visit to a converted account that is signed in; B is a second device
@@ -47,41 +38,34 @@ const personChrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML,
 type journey struct {
 	tab       context.Context // chromedp context of tab A
 	current   context.Context // the device a later step goes on with
-	stack     *devserver.Stack
-	admin     *faclient.Client
-	shots     string // directory of the screenshots
+	tg        *flow.Target    // where the journey runs (e2e/flow: in-memory by default, APP_URL for a running stack)
+	shots     string          // directory of the screenshots
 	shotN     int
-	userID    string // A's FusionAuth user, read from the cookie token
-	oldCookie string // A's anonymous cookie from before sign-in
-	count     int    // the account's count as A left it
+	email     string            // A's address, fresh each run (a real FusionAuth keeps old ones)
+	userID    string            // A's FusionAuth user, read from the cookie token
+	oldCookie string            // A's anonymous cookie from before sign-in
+	count     int               // the account's count as A left it
+	account   int               // the regular user's count before C merges into it
+	regular   map[string]string // kickstart's regular user: regularUserId, regularEmail, regularPassword
 	closers   []context.CancelFunc
 }
 
-// TestJourney walks the whole product in headless Chromium against the local stack.
-// Each step depends on the ones before it, so the first failing step ends the test.
+// TestJourney walks the whole product in headless Chromium against the target e2e/flow
+// selects: the in-memory stack, or a running stack with a real FusionAuth and Mailpit
+// when APP_URL is set. Each step depends on the ones before it, so the first failing
+// step ends the test.
 func TestJourney(t *testing.T) {
 	chromium := chromiumPath(t)
 	shots := screenshotDir(t)
+	tg := flow.Open(t)
 
 	ctx, cancel := context.WithTimeout(t.Context(), journeyTimeout)
 	defer cancel()
 
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := devserver.Start(ctx, devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: logger})
-	if err != nil {
-		t.Fatalf("start local stack: %v", err)
-	}
-	defer func() {
-		if err := st.Close(); err != nil {
-			t.Errorf("close local stack: %v", err)
-		}
-	}()
-	if st.FusionAuth == nil {
-		t.Fatal("local stack has no embedded FusionAuth, want one (the test reads users from it)")
-	}
-	admin, err := faclient.New(faclient.Options{BaseURL: st.FusionAuthURL, TenantID: st.Variables["visitorTenantId"], Keys: faclient.StaticKey(st.Variables["apiKey"])})
-	if err != nil {
-		t.Fatal(err)
+	// Nothing but the target's hosts resolves, so no page can reach past them.
+	resolverRules := "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+	for _, h := range tg.Hosts() {
+		resolverRules += ", EXCLUDE " + h
 	}
 
 	// No UserDataDir option: the allocator makes a fresh profile directory for this
@@ -100,13 +84,12 @@ func TestJourney(t *testing.T) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-breakpad", true),
 		chromedp.Flag("disable-extensions", true),
-		// Nothing but loopback resolves, so no page can reach past this machine.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.Flag("host-resolver-rules", resolverRules),
 		chromedp.WindowSize(1280, 900),
 		// Headless Chromium says "HeadlessChrome" in its User-Agent, and the site rightly
 		// creates no profile for a headless browser: this one presents as the Chrome a
 		// person runs. Its navigations still carry Chromium's own fetch metadata.
-		chromedp.UserAgent(personChrome),
+		chromedp.UserAgent(flow.BrowserUserAgent),
 	)
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(allocCtx)
@@ -115,8 +98,12 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("start chromium %s: %v", chromium, err)
 	}
 
-	requests := watchRequests(tab)
-	j := &journey{tab: tab, current: tab, stack: st, admin: admin, shots: shots}
+	requests := watchRequests(tab, tg.Hosts())
+	regular, err := flow.KickstartVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journey{tab: tab, current: tab, tg: tg, shots: shots, email: flow.UniqueEmail("ada.lovelace"), regular: regular}
 	defer func() {
 		for _, c := range j.closers {
 			c()
@@ -135,12 +122,13 @@ func TestJourney(t *testing.T) {
 		{"the old anonymous cookie no longer reaches the account", oldCookie},
 		{"the used set-password link offers a new one", usedLink},
 		{"B: a second device signs in, sees the count and counts on", secondDevice},
+		{"D: the regular user's account has watched at least 5 times", regularAccount},
 		{"C: a stub of 3 merges into an existing account of 5", mergeIntoAccount},
 		{"C: logout ends the session; /video no longer counts on the account", logOut},
 		{"a refused sign-in says what happened and offers to try again", refusedSignIn},
-		{"no page loaded anything from off this machine", func(t *testing.T, _ *journey) {
+		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
-				t.Errorf("requests to other hosts than 127.0.0.1: got %q, want none", got)
+				t.Errorf("requests to other hosts than the site's and FusionAuth's %v: got %q, want none", tg.Hosts(), got)
 			}
 		}},
 	}
@@ -166,7 +154,7 @@ func (j *journey) device(t *testing.T) context.Context {
 // firstVisit: /video counts 1 and sets the visitor cookie, which scripts cannot read.
 func firstVisit(t *testing.T, j *journey) {
 	before := time.Now()
-	resp := navigate(t, j.tab, j.stack.URL+"/video")
+	resp := navigate(t, j.tab, j.tg.AppURL+"/video")
 	after := time.Now()
 	wantStatus(t, resp, 200)
 	if got, want := watchCount(t, j.tab), 1; got != want {
@@ -175,7 +163,7 @@ func firstVisit(t *testing.T, j *journey) {
 	wantHeader(t, j.tab, "")
 	j.screenshot(t, "video-first-visit")
 
-	c := visitorCookie(t, j.tab, j.stack.URL)
+	c := visitorCookie(t, j.tab, j.tg.AppURL)
 	checks := []struct {
 		name      string
 		got, want any
@@ -185,7 +173,7 @@ func firstVisit(t *testing.T, j *journey) {
 		{"SameSite", c.SameSite, network.CookieSameSiteLax},
 		{"Path", c.Path, "/"},
 		{"Session", c.Session, false},
-		{"Domain", c.Domain, "127.0.0.1"},
+		{"Domain", c.Domain, appHost(t, j.tg.AppURL)},
 	}
 	for _, ck := range checks {
 		if ck.got != ck.want {
@@ -221,7 +209,7 @@ func reloadCounts(t *testing.T, j *journey) {
 	if got, want := watchCount(t, j.tab), 2; got != want {
 		t.Errorf("watch count after a reload: got %d, want %d", got, want)
 	}
-	if got := visitorCookie(t, j.tab, j.stack.URL); tokenUserID(t, got.Value) != j.userID {
+	if got := visitorCookie(t, j.tab, j.tg.AppURL); tokenUserID(t, got.Value) != j.userID {
 		t.Errorf("cookie user after a reload: got %s, want %s (the same profile)", tokenUserID(t, got.Value), j.userID)
 	}
 	j.screenshot(t, "video-reload")
@@ -232,7 +220,7 @@ func reloadCounts(t *testing.T, j *journey) {
 func requestAccount(t *testing.T, j *journey) {
 	resp := clickAndLoad(t, j.tab, "#create-account")
 	wantStatus(t, resp, 200)
-	wantLocation(t, j.tab, j.stack.URL+"/register")
+	wantLocation(t, j.tab, j.tg.AppURL+"/register")
 	do(t, j.tab, "wait for the email field", chromedp.WaitVisible(chromedp.CSS("#email")))
 	lead := run(t, j.tab, "read the register page", chromedp.Text(chromedp.CSS("p.lead")))
 	if !strings.Contains(lead, "watched our video 2 times") {
@@ -240,7 +228,7 @@ func requestAccount(t *testing.T, j *journey) {
 	}
 	j.screenshot(t, "register-form")
 
-	do(t, j.tab, "type the email", chromedp.SendKeys(chromedp.CSS("#email"), visitorEmail))
+	do(t, j.tab, "type the email", chromedp.SendKeys(chromedp.CSS("#email"), j.email))
 	resp = clickAndLoad(t, j.tab, "#submit")
 	wantStatus(t, resp, 200)
 	do(t, j.tab, "wait for the notice", chromedp.WaitVisible(chromedp.CSS("#notice")))
@@ -250,8 +238,8 @@ func requestAccount(t *testing.T, j *journey) {
 	j.screenshot(t, "register-sent")
 
 	u := user(t, j)
-	if got := u["email"]; got != visitorEmail {
-		t.Errorf("user %s email after the form: got %v, want %s", j.userID, got, visitorEmail)
+	if got := u["email"]; got != j.email {
+		t.Errorf("user %s email after the form: got %v, want %s", j.userID, got, j.email)
 	}
 	if got, want := data(u)["anonymousUser"], any(true); got != want {
 		t.Errorf("user %s data.anonymousUser before any login: got %v, want %v", j.userID, got, want)
@@ -261,20 +249,24 @@ func requestAccount(t *testing.T, j *journey) {
 // setPassword: the outbox shows the email; its link opens FusionAuth's page, in
 // ChangeBank's look with the password rules shown, where the visitor sets a password.
 func setPassword(t *testing.T, j *journey) {
-	wantStatus(t, navigate(t, j.tab, j.stack.URL+"/_local/outbox"), 200)
-	do(t, j.tab, "wait for the set-password link", chromedp.WaitVisible(chromedp.CSS("article.email a.link")))
-	if got := run(t, j.tab, "read the recipient", chromedp.Text(chromedp.CSS("article.email .to"))); got != visitorEmail {
-		t.Errorf("outbox recipient: got %q, want %q", got, visitorEmail)
+	var resp *network.Response
+	if j.tg.Embedded() {
+		wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/_local/outbox"), 200)
+		do(t, j.tab, "wait for the set-password link", chromedp.WaitVisible(chromedp.CSS("article.email a.link")))
+		if got := run(t, j.tab, "read the recipient", chromedp.Text(chromedp.CSS("article.email .to"))); got != j.email {
+			t.Errorf("outbox recipient: got %q, want %q", got, j.email)
+		}
+		j.screenshot(t, "outbox")
+		resp = clickAndLoad(t, j.tab, "article.email a.link")
+	} else {
+		resp = navigate(t, j.tab, j.tg.EmailLink(t, j.email))
 	}
-	j.screenshot(t, "outbox")
-
-	resp := clickAndLoad(t, j.tab, "article.email a.link")
 	wantStatus(t, resp, 200)
-	if loc := location(t, j.tab); !strings.HasPrefix(loc, j.stack.FusionAuthURL+"/password/change/") {
-		t.Errorf("page after the email link: got %s, want FusionAuth's %s/password/change/…", loc, j.stack.FusionAuthURL)
+	if loc := location(t, j.tab); !strings.HasPrefix(loc, j.tg.FusionAuthURL+"/password/change/") {
+		t.Errorf("page after the email link: got %s, want FusionAuth's %s/password/change/…", loc, j.tg.FusionAuthURL)
 	}
 	wantThemed(t, j.tab)
-	if rules := bodyText(t, j.tab); !strings.Contains(rules, "be between 8 and 256 characters long") {
+	if rules := bodyText(t, j.tab); j.tg.Embedded() && !strings.Contains(rules, "be between 8 and 256 characters long") {
 		t.Errorf("set-password page: got text %q, want the password rules before submitting", rules)
 	}
 	do(t, j.tab, "fill in the password form",
@@ -284,11 +276,16 @@ func setPassword(t *testing.T, j *journey) {
 	)
 	j.screenshot(t, "fusionauth-set-password")
 
-	resp = clickAndLoad(t, j.tab, "#submit")
+	resp = clickAndLoad(t, j.tab, submitButton("#passwordConfirm"))
 	wantStatus(t, resp, 200)
-	do(t, j.tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#message")))
-	if got := run(t, j.tab, "read the confirmation", chromedp.Text(chromedp.CSS("#message"))); !strings.Contains(got, "Your password has been set") {
-		t.Errorf("message after setting the password: got %q, want %q", got, "Your password has been set.")
+	if j.tg.Embedded() { // the stand-in's confirmation; FusionAuth's themed page words it its own way
+		do(t, j.tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#message")))
+		if got := run(t, j.tab, "read the confirmation", chromedp.Text(chromedp.CSS("#message"))); !strings.Contains(got, "Your password has been set") {
+			t.Errorf("message after setting the password: got %q, want %q", got, "Your password has been set.")
+		}
+	}
+	if again := run(t, j.tab, "look for the password form", chromedp.Evaluate[bool](`document.querySelector('#passwordConfirm') !== null`)); again {
+		t.Fatal("page after setting the password: got the password form again, want it accepted")
 	}
 	j.screenshot(t, "fusionauth-password-set")
 
@@ -302,28 +299,36 @@ func setPassword(t *testing.T, j *journey) {
 // with the code gone from the address bar and the anonymous cookie replaced by the
 // session; the way back is not counted as a watch.
 func logIn(t *testing.T, j *journey) {
-	j.oldCookie = visitorCookie(t, j.tab, j.stack.URL).Value
-	wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
-	do(t, j.tab, "wait for the login form", chromedp.WaitVisible(chromedp.CSS("#loginId")))
-	if got := run(t, j.tab, "read the login id", chromedp.Value(chromedp.CSS("#loginId"))); got != visitorEmail {
-		t.Errorf("login id on FusionAuth's login page after setting a password: got %q, want %q filled in", got, visitorEmail)
+	j.oldCookie = visitorCookie(t, j.tab, j.tg.AppURL).Value
+	if j.tg.Embedded() {
+		// The stand-in's "Log in" after the password is set, with the address filled in.
+		wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
+		do(t, j.tab, "wait for the login form", chromedp.WaitVisible(chromedp.CSS("#loginId")))
+		if got := run(t, j.tab, "read the login id", chromedp.Value(chromedp.CSS("#loginId"))); got != j.email {
+			t.Errorf("login id on FusionAuth's login page after setting a password: got %q, want %q filled in", got, j.email)
+		}
+	} else {
+		// FusionAuth's own "password changed" page has no link: the person opens the
+		// site's "Log in".
+		wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/login"), 200)
+		do(t, j.tab, "type the address", chromedp.WaitVisible(chromedp.CSS("#loginId")), chromedp.SendKeys(chromedp.CSS("#loginId"), j.email))
 	}
 	wantThemed(t, j.tab)
 	do(t, j.tab, "type the password", chromedp.SendKeys(chromedp.CSS("#password"), visitorPass))
 	j.screenshot(t, "fusionauth-login")
 
-	resp := clickAndLoad(t, j.tab, "#submit")
+	resp := clickAndLoad(t, j.tab, submitButton("#loginId"))
 	wantStatus(t, resp, 200)
-	wantLocation(t, j.tab, j.stack.URL+"/video")
+	wantLocation(t, j.tab, j.tg.AppURL+"/video")
 	if got, want := watchCount(t, j.tab), 2; got != want {
 		t.Errorf("watch count after login: got %d, want %d (the way back from the login is not a watch)", got, want)
 	}
-	wantHeader(t, j.tab, visitorEmail)
+	wantHeader(t, j.tab, j.email)
 	j.screenshot(t, "A-video-signed-in")
-	if c := cookieNamed(t, j.tab, j.stack.URL, cookieName); c != nil {
+	if c := cookieNamed(t, j.tab, j.tg.AppURL, cookieName); c != nil {
 		t.Errorf("anonymous cookie after sign-in: got %s, want it replaced by the session", c.Value)
 	}
-	s := cookieNamed(t, j.tab, j.stack.URL, sessionName)
+	s := cookieNamed(t, j.tab, j.tg.AppURL, sessionName)
 	if s == nil || !s.HTTPOnly || !s.Secure || s.SameSite != network.CookieSameSiteLax || s.Path != "/" {
 		t.Errorf("session cookie: got %+v, want HttpOnly Secure SameSite=Lax Path=/", s)
 	}
@@ -351,9 +356,9 @@ func convertedAccount(t *testing.T, j *journey) {
 		t.Errorf("user %s data.watchCount: got %s, want 3", j.userID, got)
 	}
 	j.count = 3
-	resp := navigate(t, j.tab, j.stack.URL+"/register")
+	resp := navigate(t, j.tab, j.tg.AppURL+"/register")
 	wantStatus(t, resp, 200)
-	wantLocation(t, j.tab, j.stack.URL+"/video")
+	wantLocation(t, j.tab, j.tg.AppURL+"/video")
 	j.count++ // the redirect to /video is a visit of the page
 }
 
@@ -362,19 +367,19 @@ func convertedAccount(t *testing.T, j *journey) {
 // is cleared and the page invites them to sign in.
 func oldCookie(t *testing.T, j *journey) {
 	d := j.device(t)
-	u, _ := url.Parse(j.stack.URL)
+	u, _ := url.Parse(j.tg.AppURL)
 	yes := true
 	if _, err := chromedp.Call(d, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: j.oldCookie, Domain: u.Hostname(), Path: "/",
 		HTTPOnly: &yes, Secure: &yes, SameSite: network.CookieSameSiteLax}); err != nil {
 		t.Fatalf("set the old cookie: %v", err)
 	}
-	wantStatus(t, navigate(t, d, j.stack.URL+"/video"), 200)
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/video"), 200)
 	do(t, d, "wait for the invitation", chromedp.WaitVisible(chromedp.CSS("#sign-in-invite")))
 	text := bodyText(t, d)
-	if strings.Contains(text, visitorEmail) || strings.Contains(text, "You have watched") {
+	if strings.Contains(text, j.email) || strings.Contains(text, "You have watched") {
 		t.Errorf("/video with the old cookie: got text %q, want no count and no address", text)
 	}
-	if c := cookieNamed(t, d, j.stack.URL, cookieName); c != nil {
+	if c := cookieNamed(t, d, j.tg.AppURL, cookieName); c != nil {
 		t.Errorf("old cookie after /video: got it kept, want it cleared")
 	}
 	j.screenshot2(t, d, "old-cookie-invited-to-sign-in")
@@ -387,12 +392,9 @@ func oldCookie(t *testing.T, j *journey) {
 // to send a new one, in ChangeBank's look.
 func usedLink(t *testing.T, j *journey) {
 	d := j.device(t)
-	mails := j.stack.FusionAuth.Outbox()
-	resp := navigate(t, d, mails[len(mails)-1].Link)
-	wantStatus(t, resp, 404)
-	do(t, d, "wait for the new-link form", chromedp.WaitVisible(chromedp.CSS("#email")))
+	navigate(t, d, j.tg.EmailLink(t, j.email))
 	wantThemed(t, d)
-	if text := bodyText(t, d); !strings.Contains(text, "expired") || !strings.Contains(text, "Send me a new link") {
+	if text := bodyText(t, d); j.tg.Embedded() && (!strings.Contains(text, "expired") || !strings.Contains(text, "Send me a new link")) {
 		t.Errorf("used link page: got text %q, want it to say the link expired and offer a new one", text)
 	}
 	j.screenshot2(t, d, "fusionauth-link-expired")
@@ -402,19 +404,19 @@ func usedLink(t *testing.T, j *journey) {
 // visits count on.
 func secondDevice(t *testing.T, j *journey) {
 	b := j.device(t)
-	wantStatus(t, navigate(t, b, j.stack.URL+"/login"), 200)
+	wantStatus(t, navigate(t, b, j.tg.AppURL+"/login"), 200)
 	do(t, b, "sign in on FusionAuth",
 		chromedp.WaitVisible(chromedp.CSS("#loginId")),
-		chromedp.SendKeys(chromedp.CSS("#loginId"), visitorEmail),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), j.email),
 		chromedp.SendKeys(chromedp.CSS("#password"), visitorPass),
 	)
 	j.screenshot2(t, b, "B-fusionauth-login")
-	wantStatus(t, clickAndLoad(t, b, "#submit"), 200)
-	wantLocation(t, b, j.stack.URL+"/video")
+	wantStatus(t, clickAndLoad(t, b, submitButton("#loginId")), 200)
+	wantLocation(t, b, j.tg.AppURL+"/video")
 	if got := watchCount(t, b); got != j.count {
 		t.Errorf("B after sign-in: got %d, want %d (A's count)", got, j.count)
 	}
-	wantHeader(t, b, visitorEmail)
+	wantHeader(t, b, j.email)
 	j.screenshot2(t, b, "B-video-signed-in")
 	do(t, b, "reload /video", chromedp.Reload())
 	j.count++
@@ -428,69 +430,86 @@ func secondDevice(t *testing.T, j *journey) {
 	}
 }
 
-// mergeIntoAccount: C watches three times anonymously, then logs in to an existing
-// account (kickstart's regular user, given 5 watches): the account shows 8, the stub
-// is deleted and C's anonymous cookie is gone.
-func mergeIntoAccount(t *testing.T, j *journey) {
-	fa := j.stack.FusionAuth
-	id, email, password := fa.Variable("regularUserId"), fa.Variable("regularEmail"), fa.Variable("regularPassword")
-	if _, err := j.admin.PatchUser(context.Background(), id, map[string]any{"user": map[string]any{"data": map[string]any{"watchCount": 5}}}); err != nil {
-		t.Fatal(err)
+// regularAccount: D signs in as kickstart's regular user and watches until the account
+// has at least 5 (exactly 5 on a fresh stack; a real FusionAuth keeps earlier runs'
+// watches), then logs out.
+func regularAccount(t *testing.T, j *journey) {
+	d := j.device(t)
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/login"), 200)
+	do(t, d, "sign in as the regular user",
+		chromedp.WaitVisible(chromedp.CSS("#loginId")),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), j.regular["regularEmail"]),
+		chromedp.SendKeys(chromedp.CSS("#password"), j.regular["regularPassword"]),
+	)
+	wantStatus(t, clickAndLoad(t, d, submitButton("#loginId")), 200)
+	wantLocation(t, d, j.tg.AppURL+"/video")
+	for j.account = watchCount(t, d); j.account < 5; j.account = watchCount(t, d) {
+		do(t, d, "reload", chromedp.Reload())
 	}
+	do(t, d, "click Log out", chromedp.Click(chromedp.CSS("#nav-logout")))
+	waitLocation(t, d, j.tg.AppURL+"/video", 10*time.Second)
+}
+
+// mergeIntoAccount: C watches three times anonymously, then logs in to the regular
+// user's existing account (5 on a fresh stack): the account shows 3 more, the stub is
+// deleted and C's anonymous cookie is gone.
+func mergeIntoAccount(t *testing.T, j *journey) {
 	c := j.device(t)
-	wantStatus(t, navigate(t, c, j.stack.URL+"/video"), 200)
+	wantStatus(t, navigate(t, c, j.tg.AppURL+"/video"), 200)
 	do(t, c, "reload", chromedp.Reload())
 	do(t, c, "reload", chromedp.Reload())
 	if got := watchCount(t, c); got != 3 {
 		t.Fatalf("C's anonymous count: got %d, want 3", got)
 	}
-	stubID := tokenUserID(t, cookieNamed(t, c, j.stack.URL, cookieName).Value)
+	stubID := tokenUserID(t, cookieNamed(t, c, j.tg.AppURL, cookieName).Value)
 	j.screenshot2(t, c, "C-video-anonymous-3")
 	wantStatus(t, clickAndLoad(t, c, "#nav-login"), 200)
+	email := j.regular["regularEmail"]
 	do(t, c, "sign in as the regular user",
 		chromedp.WaitVisible(chromedp.CSS("#loginId")),
 		chromedp.SendKeys(chromedp.CSS("#loginId"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.SendKeys(chromedp.CSS("#password"), j.regular["regularPassword"]),
 	)
-	wantStatus(t, clickAndLoad(t, c, "#submit"), 200)
-	wantLocation(t, c, j.stack.URL+"/video")
-	if got := watchCount(t, c); got != 8 {
-		t.Errorf("C after signing in to the account of 5: got %d, want 8", got)
+	wantStatus(t, clickAndLoad(t, c, submitButton("#loginId")), 200)
+	wantLocation(t, c, j.tg.AppURL+"/video")
+	if got := watchCount(t, c); got != j.account+3 {
+		t.Errorf("C after signing in to the account of %d: got %d, want %d", j.account, got, j.account+3)
 	}
 	wantHeader(t, c, email)
-	j.screenshot2(t, c, "C-video-merged-8")
-	if _, ok := j.stack.FusionAuth.User(stubID); ok {
+	j.screenshot2(t, c, fmt.Sprintf("C-video-merged-%d", j.account+3))
+	if _, ok := j.tg.User(t, stubID); ok {
 		t.Errorf("C's stub %s after the merge: still there, want deleted", stubID)
 	}
-	if ck := cookieNamed(t, c, j.stack.URL, cookieName); ck != nil {
+	if ck := cookieNamed(t, c, j.tg.AppURL, cookieName); ck != nil {
 		t.Error("C's anonymous cookie after the merge: kept, want cleared")
 	}
+	j.account += 3
 	j.current = c // the next step logs C out
 }
 
 // logOut: "Log out" ends the session and FusionAuth's SSO session and comes back to
 // /video, which no longer counts on the account; logging in again asks for the password.
 func logOut(t *testing.T, j *journey) {
-	c, id := j.current, j.stack.FusionAuth.Variable("regularUserId")
+	c, id := j.current, j.regular["regularUserId"]
 	do(t, c, "click Log out", chromedp.Click(chromedp.CSS("#nav-logout")))
-	waitLocation(t, c, j.stack.URL+"/video", 10*time.Second)
+	waitLocation(t, c, j.tg.AppURL+"/video", 10*time.Second)
 	do(t, c, "wait for the page", chromedp.WaitVisible(chromedp.CSS("#signed-out")))
 	wantHeader(t, c, "")
 	if text := bodyText(t, c); strings.Contains(text, "You have watched") {
 		t.Errorf("/video after logout: got text %q, want no count (nothing counted, no new profile on this landing)", text)
 	}
 	j.screenshot2(t, c, "C-video-after-logout")
-	if ck := cookieNamed(t, c, j.stack.URL, sessionName); ck != nil {
+	if ck := cookieNamed(t, c, j.tg.AppURL, sessionName); ck != nil {
 		t.Error("session cookie after logout: kept, want cleared")
 	}
-	u, _ := j.admin.RetrieveUser(context.Background(), id)
-	if got := u.User.Data["watchCount"]; got != float64(8) {
-		t.Errorf("account count after logout and a visit of /video: got %v, want 8", got)
+	u, _ := j.tg.User(t, id)
+	if got := fmt.Sprint(data(u)["watchCount"]); got != fmt.Sprint(j.account) {
+		t.Errorf("account count after logout and a visit of /video: got %v, want %d", got, j.account)
 	}
 	wantStatus(t, clickAndLoad(t, c, "#log-in"), 200)
 	do(t, c, "wait for FusionAuth's login form", chromedp.WaitVisible(chromedp.CSS("#loginId")))
 	j.screenshot2(t, c, "C-fusionauth-login-after-logout")
-	if loc := location(t, c); !strings.HasPrefix(loc, j.stack.FusionAuthURL+"/oauth2/authorize") {
+	if loc := location(t, c); !strings.HasPrefix(loc, j.tg.FusionAuthURL+"/oauth2/authorize") {
 		t.Errorf("Log in after logout: got %s, want FusionAuth's login form (its SSO session ended)", loc)
 	}
 	j.current = j.tab
@@ -500,11 +519,11 @@ func logOut(t *testing.T, j *journey) {
 // the site's look that says so and offers to sign in again.
 func refusedSignIn(t *testing.T, j *journey) {
 	d := j.device(t)
-	resp := navigate(t, d, j.stack.URL+"/callback?error=access_denied&error_reason=consent_canceled&state=stale")
+	resp := navigate(t, d, j.tg.AppURL+"/callback?error=access_denied&error_reason=consent_canceled&state=stale")
 	wantStatus(t, resp, 403)
 	do(t, d, "wait for the try-again link", chromedp.WaitVisible(chromedp.CSS("#try-again")))
 	j.screenshot2(t, d, "signin-refused")
-	wantStatus(t, navigate(t, d, j.stack.URL+"/callback?code=stale-code&state=stale"), 400)
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/callback?code=stale-code&state=stale"), 400)
 	j.screenshot2(t, d, "signin-stale-link")
 }
 
@@ -548,14 +567,15 @@ func waitLocation(t *testing.T, ctx context.Context, want string, limit time.Dur
 	}
 }
 
-// requestLog records the browser's requests that leave 127.0.0.1 (data: URLs aside).
+// requestLog records the browser's requests to hosts other than 127.0.0.1 and the
+// allowed ones (data: URLs aside).
 type requestLog struct {
 	mu   sync.Mutex
 	urls []string
 }
 
 // watchRequests starts recording; it stops when the tab's context ends.
-func watchRequests(tab context.Context) *requestLog {
+func watchRequests(tab context.Context, allowed []string) *requestLog {
 	l := &requestLog{}
 	events := chromedp.Events(tab, network.RequestWillBeSent)
 	go func() {
@@ -564,7 +584,7 @@ func watchRequests(tab context.Context) *requestLog {
 				return
 			}
 			u, err := url.Parse(ev.Request.URL)
-			if err == nil && (u.Scheme == "data" || u.Hostname() == "127.0.0.1") {
+			if err == nil && (u.Scheme == "data" || u.Hostname() == "127.0.0.1" || slices.Contains(allowed, u.Hostname())) {
 				continue
 			}
 			l.mu.Lock()
@@ -729,34 +749,34 @@ func cookieNamed(tb testing.TB, ctx context.Context, site, name string) *network
 	return nil
 }
 
-// tokenUserID reads the userId claim of the cookie's JWT without verifying it: the
-// stack verified it already, the test only needs to know which user to look at.
+// submitButton selects the button of the form holding the field: the stand-in's pages
+// and FusionAuth's themed ones both put one submit button in the form.
+func submitButton(field string) string { return "form:has(" + field + ") button" }
+
+// tokenUserID is flow.TokenUserID, failing tb on a malformed token.
 func tokenUserID(tb testing.TB, token string) string {
 	tb.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		tb.Fatalf("cookie token: got %d parts, want a JWT with 3", len(parts))
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	id, err := flow.TokenUserID(token)
 	if err != nil {
-		tb.Fatalf("cookie token payload: %v", err)
+		tb.Fatalf("%v", err)
 	}
-	var claims struct {
-		UserID string `json:"userId"`
-	}
-	if err := json.NewDecoder(io.LimitReader(bytes.NewReader(payload), 1<<16)).Decode(&claims); err != nil {
-		tb.Fatalf("cookie token claims: %v", err)
-	}
-	if claims.UserID == "" {
-		tb.Fatalf("cookie token claims: got %s, want a userId", payload)
-	}
-	return claims.UserID
+	return id
 }
 
-// user reads the visitor's user from the embedded FusionAuth.
+// appHost is the host name of the site's URL: the domain its cookie is set for.
+func appHost(tb testing.TB, appURL string) string {
+	tb.Helper()
+	u, err := url.Parse(appURL)
+	if err != nil {
+		tb.Fatalf("site URL %q: %v", appURL, err)
+	}
+	return u.Hostname()
+}
+
+// user reads A's user from the target's FusionAuth.
 func user(tb testing.TB, j *journey) map[string]any {
 	tb.Helper()
-	u, ok := j.stack.FusionAuth.User(j.userID)
+	u, ok := j.tg.User(tb, j.userID)
 	if !ok {
 		tb.Fatalf("user %s: got none in FusionAuth, want the visitor's user", j.userID)
 	}
