@@ -19,7 +19,6 @@ var (
 	_ SignatureVerifier = (*token.Webhook)(nil)
 	_ SessionTokens     = (*token.Session)(nil)
 	_ FlowTokens        = (*token.SignIn)(nil)
-	_ SignInFlow        = (*signin.Client)(nil)
 	_ Settler           = (*anon.Accounts)(nil)
 )
 
@@ -78,7 +77,9 @@ type FlowTokens interface {
 	Verify(token string) (token.Flow, error)
 }
 
-// SignInFlow is the OpenID Connect client of the sign-in (*signin.Client).
+// SignInFlow is the OpenID Connect client of the sign-in (*openid.Client of package
+// signin/openid; the register function's wiring pins it, so that the handlers link none
+// of the OAuth libraries).
 type SignInFlow interface {
 	// Start returns a fresh flow to keep and the FusionAuth URL to send the browser to.
 	Start(screen signin.Screen) (token.Flow, string, error)

@@ -12,10 +12,13 @@ import (
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/signin"
+	"github.com/changebank/anonuser/shared/signin/openid"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 )
+
+// The OpenID Connect client is what the sign-in handlers need.
+var _ site.SignInFlow = (*openid.Client)(nil)
 
 // ClientSecretField is the field of the register function's JSON secret that holds the
 // application's OAuth client secret, beside its apiKey.
@@ -67,7 +70,7 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
-	oidc, err := signin.New(signin.Options{
+	oidc, err := openid.New(openid.Options{
 		ClientID:     cfg.ApplicationID,
 		ClientSecret: clientSecret,
 		PublicURL:    cfg.PublicFusionAuthURL,

@@ -1,4 +1,4 @@
-package signin_test
+package openid_test
 
 import (
 	"context"
@@ -12,14 +12,15 @@ import (
 
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/signin"
+	"github.com/changebank/anonuser/shared/signin/openid"
 	"github.com/changebank/anonuser/shared/token"
 )
 
 const redirect = "https://changebank.example/callback"
 
-func newClient(t *testing.T, fa *fatest.Server, secret string) *signin.Client {
+func newClient(t *testing.T, fa *fatest.Server, secret string) *openid.Client {
 	t.Helper()
-	c, err := signin.New(signin.Options{
+	c, err := openid.New(openid.Options{
 		ClientID: fa.Variable("applicationId"), ClientSecret: secret, PublicURL: fa.URL(), URL: fa.URL(),
 		Issuer: fa.URL(), RedirectURL: redirect,
 	})
@@ -154,7 +155,7 @@ func TestFinishTellsAnOutageFromAForgery(t *testing.T) {
 }
 
 func TestNewNamesMissingOptions(t *testing.T) {
-	_, err := signin.New(signin.Options{ClientID: "x"})
+	_, err := openid.New(openid.Options{ClientID: "x"})
 	if err == nil || !strings.Contains(err.Error(), "ClientSecret") || !strings.Contains(err.Error(), "Issuer") {
 		t.Errorf("err=%v, want one naming the missing options", err)
 	}
