@@ -11,9 +11,11 @@ import (
 // ErrNotAnonymous), because whoever made the stub is not necessarily who proved the
 // address.
 
-// RecordSignedInWatch adds one to the watch count of the signed-in person's account:
-// two FusionAuth calls (read, patch). Errors: ErrGone (the account was deleted or
-// deactivated since the session was signed), ErrUnavailable.
+// RecordSignedInWatch adds one to the watch count of the signed-in person's account,
+// with test-and-set like RecordWatch: two FusionAuth calls (read, patch) without
+// contention; with ErrContended the profile as last read is returned and only this
+// watch is lost. Errors: ErrGone (the account was deleted or deactivated since the
+// session was signed), ErrContended, ErrUnavailable.
 func (s *Service) RecordSignedInWatch(ctx context.Context, userID string) (Profile, error) {
 	return s.recordWatch(ctx, userID, false)
 }

@@ -2,6 +2,7 @@ package anon
 
 import (
 	"context"
+	"errors"
 	"regexp"
 
 	"github.com/changebank/anonuser/shared/faclient"
@@ -58,12 +59,13 @@ func intOf(v any) int {
 
 // Service runs the anonymous-visitor rules against FusionAuth.
 type Service struct {
-	fa FusionAuth
+	fa      FusionAuth
+	updates *Updater
 }
 
 // New returns a Service.
 func New(fa FusionAuth) *Service {
-	return &Service{fa: fa}
+	return &Service{fa: fa, updates: NewUpdater(fa)}
 }
 
 // StartProfile creates a stub user that has watched the video once: one FusionAuth
@@ -89,11 +91,14 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 	return ProfileOf(created.User), nil
 }
 
-// RecordWatch adds one to the visitor's watch count: two FusionAuth calls (read,
-// patch). Two tabs counting at once can lose one count; FusionAuth has no atomic
-// increment and the count is a courtesy, not a ledger. Only a stub counts through the
-// visitor cookie: a user that is no longer anonymous is an account, reached only by
-// signing in. Errors: ErrGone, ErrNotAnonymous, ErrUnavailable.
+// RecordWatch adds one to the visitor's watch count with test-and-set (Updater): two
+// FusionAuth calls (read, patch) when nobody else writes the user at the same moment,
+// and no count lost when someone does. If the user is overtaken on every attempt, the
+// error wraps ErrContended and the Profile is the user as last read: the visitor can
+// still be shown the page, and the caller reports the one dropped count. Only a stub
+// counts through the visitor cookie: a user that is no longer anonymous is an account,
+// reached only by signing in (ErrNotAnonymous, nothing written). Errors: ErrGone,
+// ErrNotAnonymous, ErrContended, ErrUnavailable.
 func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
 	return s.recordWatch(ctx, userID, true)
 }
@@ -101,18 +106,19 @@ func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, erro
 // recordWatch counts one watch of userID; stubOnly refuses a user that is no longer
 // anonymous (ErrNotAnonymous) before anything is written.
 func (s *Service) recordWatch(ctx context.Context, userID string, stubOnly bool) (Profile, error) {
-	u, err := readActive(ctx, s.fa, userID)
-	if err != nil {
+	u, err := s.updates.Update(ctx, userID, func(u faclient.User) (Edit, error) {
+		if anonymous, _ := u.Data[DataAnonymous].(bool); stubOnly && !anonymous {
+			return Edit{}, ErrNotAnonymous
+		}
+		data := u.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		data[DataWatchCount] = intOf(data[DataWatchCount]) + 1
+		return Edit{Data: data}, nil
+	})
+	if err != nil && !errors.Is(err, ErrContended) {
 		return Profile{}, err
 	}
-	current := ProfileOf(u)
-	if stubOnly && !current.Anonymous {
-		return Profile{}, ErrNotAnonymous
-	}
-	count := current.WatchCount + 1
-	patched, err := s.fa.PatchUser(ctx, userID, map[string]any{"user": map[string]any{"data": map[string]any{DataWatchCount: count}}})
-	if err != nil {
-		return Profile{}, fusionAuthError(err, "record watch for user "+userID)
-	}
-	return ProfileOf(patched.User), nil
+	return ProfileOf(u), err
 }

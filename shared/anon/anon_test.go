@@ -112,6 +112,10 @@ func (s *refusingStore) PatchUser(context.Context, string, map[string]any) (*fac
 		Errors: faclient.Errors{FieldErrors: map[string][]faclient.ErrorDetail{"user.email": {{Code: s.code}}}}}
 }
 
+func (s *refusingStore) PatchUserJSONPatch(ctx context.Context, id string, _ []faclient.PatchOperation) (*faclient.UserResponse, error) {
+	return s.PatchUser(ctx, id, nil)
+}
+
 func (s *refusingStore) ForgotPassword(context.Context, faclient.ForgotPasswordRequest) (*faclient.ForgotPasswordResponse, error) {
 	s.forgot++
 	return &faclient.ForgotPasswordResponse{}, nil

@@ -13,6 +13,7 @@ import (
 // Converter turns a stub user into one that can set a password via email.
 type Converter struct {
 	fa            ConversionStore
+	updates       *Updater
 	applicationID string
 	now           func() time.Time
 }
@@ -23,7 +24,7 @@ func NewConverter(fa ConversionStore, applicationID string, now func() time.Time
 	if now == nil {
 		now = time.Now
 	}
-	return &Converter{fa: fa, applicationID: applicationID, now: now}
+	return &Converter{fa: fa, updates: NewUpdater(fa), applicationID: applicationID, now: now}
 }
 
 // ConversionState is the forgot-password state that marks an anonymous conversion:

@@ -4,9 +4,10 @@
 // email address and keep everything.
 //
 // The package holds the rules, its error vocabulary (errors.go: ErrGone,
-// ErrNotAnonymous, ErrInvalidEmail, ErrTaken, ErrEmailNotSent, ErrUnavailable) and the
-// small interfaces it needs from FusionAuth (fusionauth.go, satisfied by
-// *faclient.Client, with the one function that translates FusionAuth's answers into
-// that vocabulary). It knows nothing of HTTP: package site maps its errors to
-// statuses, package token signs the cookie, functions/* wire it up.
+// ErrNotAnonymous, ErrInvalidEmail, ErrTaken, ErrEmailNotSent, ErrContended,
+// ErrUnavailable), the one test-and-set update every change of user.data goes through
+// (update.go: Updater) and the small interfaces it needs from FusionAuth
+// (fusionauth.go, satisfied by *faclient.Client, with the one function that translates
+// FusionAuth's answers into that vocabulary). It knows nothing of HTTP: package site
+// maps its errors to statuses, package token signs the cookie, functions/* wire it up.
 package anon

@@ -30,6 +30,11 @@ var (
 	// the set-password email; submitting the same address again finishes the job.
 	ErrEmailNotSent = errors.New("set-password email not sent")
 
+	// ErrContended: a test-and-set update (Updater) was overtaken by other writes to the
+	// same user on every attempt and gave up. Nothing was written; what it was for
+	// (one watch, say) is dropped. Rare: it takes a burst of writes to one user.
+	ErrContended = errors.New("update overtaken by other writes")
+
 	// ErrUnavailable: FusionAuth failed (5xx), could not be reached, did not answer in
 	// time, or refused this function's request (401/403, or a 400 it should not have
 	// given). Not the visitor's doing: try again later. A timeout is this too, not an

@@ -14,6 +14,7 @@ import (
 var (
 	_ FusionAuth      = (*faclient.Client)(nil)
 	_ ConversionStore = (*faclient.Client)(nil)
+	_ ProfileStore    = (*faclient.Client)(nil)
 )
 
 // FusionAuth is what the visit flow needs from FusionAuth.
@@ -21,6 +22,17 @@ type FusionAuth interface {
 	// CreateUser creates a user. Errors: 400 duplicates/validation, 401.
 	CreateUser(ctx context.Context, userID string, req faclient.UserRequest) (*faclient.UserResponse, error)
 	userStore
+}
+
+// ProfileStore is what a test-and-set update (Updater) needs: read a user, apply a JSON
+// Patch document to it as one unit.
+type ProfileStore interface {
+	// RetrieveUser reads a user by id. Errors: 404 when it does not exist, 401.
+	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
+	// PatchUserJSONPatch applies RFC 6902 operations as one unit. Errors: 400
+	// [JSONPatchTestFailed] when a test found another value (faclient.IsPatchTestFailed),
+	// 400 with field errors ([duplicate]user.email…), 404, 401.
+	PatchUserJSONPatch(ctx context.Context, userID string, ops []faclient.PatchOperation) (*faclient.UserResponse, error)
 }
 
 // ConversionStore is what the conversion needs from FusionAuth.
@@ -32,8 +44,7 @@ type ConversionStore interface {
 
 // userStore reads and changes one user; every port includes it.
 type userStore interface {
-	// RetrieveUser reads a user by id. Errors: 404 when it does not exist, 401.
-	RetrieveUser(ctx context.Context, userID string) (*faclient.UserResponse, error)
+	ProfileStore
 	// PatchUser merges fields into a user. Errors: 400 with [duplicate]user.email or
 	// another refused email code, 404, 401.
 	PatchUser(ctx context.Context, userID string, req map[string]any) (*faclient.UserResponse, error)
@@ -73,7 +84,7 @@ func fusionAuthError(err error, what string) error {
 
 // readActive reads a user that must still exist and be active. Errors: ErrGone,
 // ErrUnavailable.
-func readActive(ctx context.Context, fa userStore, userID string) (faclient.User, error) {
+func readActive(ctx context.Context, fa ProfileStore, userID string) (faclient.User, error) {
 	got, err := fa.RetrieveUser(ctx, userID)
 	if err != nil {
 		return faclient.User{}, fusionAuthError(err, "read user "+userID)

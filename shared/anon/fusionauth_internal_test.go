@@ -17,7 +17,7 @@ func TestFusionAuthErrorTranslation(t *testing.T) {
 		}
 		return e
 	}
-	vocabulary := []error{ErrGone, ErrNotAnonymous, ErrInvalidEmail, ErrTaken, ErrEmailNotSent, ErrUnavailable}
+	vocabulary := []error{ErrGone, ErrNotAnonymous, ErrInvalidEmail, ErrTaken, ErrEmailNotSent, ErrContended, ErrUnavailable}
 	cases := []struct {
 		name string
 		err  error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/changebank/anonuser/shared/faclient"
 )
@@ -19,34 +18,27 @@ const DataMergedStubs = "mergedStubs"
 // merge, so only a stub whose delete failed can come back, and only soon.
 const maxMergedStubs = 20
 
-// mergeAttempts bounds the test-and-set retries of a merge when other writes (the
-// person's visits on another device) keep changing the account.
-const mergeAttempts = 5
-
 var _ AccountStore = (*faclient.Client)(nil)
 
-// AccountStore is what signing in needs from FusionAuth: read and patch users, apply a
-// JSON Patch test-and-set, delete a merged stub.
+// AccountStore is what signing in needs from FusionAuth: read and test-and-set users
+// (ProfileStore, for Updater), and delete a merged stub.
 type AccountStore interface {
 	userStore
-	// PatchUserJSONPatch applies a JSON Patch document as one unit. Errors: 400
-	// [JSONPatchTestFailed] when a test operation found another value, 404, 401.
-	PatchUserJSONPatch(ctx context.Context, userID string, ops []faclient.PatchOperation) (*faclient.UserResponse, error)
 	// DeleteUser deletes a user for good. Errors: 404, 401.
 	DeleteUser(ctx context.Context, userID string) error
 }
 
 // Accounts settles a visitor's anonymous profile when the person signs in.
 type Accounts struct {
-	fa    AccountStore
-	conv  *Converter
-	sleep func(time.Duration)
+	fa      AccountStore
+	conv    *Converter
+	updates *Updater
 }
 
 // NewAccounts returns Accounts over fa; conv completes conversions (the same function
 // the webhook calls, so either may come first).
 func NewAccounts(fa AccountStore, conv *Converter) *Accounts {
-	return &Accounts{fa: fa, conv: conv, sleep: time.Sleep}
+	return &Accounts{fa: fa, conv: conv, updates: NewUpdater(fa)}
 }
 
 // Settled says what happened to the visitor's stub at sign-in.
@@ -84,12 +76,13 @@ func (a *Accounts) SignedIn(ctx context.Context, accountID, stubID string) (Sett
 
 // Merge adds the stub stubID's profile to the account accountID and deletes the stub:
 // watchCount is summed; the stub's own markers (anonymousUser, emailPendingSince,
-// convertedAt) are not carried over. The account is changed by test-and-set on its
-// lastUpdateInstant, so a visit counted on another device at the same moment is not
-// lost, and the stub's id is recorded on the account in the same write, so a repeated
-// merge adds nothing twice. Four FusionAuth calls without contention (read stub, read
-// account, patch account, delete stub). It reports false, changing nothing, when the
-// stub is gone or is not a stub. Errors: ErrGone (the account is gone), ErrUnavailable.
+// convertedAt) are not carried over. The account is changed by test-and-set (Updater),
+// so a visit counted on another device at the same moment is not lost, and the stub's
+// id is recorded on the account in the same write, so a repeated merge adds nothing
+// twice. Four FusionAuth calls without contention (read stub, read account, patch
+// account, delete stub). It reports false, changing nothing, when the stub is gone or is
+// not a stub. Errors: ErrGone (the account is gone), ErrContended (the account kept
+// changing: nothing merged, the stub kept), ErrUnavailable.
 func (a *Accounts) Merge(ctx context.Context, stubID, accountID string) (bool, error) {
 	stub, err := readActive(ctx, a.fa, stubID)
 	if errors.Is(err, ErrGone) {
@@ -102,26 +95,25 @@ func (a *Accounts) Merge(ctx context.Context, stubID, accountID string) (bool, e
 		return false, nil
 	}
 	add := ProfileOf(stub).WatchCount
-	err = a.testAndSet(ctx, accountID, func(account faclient.User) []faclient.PatchOperation {
+	_, err = a.updates.Update(ctx, accountID, func(account faclient.User) (Edit, error) {
 		merged := stringsOf(account.Data[DataMergedStubs])
 		if slices.Contains(merged, stubID) {
-			return nil // merged before: only the delete is left to do
+			return Edit{}, nil // merged before: only the delete is left to do
 		}
 		merged = append(merged, stubID)
 		if len(merged) > maxMergedStubs {
 			merged = merged[len(merged)-maxMergedStubs:]
 		}
-		count := ProfileOf(account).WatchCount + add
-		if account.Data == nil {
-			return []faclient.PatchOperation{{Op: "add", Path: "/user/data", Value: map[string]any{DataWatchCount: count, DataMergedStubs: merged}}}
+		data := account.Data
+		if data == nil {
+			data = map[string]any{}
 		}
-		return []faclient.PatchOperation{
-			{Op: "add", Path: "/user/data/" + DataWatchCount, Value: count},
-			{Op: "add", Path: "/user/data/" + DataMergedStubs, Value: merged},
-		}
+		data[DataWatchCount] = intOf(data[DataWatchCount]) + add
+		data[DataMergedStubs] = merged
+		return Edit{Data: data}, nil
 	})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("merge stub %s into user %s: %w", stubID, accountID, err)
 	}
 	if err := a.fa.DeleteUser(ctx, stubID); err != nil && !errors.Is(fusionAuthError(err, ""), ErrGone) {
 		// The account holds the count and names the stub: the next sign-in with this
@@ -129,37 +121,6 @@ func (a *Accounts) Merge(ctx context.Context, stubID, accountID string) (bool, e
 		return true, fusionAuthError(err, "delete merged stub "+stubID)
 	}
 	return true, nil
-}
-
-// testAndSet is the read-modify-write of one user: read it, let change compute the
-// operations from what it read (nil: nothing to do), and apply them behind a test of
-// the user's lastUpdateInstant, which any other write moves, so a concurrent write is
-// never overwritten; when the test fails, read again and recompute, at most
-// mergeAttempts times, with a short growing pause. Errors: ErrGone, ErrUnavailable.
-//
-// It is written against the client's PatchUserJSONPatch and IsPatchTestFailed
-// directly, to be swapped for the project's shared test-and-set helper.
-func (a *Accounts) testAndSet(ctx context.Context, userID string, change func(faclient.User) []faclient.PatchOperation) error {
-	for attempt := range mergeAttempts {
-		u, err := readActive(ctx, a.fa, userID)
-		if err != nil {
-			return err
-		}
-		ops := change(u)
-		if len(ops) == 0 {
-			return nil
-		}
-		ops = append([]faclient.PatchOperation{{Op: "test", Path: "/user/lastUpdateInstant", Value: u.LastUpdateInstant}}, ops...)
-		_, err = a.fa.PatchUserJSONPatch(ctx, userID, ops)
-		if err == nil {
-			return nil
-		}
-		if !faclient.IsPatchTestFailed(err) {
-			return fusionAuthError(err, "merge into user "+userID)
-		}
-		a.sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
-	}
-	return fmt.Errorf("%w: user %s kept changing during %d merge attempts", ErrUnavailable, userID, mergeAttempts)
 }
 
 // stringsOf reads a JSON array of strings; anything else is empty.

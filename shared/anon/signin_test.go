@@ -160,8 +160,8 @@ func TestMergeGivesUpWhenTheAccountNeverSettles(t *testing.T) {
 	store := &racingStore{Client: m.store, admin: m.admin, account: account, races: 100}
 	a := anon.NewAccounts(store, anon.NewConverter(store, "", nil))
 	merged, err := a.Merge(context.Background(), stub, account)
-	if merged || !errors.Is(err, anon.ErrUnavailable) {
-		t.Fatalf("Merge=%v, %v; want ErrUnavailable after the bounded retries", merged, err)
+	if merged || !errors.Is(err, anon.ErrContended) {
+		t.Fatalf("Merge=%v, %v; want ErrContended after the bounded retries", merged, err)
 	}
 	if _, err := m.admin.RetrieveUser(context.Background(), stub); err != nil {
 		t.Errorf("stub after a failed merge: %v, want kept", err)

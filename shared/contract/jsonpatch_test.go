@@ -29,8 +29,10 @@ func TestJSONPatchTestAndSet(t *testing.T) {
 		tests := map[string]struct {
 			ops            func(u faclient.User) []faclient.PatchOperation
 			wantTestFailed bool
-			wantCode       string         // another refusal's general error code
-			wantData       map[string]any // after a success
+			wantCode       string                              // another refusal's general error code
+			wantData       map[string]any                      // after a success
+			email          bool                                // the user also has an email
+			check          func(t *testing.T, u faclient.User) // more about the user after a success
 		}{
 			"passing test, then replace": {
 				ops:      func(faclient.User) []faclient.PatchOperation { return count(3) },
@@ -77,6 +79,52 @@ func TestJSONPatchTestAndSet(t *testing.T) {
 				},
 				wantTestFailed: true,
 			},
+			"a test of the whole data object, then replace it": {
+				ops: func(u faclient.User) []faclient.PatchOperation {
+					return []faclient.PatchOperation{
+						{Op: "test", Path: "/user/lastUpdateInstant", Value: u.LastUpdateInstant},
+						{Op: "test", Path: "/user/data", Value: map[string]any{"zero": 0.0, "flag": false, "watchCount": 3}},
+						{Op: "replace", Path: "/user/data", Value: map[string]any{"watchCount": 4}},
+					}
+				},
+				wantData: map[string]any{"watchCount": 4},
+			},
+			"a test of the whole data object fails on an added key": {
+				ops: func(u faclient.User) []faclient.PatchOperation {
+					return []faclient.PatchOperation{
+						{Op: "test", Path: "/user/data", Value: map[string]any{"watchCount": 3, "flag": false}},
+						{Op: "replace", Path: "/user/data", Value: map[string]any{"watchCount": 4}},
+					}
+				},
+				wantTestFailed: true,
+			},
+			"remove the username of a user with an email": {
+				email: true,
+				ops: func(u faclient.User) []faclient.PatchOperation {
+					return []faclient.PatchOperation{
+						{Op: "test", Path: "/user/lastUpdateInstant", Value: u.LastUpdateInstant},
+						{Op: "remove", Path: "/user/username"},
+					}
+				},
+				wantData: map[string]any{"watchCount": 3, "flag": false, "zero": 0},
+				check: func(t *testing.T, u faclient.User) {
+					if u.Username != "" || u.Email == "" {
+						t.Errorf("username %q email %q, want the username gone and the email kept", u.Username, u.Email)
+					}
+				},
+			},
+			"remove the email of a user with a username": {
+				email: true,
+				ops: func(u faclient.User) []faclient.PatchOperation {
+					return []faclient.PatchOperation{{Op: "remove", Path: "/user/email"}}
+				},
+				wantData: map[string]any{"watchCount": 3, "flag": false, "zero": 0},
+				check: func(t *testing.T, u faclient.User) {
+					if u.Email != "" || u.Username == "" {
+						t.Errorf("email %q username %q, want the email gone and the username kept", u.Email, u.Username)
+					}
+				},
+			},
 			"a test of an absent key is not a failed test": {
 				ops: func(faclient.User) []faclient.PatchOperation {
 					return []faclient.PatchOperation{
@@ -91,10 +139,14 @@ func TestJSONPatchTestAndSet(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				e := tg.open(t)
 				ctx := context.Background()
-				before := e.createUser(t, faclient.UserRequest{User: faclient.User{
+				create := faclient.User{
 					Username: "contract-" + randomHex(6), Password: testPassword,
 					Data: map[string]any{"watchCount": 3, "flag": false, "zero": 0},
-				}}).User
+				}
+				if tc.email {
+					create.Email = create.Username + "@example.com"
+				}
+				before := e.createUser(t, faclient.UserRequest{User: create}).User
 				if e.compat() {
 					e.advance(time.Second)
 				} else {
@@ -128,6 +180,10 @@ func TestJSONPatchTestAndSet(t *testing.T) {
 					if want := jsonRoundTrip(t, tc.wantData); !reflect.DeepEqual(got, want) {
 						t.Errorf("data = %v, want %v", got, tc.wantData)
 					}
+				}
+				if tc.check != nil {
+					tc.check(t, resp.User)
+					tc.check(t, after.User)
 				}
 				if after.User.LastUpdateInstant <= before.LastUpdateInstant {
 					t.Errorf("lastUpdateInstant = %d, want later than %d", after.User.LastUpdateInstant, before.LastUpdateInstant)

@@ -279,6 +279,29 @@ func (e *env) logText() string {
 	return e.logs.String()
 }
 
+// setPasswordFromEmail follows the newest set-password email sent to address, as the
+// visitor would a minute after it arrived, and returns the password set.
+func (e *env) setPasswordFromEmail(tb testing.TB, address string) string {
+	tb.Helper()
+	out := e.fa.Outbox()
+	for i := len(out) - 1; i >= 0; i-- {
+		if m := out[i]; m.To == address && m.ChangePasswordID != "" {
+			e.clock.Advance(time.Minute)
+			const password = "correct horse battery staple"
+			anonClient, err := faclient.New(faclient.Options{BaseURL: e.fa.URL()})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if _, err := anonClient.ChangePassword(context.Background(), m.ChangePasswordID, faclient.ChangePasswordRequest{Password: password}); err != nil {
+				tb.Fatalf("set password from the email to %s: %v", address, err)
+			}
+			return password
+		}
+	}
+	tb.Fatalf("no set-password email to %s in the outbox", address)
+	return ""
+}
+
 // lockedWriter serialises writes from concurrent handlers into one builder.
 type lockedWriter struct {
 	mu sync.Mutex

@@ -44,7 +44,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, anon.ErrNotAnonymous):
 		return http.StatusConflict
-	case errors.Is(err, anon.ErrEmailNotSent), errors.Is(err, anon.ErrUnavailable), errors.Is(err, signin.ErrUnavailable):
+	case errors.Is(err, anon.ErrEmailNotSent), errors.Is(err, anon.ErrUnavailable), errors.Is(err, anon.ErrContended),
+		errors.Is(err, signin.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, anon.ErrGone):
 		return http.StatusGone

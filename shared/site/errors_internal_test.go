@@ -32,6 +32,7 @@ func TestStatusOf(t *testing.T) {
 		{anon.ErrNotAnonymous, http.StatusConflict},
 		{wrap(anon.ErrGone), http.StatusGone},
 		{wrap(anon.ErrUnavailable), http.StatusServiceUnavailable},
+		{fmt.Errorf("%w: user x: 20 attempts", anon.ErrContended), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrUnavailable)), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrGone)), http.StatusServiceUnavailable},
 		{errNotFound, http.StatusNotFound},

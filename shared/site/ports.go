@@ -26,11 +26,14 @@ var (
 type Visits interface {
 	// StartProfile creates a stub user that has watched once. Errors: anon.ErrUnavailable.
 	StartProfile(ctx context.Context) (anon.Profile, error)
-	// RecordWatch counts one more watch of a stub. Errors: anon.ErrGone,
-	// anon.ErrNotAnonymous (the stub became an account), anon.ErrUnavailable.
+	// RecordWatch counts one more watch of a stub. With anon.ErrContended the profile
+	// is still returned (as last read) and only this watch is lost. Errors:
+	// anon.ErrGone, anon.ErrNotAnonymous (the stub became an account),
+	// anon.ErrContended, anon.ErrUnavailable.
 	RecordWatch(ctx context.Context, userID string) (anon.Profile, error)
-	// RecordSignedInWatch counts one more watch on a signed-in person's account.
-	// Errors: anon.ErrGone, anon.ErrUnavailable.
+	// RecordSignedInWatch counts one more watch on a signed-in person's account; with
+	// anon.ErrContended the profile is still returned. Errors: anon.ErrGone,
+	// anon.ErrContended, anon.ErrUnavailable.
 	RecordSignedInWatch(ctx context.Context, userID string) (anon.Profile, error)
 	// Account reads a signed-in person's profile without counting. Errors:
 	// anon.ErrGone, anon.ErrUnavailable.
@@ -94,7 +97,8 @@ type SignInFlow interface {
 // Settler settles the visitor's stub when a person signs in (*anon.Accounts).
 type Settler interface {
 	// SignedIn converts the stub (the same user signed in) or merges it into the
-	// account that signed in. Errors: anon.ErrGone (the account), anon.ErrUnavailable.
+	// account that signed in. Errors: anon.ErrGone (the account), anon.ErrContended,
+	// anon.ErrUnavailable.
 	SignedIn(ctx context.Context, accountID, stubID string) (anon.Settled, error)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +185,31 @@ func TestMergeIntoExistingAccount(t *testing.T) {
 	}
 	if got := e.user(t, id).Data["watchCount"]; got != float64(8) {
 		t.Errorf("account after the replay: %v, want 8", got)
+	}
+}
+
+// TestConcurrentVisitsWhileMerging: 100 signed-in visits on the account, 20 at a time,
+// while another device signs in and merges a stub of 3 into it: every visit counts and
+// the merge adds exactly 3; neither write undoes the other.
+func TestConcurrentVisitsWhileMerging(t *testing.T) {
+	e := newEnv(t)
+	id, email, password := e.regular()
+	e.setWatchCount(t, id, 5)
+	a := e.newBrowser(t)
+	wantSignedIn(t, a.signIn(t, email, password))
+	session := &http.Cookie{Name: site.DefaultSessionCookie, Value: a.cookie(site.DefaultSessionCookie).Value}
+	c, _ := e.watcher(t, 3)
+	callback := c.logInAtFusionAuth(t, email, password)
+	var wg sync.WaitGroup
+	counted := 0
+	wg.Go(func() { counted = e.visitConcurrentlyAs(t, session, 100, 20) })
+	wg.Go(func() { wantSignedIn(t, c.get(t, callback)) })
+	wg.Wait()
+	if got := e.user(t, id).Data["watchCount"]; counted != 100 || got != float64(5+100+3) {
+		t.Errorf("watchCount=%v with %d visits counted, want 108 (5, 100 visits, the stub's 3)", got, counted)
+	}
+	if strings.Contains(e.logText(), "droppedWatches") {
+		t.Errorf("a watch was dropped:\n%s", e.logText())
 	}
 }
 

@@ -71,6 +71,15 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if state == cookieValid {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
 		switch {
+		case errors.Is(err, anon.ErrContended):
+			// A metric, not an error page: the visitor sees the page with the count as
+			// last read, and the log counts the one watch that was dropped.
+			v.Logger.WarnContext(ctx, "watch count dropped: the profile was overtaken by other writes on every attempt",
+				"userId", userID, "droppedWatches", 1)
+			err = nil
+			if resign {
+				setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
+			}
 		case errors.Is(err, anon.ErrGone):
 			v.Logger.InfoContext(ctx, "cookie names a deleted user; starting a new profile", "userId", userID)
 			state = cookieNone
@@ -132,6 +141,10 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 		profile, err = v.Visits.RecordSignedInWatch(ctx, userID)
 	}
 	switch {
+	case errors.Is(err, anon.ErrContended):
+		v.Logger.WarnContext(ctx, "watch count dropped: the account was overtaken by other writes on every attempt",
+			"userId", userID, "droppedWatches", 1)
+		err = nil
 	case errors.Is(err, anon.ErrGone):
 		v.Logger.InfoContext(ctx, "session names a deleted account; signing out", "userId", userID)
 		http.SetCookie(w, expired(v.SessionName, "/"))
@@ -140,7 +153,8 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 		v.Logger.ErrorContext(ctx, "signed-in visit failed", "userId", userID, "error", err)
 		renderError(w, err, v.Logger)
 		return true
-	case resign:
+	}
+	if resign {
 		_ = setSessionCookie(w, v.SessionName, v.Sessions, userID) // on failure the old one still works
 	}
 	page.Counted, page.Count, page.Converted = true, profile.WatchCount, true

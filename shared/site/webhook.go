@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/token"
@@ -31,6 +32,9 @@ type Webhook struct {
 	Conversions  Finisher
 	Logger       *slog.Logger
 }
+
+// conversionTimeout bounds a conversion that outlives the delivery's own request.
+const conversionTimeout = 10 * time.Second
 
 // maxEventBytes bounds a webhook body; a login event is a few kilobytes.
 const maxEventBytes = 1 << 20
@@ -91,6 +95,10 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 	if anonymous, _ := e.User.Data[anon.DataAnonymous].(bool); !anonymous {
 		return nil
 	}
+	// The conversion finishes even if FusionAuth stops waiting (its readTimeout) and
+	// hangs up: it sends and forgets, so nothing would ask again until prune reconciles.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conversionTimeout)
+	defer cancel()
 	converted, err := h.Conversions.CompleteConversion(ctx, e.User.ID)
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "conversion on login failed", "eventId", e.ID, "userId", e.User.ID, "error", err)

@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,96 @@ func TestNewVisitorRefusesBadKeys(t *testing.T) {
 			t.Errorf("%s: NewVisitor accepted it", name)
 		}
 	}
+}
+
+// TestVisitorToleratesHalfAMinuteOfClockSkew: the functions' clocks may disagree by a few
+// seconds, so a cookie just past its exp or issued just "in the future" is still taken,
+// and one beyond 30 seconds either way is refused.
+func TestVisitorToleratesHalfAMinuteOfClockSkew(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	key := tokentest.Key(t, "k1")
+	v := tokentest.Visitor(t, now, key)
+	at := func(iat, exp time.Duration) string {
+		return tokentest.Sign(t, jwt.SigningMethodHS256, key.Secret, "k1",
+			tokentest.Claims(userID, now, map[string]any{"iat": now.Add(iat).Unix(), "exp": now.Add(exp).Unix()}))
+	}
+	cases := map[string]struct {
+		token, reason string // reason "" = accepted
+	}{
+		"expired 29 s ago":          {at(-time.Hour, -29*time.Second), ""},
+		"expired 31 s ago":          {at(-time.Hour, -31*time.Second), "expired"},
+		"issued 29 s in the future": {at(29*time.Second, time.Hour), ""},
+		"issued 31 s in the future": {at(31*time.Second, time.Hour), "not valid yet"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, _, err := v.Verify(tc.token)
+			if tc.reason == "" {
+				if err != nil || got != userID {
+					t.Errorf("Verify=%q, %v; want accepted", got, err)
+				}
+				return
+			}
+			if r := token.Reason(err); err == nil || r != tc.reason {
+				t.Errorf("err=%v (reason %q), want refused as %q", err, r, tc.reason)
+			}
+		})
+	}
+}
+
+// TestVisitorLengthLimit: a token of exactly 1024 bytes is still read; one byte more is
+// refused before it is parsed.
+func TestVisitorLengthLimit(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	key := tokentest.Key(t, "k1")
+	v := tokentest.Visitor(t, now, key)
+	claims := tokentest.Claims(userID, now, nil)
+	atLimit := signedOfLength(t, 1024, jwt.SigningMethodHS256, key.Secret, "k1", claims)
+	if got, _, err := v.Verify(atLimit); err != nil || got != userID {
+		t.Errorf("1024-byte token: Verify=%q, %v; want accepted", got, err)
+	}
+	over := signedOfLength(t, 1025, jwt.SigningMethodHS256, key.Secret, "k1", claims)
+	if _, _, err := v.Verify(over); token.Reason(err) != "too long" {
+		t.Errorf("1025-byte token: err=%v, want refused as too long", err)
+	}
+}
+
+// signedOfLength signs claims into a token of exactly n bytes, padding the claims and,
+// where base64's lengths need it, the header with a field nobody reads.
+func signedOfLength(t *testing.T, n int, method jwt.SigningMethod, key any, kid string, claims map[string]any) string {
+	t.Helper()
+	build := func(headerPad, claimPad int) *jwt.Token {
+		c := maps.Clone(claims)
+		c["pad"] = strings.Repeat("p", claimPad)
+		tok := jwt.NewWithClaims(method, jwt.MapClaims(c))
+		tok.Header["kid"] = kid
+		tok.Header["pad"] = strings.Repeat("h", headerPad)
+		return tok
+	}
+	signed, err := build(0, 0).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned, _ := build(0, 0).SigningString()
+	sigLen := len(signed) - len(unsigned) // the dot and the signature: fixed for a method and key
+	for headerPad := range 3 {
+		for claimPad := 0; ; claimPad++ {
+			unsigned, err := build(headerPad, claimPad).SigningString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(unsigned)+sigLen > n {
+				break
+			}
+			if len(unsigned)+sigLen == n {
+				s, err := build(headerPad, claimPad).SignedString(key)
+				if err != nil || len(s) != n {
+					t.Fatalf("signed %d bytes (%v), want %d", len(s), err, n)
+				}
+				return s
+			}
+		}
+	}
+	t.Fatalf("no padding gives a %d-byte token", n)
+	return ""
 }

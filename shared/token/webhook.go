@@ -57,10 +57,13 @@ func NewWebhook(ctx context.Context, o WebhookOptions) (*Webhook, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// Every JWKS fetch has at most fetchTimeout: the one at start and a refresh for a
+	// missing key alike.
+	fetchTimeout := 5 * time.Second
 	store, err := jwkset.NewStorageFromHTTP(o.JWKSURL, jwkset.HTTPClientStorageOptions{
 		Client:                    client,
 		Ctx:                       ctx,
-		HTTPTimeout:               5 * time.Second,
+		HTTPTimeout:               fetchTimeout,
 		NoErrorReturnFirstHTTPReq: true,
 		// No RefreshInterval: a Lambda environment is frozen between invocations, so
 		// a ticker goroutine would fire at random. Refresh on a missing key instead.
@@ -70,10 +73,12 @@ func NewWebhook(ctx context.Context, o WebhookOptions) (*Webhook, error) {
 	}
 	storage, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
 		HTTPURLs: map[string]jwkset.Storage{o.JWKSURL: store},
-		// A missing key refreshes at most once per RefreshMin, and a request never
-		// waits for the limiter: it fails fast instead.
+		// A missing key refreshes at most once per RefreshMin. jwkset fetches under the
+		// limiter's wait context, so its bound is the refresh's deadline too: it is the
+		// fetch timeout (a bound of 1 ms left no refresh time to reach FusionAuth). When
+		// the next refresh is further off than that, the wait fails at once.
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(o.RefreshMin), 1),
-		RateLimitWaitMax:  time.Millisecond,
+		RateLimitWaitMax:  fetchTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook verifier: jwks client: %w", err)

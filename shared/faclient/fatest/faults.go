@@ -9,6 +9,7 @@ import (
 // fault is an injected failure for the next calls to one endpoint.
 type fault struct {
 	status    int
+	code      string // a general error code to answer instead of the status's usual body
 	remaining int
 }
 
@@ -24,6 +25,19 @@ func (s *Server) InjectFault(endpoint string, status, n int) {
 		return
 	}
 	s.obs.faults[endpoint] = &fault{status: status, remaining: n}
+}
+
+// InjectFaultCode is InjectFault answering FusionAuth's Errors body with the general
+// error code instead, e.g. 400 "[JSONPatchTestFailed]" for a PATCH, as if every test
+// operation found another value (another writer always came first).
+func (s *Server) InjectFaultCode(endpoint string, status int, code string, n int) {
+	s.obs.mu.Lock()
+	defer s.obs.mu.Unlock()
+	if n <= 0 {
+		delete(s.obs.faults, endpoint)
+		return
+	}
+	s.obs.faults[endpoint] = &fault{status: status, code: code, remaining: n}
 }
 
 // Calls returns how many requests reached endpoint (a ServeMux pattern, e.g.
@@ -137,6 +151,10 @@ func (s *Server) takeFault(pattern string) (fault, bool) {
 
 // writeFault answers an injected fault with FusionAuth's body for that status.
 func writeFault(w http.ResponseWriter, f fault) {
+	if f.code != "" {
+		writeErrors(w, f.status, generalError(f.code, fmt.Sprintf("Fault injected by the test (%s).", f.code)))
+		return
+	}
 	switch f.status {
 	case http.StatusUnauthorized, http.StatusNotFound, http.StatusInternalServerError,
 		http.StatusMethodNotAllowed, http.StatusNotImplemented:

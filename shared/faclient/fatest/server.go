@@ -90,6 +90,7 @@ type Server struct {
 
 	listener net.Listener
 	http     *http.Server
+	fresh    sync.Map // net.Conn -> struct{}: accepted connections that have not sent a request yet
 	url      string
 	closed   sync.Once
 	closeErr error
@@ -147,6 +148,13 @@ func Start(opts Options) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.fresh.Store(c, struct{}{})
+			} else {
+				s.fresh.Delete(c)
+			}
+		},
 	}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -252,6 +260,13 @@ func (s *Server) Close() error {
 			}
 			return
 		}
+		// A client's transport may dial a connection it then never uses (another one
+		// became free first). Shutdown counts such a connection as busy for its first 5
+		// s; it carries no request, so close it rather than wait it out.
+		s.fresh.Range(func(c, _ any) bool {
+			_ = c.(net.Conn).Close()
+			return true
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.http.Shutdown(ctx); err != nil {

@@ -1,0 +1,182 @@
+package anon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/changebank/anonuser/shared/faclient"
+)
+
+// Edit is what a Change wants written to a user, relative to the user it was given.
+// The zero Edit writes nothing.
+type Edit struct {
+	// Data is the whole new user.data; nil leaves data as it is. A Change may build it by
+	// modifying the Data of the user it was given, which is its own copy.
+	Data map[string]any
+	// Ops are further JSON Patch operations on the request document (paths start with
+	// /user), e.g. {remove /user/username}. They apply after Data, in one unit with it.
+	Ops []faclient.PatchOperation
+}
+
+func (e Edit) empty() bool { return e.Data == nil && len(e.Ops) == 0 }
+
+// Change computes an Edit from a user as just read. Update may call it more than once,
+// each time with a fresh read, so it must decide from u alone (or from what it saw in an
+// earlier call, which is how a caller learns that someone else wrote first); it must not
+// have side effects outside its closure. An error stops the update and is returned as is.
+type Change func(u faclient.User) (Edit, error)
+
+// Updater applies read-modify-write changes to users with test-and-set: every write is a
+// JSON Patch whose first operations test that the user is still as read, so a write that
+// another one overtook changes nothing, and the change is re-read and re-applied.
+// FusionAuth has no increment and no transactions; this is its compare-and-set. It is
+// safe for concurrent use.
+//
+// Every read-modify-write of profile data goes through Update: the visit count
+// (Service.RecordWatch), the email-send log and address of a conversion request
+// (Converter.RequestConversion), the conversion marks (CompleteConversion), prune's
+// release of an unproven address, and merging a stub into an account at sign-in (add
+// the stub's watchCount to the account's in a Change; the stub is deleted after the
+// account's write succeeded).
+type Updater struct {
+	fa       ProfileStore
+	attempts int
+	backoff  time.Duration // the first retry waits up to this long; each later one twice as long
+	maxWait  time.Duration
+}
+
+// Retry bounds of Update. With full jitter (a random wait up to a doubling bound), twenty
+// writers racing for one user spread out within a few rounds; ten attempts wait at most
+// about 0.6 s in all before a change is given up.
+const (
+	updateAttempts = 20
+	updateBackoff  = 2 * time.Millisecond
+	updateMaxWait  = 256 * time.Millisecond
+)
+
+// NewUpdater returns an Updater over fa.
+func NewUpdater(fa ProfileStore) *Updater {
+	return &Updater{fa: fa, attempts: updateAttempts, backoff: updateBackoff, maxWait: updateMaxWait}
+}
+
+// Update reads userID, asks change for an Edit and writes it guarded by two tests: the
+// user's lastUpdateInstant and its whole user.data are as read. A guard that fails means
+// another write came first: Update waits a little (random, growing), re-reads and calls
+// change again, at most ten times. An uncontended update is two FusionAuth calls (read,
+// patch); an empty Edit is one (read).
+//
+// Why both tests: RFC 6902's test cannot test that a key is absent (a test of a missing
+// path is refused as [invalidJSON], not failed), so user.data is tested as a whole,
+// which fails when any key was added, removed or changed; and lastUpdateInstant, which
+// FusionAuth moves on every write, also guards the user's other fields (email, username)
+// and a user without data. Either alone is weaker: lastUpdateInstant has millisecond
+// resolution, so two writes within one millisecond would pass its test; data alone
+// misses writes that leave data as it was. FusionAuth compares numbers by value in a
+// test (java-json-tools json-patch, RFC 6902 section 4.6), so 3 and 3.0 are equal.
+//
+// It returns the user as written (or as read, for an empty Edit). Errors: ErrGone (no
+// such user, or deactivated), ErrContended (the attempts ran out), the change's own
+// error, and what a refused write means (ErrTaken, ErrInvalidEmail, ErrUnavailable).
+func (up *Updater) Update(ctx context.Context, userID string, change Change) (faclient.User, error) {
+	for attempt := 0; ; attempt++ {
+		u, err := readActive(ctx, up.fa, userID)
+		if err != nil {
+			return faclient.User{}, err
+		}
+		mine := u // the Change's own copy: it may modify its data
+		mine.Data = cloneData(u.Data)
+		edit, err := change(mine)
+		if err != nil {
+			return faclient.User{}, err
+		}
+		if edit.empty() {
+			return u, nil
+		}
+		ops := guardOps(u)
+		if edit.Data != nil {
+			op := "replace"
+			if u.Data == nil {
+				op = "add"
+			}
+			ops = append(ops, faclient.PatchOperation{Op: op, Path: "/user/data", Value: edit.Data})
+		}
+		ops = append(ops, edit.Ops...)
+		patched, err := up.fa.PatchUserJSONPatch(ctx, userID, ops)
+		if err == nil {
+			return patched.User, nil
+		}
+		if !faclient.IsPatchTestFailed(err) {
+			return faclient.User{}, fusionAuthError(err, "update user "+userID)
+		}
+		if attempt+1 >= up.attempts {
+			return u, fmt.Errorf("%w: user %s: %d attempts overtaken by other writes", ErrContended, userID, up.attempts)
+		}
+		if err := sleep(ctx, up.wait(attempt)); err != nil {
+			return faclient.User{}, fmt.Errorf("%w: update user %s: %w", ErrUnavailable, userID, err)
+		}
+	}
+}
+
+// guardOps are the tests that the user is still as read: its lastUpdateInstant, and its
+// whole data when it has any, as read (a Change only ever modifies its own copy).
+func guardOps(u faclient.User) []faclient.PatchOperation {
+	ops := []faclient.PatchOperation{{Op: "test", Path: "/user/lastUpdateInstant", Value: u.LastUpdateInstant}}
+	if u.Data != nil {
+		ops = append(ops, faclient.PatchOperation{Op: "test", Path: "/user/data", Value: u.Data})
+	}
+	return ops
+}
+
+// wait is the jittered wait before retry attempt+1: uniform in [0, bound), the bound
+// doubling from backoff up to maxWait ("full jitter").
+func (up *Updater) wait(attempt int) time.Duration {
+	bound := up.backoff << min(attempt, 20)
+	if bound <= 0 || bound > up.maxWait {
+		bound = up.maxWait
+	}
+	return rand.N(bound) //nolint:gosec // spreading retries, not a secret
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// cloneData deep-copies user.data (JSON values only), so a Change may modify its copy.
+func cloneData(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out, _ := cloneJSON(m).(map[string]any)
+	return out
+}
+
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	case json.Number, string, float64, bool, nil, int, int64:
+		return x
+	}
+	// Not a decoded JSON value: keep it (it is marshalled as it is).
+	return v
+}
