@@ -122,8 +122,7 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// Nothing is signed in yet and the visitor cookie stays, so that trying
 			// again (FusionAuth's SSO session makes it one click) settles the stub.
-			h.Logger.ErrorContext(ctx, "sign-in: visitor profile not settled", "userId", id.UserID, "stubId", stubID, "error", err)
-			h.refuse(w, r, err)
+			h.refuse(w, r, err, "userId", id.UserID, "stubId", stubID)
 			return
 		}
 		h.Logger.InfoContext(ctx, "signed in", "userId", id.UserID, "stubId", stubID, "settled", settledName[settled])
@@ -145,8 +144,9 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 var settledName = map[anon.Settled]string{anon.NothingToSettle: "nothing", anon.Converted: "converted", anon.Merged: "merged"}
 
 // refuse answers a sign-in that did not complete: the status statusOf gives the error
-// and a page that says what happened and offers to try again.
-func (h *SignIn) refuse(w http.ResponseWriter, r *http.Request, err error) {
+// and a page that says what happened and offers to try again. It logs the error once,
+// with attrs.
+func (h *SignIn) refuse(w http.ResponseWriter, r *http.Request, err error, attrs ...any) {
 	status := statusOf(err)
 	p := signinPage{Title: "Sign-in did not complete", Heading: "We could not sign you in"}
 	switch {
@@ -162,10 +162,11 @@ func (h *SignIn) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		p.Heading = "We are briefly unavailable"
 		p.Message = "Signing in is not possible for a moment. Nothing you did here was lost; please try again shortly."
 	}
+	attrs = append(attrs, "status", status, "error", err)
 	if status < http.StatusInternalServerError {
-		h.Logger.WarnContext(r.Context(), "sign-in refused", "status", status, "error", err)
+		h.Logger.WarnContext(r.Context(), "sign-in refused", attrs...)
 	} else {
-		h.Logger.ErrorContext(r.Context(), "sign-in failed", "status", status, "error", err)
+		h.Logger.ErrorContext(r.Context(), "sign-in failed", attrs...)
 	}
 	render(w, status, "signin", p, h.Logger)
 }
