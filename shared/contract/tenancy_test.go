@@ -122,9 +122,11 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 			allowed: []named{{"create", create}, {"retrieve", retrieve}, {"patch", patch}, {"test-and-set", testAndSet}},
 			refused: []named{{"delete", deleteUser}, {"forgot-password", forgot}, {"search", search}},
 		},
+		// At sign-in the register function merges a stub into the account (test-and-set)
+		// and deletes the stub: delete last, the user is gone after it.
 		"registerApiKey": {
-			allowed: []named{{"retrieve", retrieve}, {"retrieve by email", byEmail}, {"patch", patch}, {"forgot-password", forgot}},
-			refused: []named{{"create", create}, {"delete", deleteUser}, {"search", search}},
+			allowed: []named{{"retrieve", retrieve}, {"retrieve by email", byEmail}, {"patch", patch}, {"test-and-set", testAndSet}, {"forgot-password", forgot}, {"delete", deleteUser}},
+			refused: []named{{"create", create}, {"search", search}, {"bulk dry run", bulkDryRun}},
 		},
 		"webhookApiKey": {
 			allowed: []named{{"retrieve", retrieve}, {"patch", patch}},

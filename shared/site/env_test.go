@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +39,8 @@ const cookieName = "anon_user"
 type env struct {
 	fa         *fatest.Server
 	video      *site.Video
-	client     *faclient.Client // the function's own client: its counter is the function's calls
-	register   *site.Register
+	client     *faclient.Client      // the function's own client: its counter is the function's calls
+	register   *registerapp.Function // /register, /login, /callback, /logout
 	regClient  *faclient.Client
 	webhook    *site.Webhook
 	hookClient *faclient.Client
@@ -48,13 +49,22 @@ type env struct {
 	clock      *clocktest.Clock // FusionAuth's clock
 	keys       []token.Key      // the cookie keys, current first
 	logs       *strings.Builder
+	logw       *lockedWriter
+	hookDown   atomic.Bool // the webhook answers 500 without acting (a delivery lost)
+	proxy      *tokenProxy // between the register function and FusionAuth
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	e := &env{clock: clocktest.New(time.Now()), logs: new(strings.Builder)}
 	// FusionAuth delivers its login webhook to this server, which serves e.webhook.
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.webhook.ServeHTTP(w, r) }))
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.hookDown.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		e.webhook.ServeHTTP(w, r)
+	}))
 	tb.Cleanup(hook.Close)
 	e.hookURL = hook.URL
 	e.fa = fatest.NewTestServer(tb, fatest.Options{
@@ -67,7 +77,8 @@ func newEnv(tb testing.TB) *env {
 		Cookie:     config.Cookie{Name: cookieName},
 		VideoURL:   config.DefaultVideoURL,
 	}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
+	e.logw = &lockedWriter{w: e.logs}
+	log := slog.New(slog.NewJSONHandler(e.logw, nil))
 	var err error
 	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
 	if err != nil {
@@ -87,8 +98,13 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatalf("videoapp.New: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, err = registerapp.New(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video"}, e.regClient, e.keys, log)
+	// The register function reaches FusionAuth through a proxy that lets a test replace
+	// the ID token of a code exchange (forgeries); browsers reach FusionAuth directly.
+	e.proxy = newTokenProxy(tb, e.fa.URL())
+	regCfg := faCfg
+	regCfg.URL = e.proxy.URL
+	e.register, err = registerapp.New(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath}, e.regClient, e.keys, e.fa.Variable("clientSecret"), log)
 	if err != nil {
 		tb.Fatalf("registerapp.New: %v", err)
 	}
@@ -254,6 +270,13 @@ func (e *env) pendingStub(tb testing.TB) string {
 		tb.Fatalf("register: %d", resp.StatusCode)
 	}
 	return id
+}
+
+// logText is everything the functions logged so far.
+func (e *env) logText() string {
+	e.logw.mu.Lock()
+	defer e.logw.mu.Unlock()
+	return e.logs.String()
 }
 
 // setPasswordFromEmail follows the newest set-password email sent to address, as the

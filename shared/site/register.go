@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/changebank/anonuser/shared/anon"
@@ -13,14 +12,13 @@ import (
 // Register serves GET and POST /register: an anonymous visitor gives an email and
 // FusionAuth mails a link to set a password.
 type Register struct {
-	Conversions   Conversions
-	Tokens        VisitorTokens
-	CookieName    string
-	FusionAuthURL string // as the visitor's browser reaches it
-	ApplicationID string // OAuth client id of the application
-	RedirectURI   string // where FusionAuth's registration returns to
-	Origin        string // e.g. "https://www.changebank.example"; empty: the request's own origin
-	Logger        *slog.Logger
+	Conversions Conversions
+	Tokens      VisitorTokens
+	Sessions    SessionTokens // a signed-in person has an account already
+	CookieName  string
+	SessionName string
+	Origin      string // e.g. "https://www.changebank.example"; empty: the request's own origin
+	Logger      *slog.Logger
 }
 
 type registerPage struct {
@@ -31,6 +29,7 @@ type registerPage struct {
 	Converted bool
 	Problem   string
 	LoginURL  string
+	Viewer    viewer
 }
 
 // maxFormBytes bounds the form body: one email field.
@@ -41,7 +40,7 @@ const (
 	problemTooLarge   = "That form was too large. Please enter just your email address."
 	problemUnreadable = "We could not read that form. Please enter your email address again."
 	problemInvalid    = "Please enter a valid email address, like name@example.com."
-	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."
+	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to see it."
 	problemNotSent    = "We saved your address but could not send the email just now. Please press the button again in a moment."
 )
 
@@ -73,15 +72,25 @@ func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 		renderError(w, err, h.Logger)
 		return
 	}
+	if !profile.Anonymous {
+		h.offerSignIn(w, http.StatusOK, "")
+		return
+	}
 	h.keep(w, r, v)
 	render(w, http.StatusOK, "register", registerPage{
-		Title:     "Create your account",
-		Count:     profile.WatchCount,
-		Email:     profile.Email,
-		Sent:      profile.EmailPending,
-		Converted: !profile.Anonymous,
-		LoginURL:  h.hostedPage("/oauth2/authorize"),
+		Title: "Create your account",
+		Count: profile.WatchCount,
+		Email: profile.Email,
+		Sent:  profile.EmailPending,
 	}, h.Logger)
+}
+
+// offerSignIn answers a visitor whose anonymous profile has become an account: the
+// anonymous cookie no longer reaches it, so it goes, and the page offers sign-in,
+// showing nothing of the account.
+func (h *Register) offerSignIn(w http.ResponseWriter, status int, problem string) {
+	http.SetCookie(w, clearVisitorCookie(h.CookieName))
+	render(w, status, "register", registerPage{Title: "Already an account", Converted: true, LoginURL: LoginPath, Problem: problem}, h.Logger)
 }
 
 func (h *Register) post(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +143,8 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, anon.ErrInvalidEmail):
 		form.Problem = problemInvalid
 	case errors.Is(err, anon.ErrNotAnonymous):
-		form = registerPage{Title: "Already an account", Converted: true, LoginURL: h.hostedPage("/oauth2/authorize"), Problem: problemConverted}
+		h.offerSignIn(w, http.StatusOK, problemConverted)
+		return
 	case errors.Is(err, anon.ErrEmailNotSent):
 		h.Logger.ErrorContext(ctx, "set-password email not sent", "userId", v.userID, "error", err)
 		form.Problem = problemNotSent
@@ -160,16 +170,23 @@ func (h *Register) keep(w http.ResponseWriter, r *http.Request, v visitor) {
 	}
 }
 
-// restart sends a visitor whose profile is gone to FusionAuth's own registration page,
+// restart sends a visitor whose profile is gone to FusionAuth's registration page,
 // without the cookie that names it.
 func (h *Register) restart(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, clearVisitorCookie(h.CookieName))
 	h.toRegistration(w, r)
 }
 
-// visitor returns the verified visitor; anyone else goes to FusionAuth's own
-// registration page (and loses a refused cookie).
+// visitor returns the verified visitor; a signed-in person goes to the video, anyone
+// else to FusionAuth's registration page (and loses a refused cookie).
 func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, bool) {
+	if h.Sessions != nil {
+		if _, state, _ := readSession(r, h.SessionName, h.Sessions, h.Logger); state == cookieValid {
+			// A signed-in person has an account: their page is the video.
+			http.Redirect(w, r, "/video", http.StatusSeeOther)
+			return visitor{}, false
+		}
+	}
 	userID, state, resign := readVisitor(r, h.CookieName, h.Tokens, h.Logger)
 	switch state {
 	case cookieValid:
@@ -181,15 +198,16 @@ func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, boo
 	return visitor{}, false
 }
 
-// toRegistration redirects to FusionAuth's registration page: 302 for a GET, 303 after
-// a POST so that the browser follows with a GET.
+// toRegistration starts a sign-in on FusionAuth's registration page (/login, so that
+// the code comes back to /callback with this app's state and PKCE): 302 for a GET, 303
+// after a POST so that the browser follows with a GET.
 func (h *Register) toRegistration(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.hostedPage("/oauth2/register"), status)
+	http.Redirect(w, r, LoginPath+"?screen=register", status)
 }
 
 // sameOrigin refuses cross-site form posts: the browser's Sec-Fetch-Site when sent,
@@ -211,12 +229,4 @@ func (h *Register) expectedOrigin(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// hostedPage is the one builder of FusionAuth's hosted OAuth page URLs
-// (/oauth2/register, /oauth2/authorize) for the application: an authorization-code
-// request that returns to RedirectURI.
-func (h *Register) hostedPage(path string) string {
-	q := url.Values{"client_id": {h.ApplicationID}, "response_type": {"code"}, "redirect_uri": {h.RedirectURI}}
-	return h.FusionAuthURL + path + "?" + q.Encode()
 }
