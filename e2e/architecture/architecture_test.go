@@ -98,6 +98,14 @@ var rules = []rule{
 		linked:    true,
 		forbidden: func(_, imp string) bool { return imp == "testing" },
 	},
+	{
+		name:      "only signin/openid speaks OAuth and OpenID Connect",
+		why:       "the sign-in protocol (golang.org/x/oauth2, go-oidc) lives in shared/signin/openid, which only the register function links; the handlers see package signin's vocabulary",
+		appliesTo: func(p string) bool { return p != module+"/shared/signin/openid" },
+		forbidden: func(_, imp string) bool {
+			return within(imp, "golang.org/x/oauth2") || within(imp, "github.com/coreos/go-oidc")
+		},
+	},
 }
 
 // violations lists every breach of rules in pkgs, as messages a reader can act on.
@@ -176,6 +184,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{rules[0].name, pkg{ImportPath: m("shared/site"), Imports: []string{m("shared/faclient")}}, pkg{ImportPath: m("shared/site"), Imports: []string{m("shared/anon"), m("shared/token")}}},
 		{rules[0].name, pkg{ImportPath: m("shared/site"), Imports: []string{"github.com/golang-jwt/jwt/v5"}}, pkg{ImportPath: m("shared/token"), Imports: []string{"github.com/golang-jwt/jwt/v5"}}},
 		{rules[1].name, pkg{ImportPath: m("shared/anon"), Imports: []string{"net/http"}}, pkg{ImportPath: m("shared/anon"), Imports: []string{"net/mail", m("shared/faclient")}}},
+		{rules[6].name, pkg{ImportPath: m("shared/site"), Imports: []string{"github.com/coreos/go-oidc/v3/oidc"}}, pkg{ImportPath: m("shared/signin/openid"), Imports: []string{"golang.org/x/oauth2", "github.com/coreos/go-oidc/v3/oidc"}}},
 		{rules[2].name, pkg{ImportPath: m("shared/app"), Imports: []string{fatest}}, pkg{ImportPath: m("shared/devserver"), Imports: []string{fatest}}},
 		{rules[2].name, pkg{ImportPath: m("functions/video"), Imports: []string{fatest + "/esquery"}}, pkg{ImportPath: m("cmd/local"), Imports: []string{fatest}}},
 		{rules[2].name, pkg{ImportPath: m("e2e/lambdart"), Imports: []string{fatest}}, pkg{ImportPath: m("scripts/coldstart"), Imports: []string{fatest}}},

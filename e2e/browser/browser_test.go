@@ -23,22 +23,31 @@ import (
 )
 
 const (
-	journeyTimeout = 60 * time.Second
+	journeyTimeout = 150 * time.Second
 	cookieName     = "anon_user"
+	sessionName    = "session"
 	cookieLifetime = 365 * 24 * time.Hour // DESIGN: the visitor cookie lives one year
 	visitorPass    = "Correct-Horse-Battery-9"
 	sentNotice     = "Please check your email."
 )
 
-// journey is the state the steps of the test share: one browser tab walking the
-// product from a first anonymous visit to a converted account.
+// journey is the state the steps of the test share: tab A walks the product from a
+// first anonymous visit to a converted account that is signed in; B is a second device
+// of the same person; C is another person, with a profile of their own, who signs in to
+// an existing account.
 type journey struct {
-	tab    context.Context // chromedp context of the tab
-	tg     *flow.Target    // where the journey runs (e2e/flow: in-memory by default, APP_URL for a running stack)
-	shots  string          // directory of the screenshots
-	shotN  int
-	email  string // the visitor's address, fresh each run (a real FusionAuth keeps old ones)
-	userID string // the visitor's FusionAuth user, read from the cookie token
+	tab       context.Context // chromedp context of tab A
+	current   context.Context // the device a later step goes on with
+	tg        *flow.Target    // where the journey runs (e2e/flow: in-memory by default, APP_URL for a running stack)
+	shots     string          // directory of the screenshots
+	shotN     int
+	email     string            // A's address, fresh each run (a real FusionAuth keeps old ones)
+	userID    string            // A's FusionAuth user, read from the cookie token
+	oldCookie string            // A's anonymous cookie from before sign-in
+	count     int               // the account's count as A left it
+	account   int               // the regular user's count before C merges into it
+	regular   map[string]string // kickstart's regular user: regularUserId, regularEmail, regularPassword
+	closers   []context.CancelFunc
 }
 
 // TestJourney walks the whole product in headless Chromium against the target e2e/flow
@@ -90,7 +99,16 @@ func TestJourney(t *testing.T) {
 	}
 
 	requests := watchRequests(tab, tg.Hosts())
-	j := &journey{tab: tab, tg: tg, shots: shots, email: flow.UniqueEmail("ada.lovelace")}
+	regular, err := flow.KickstartVariables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journey{tab: tab, current: tab, tg: tg, shots: shots, email: flow.UniqueEmail("ada.lovelace"), regular: regular}
+	defer func() {
+		for _, c := range j.closers {
+			c()
+		}
+	}()
 	steps := []struct {
 		name string
 		run  func(t *testing.T, j *journey)
@@ -99,8 +117,15 @@ func TestJourney(t *testing.T) {
 		{"reload counts a second watch", reloadCounts},
 		{"register form sends the set-password email", requestAccount},
 		{"outbox link sets a password on FusionAuth", setPassword},
-		{"login on FusionAuth converts the profile", logIn},
-		{"converted account keeps its history", convertedAccount},
+		{"A: login converts the profile and lands signed in on /video", logIn},
+		{"A: the signed-in account keeps its history and counts on", convertedAccount},
+		{"the old anonymous cookie no longer reaches the account", oldCookie},
+		{"the used set-password link offers a new one", usedLink},
+		{"B: a second device signs in, sees the count and counts on", secondDevice},
+		{"D: the regular user's account has watched at least 5 times", regularAccount},
+		{"C: a stub of 3 merges into an existing account of 5", mergeIntoAccount},
+		{"C: logout ends the session; /video no longer counts on the account", logOut},
+		{"a refused sign-in says what happened and offers to try again", refusedSignIn},
 		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
 				t.Errorf("requests to other hosts than the site's and FusionAuth's %v: got %q, want none", tg.Hosts(), got)
@@ -114,6 +139,18 @@ func TestJourney(t *testing.T) {
 	}
 }
 
+// device opens a tab in a browser context of its own: another device, with its own
+// cookies, closed when the journey ends (a later step may use it).
+func (j *journey) device(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(j.tab, chromedp.WithNewBrowserContext())
+	j.closers = append(j.closers, cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a new browser context: %v", err)
+	}
+	return ctx
+}
+
 // firstVisit: /video counts 1 and sets the visitor cookie, which scripts cannot read.
 func firstVisit(t *testing.T, j *journey) {
 	before := time.Now()
@@ -123,6 +160,7 @@ func firstVisit(t *testing.T, j *journey) {
 	if got, want := watchCount(t, j.tab), 1; got != want {
 		t.Errorf("watch count on the first visit: got %d, want %d", got, want)
 	}
+	wantHeader(t, j.tab, "")
 	j.screenshot(t, "video-first-visit")
 
 	c := visitorCookie(t, j.tab, j.tg.AppURL)
@@ -208,9 +246,8 @@ func requestAccount(t *testing.T, j *journey) {
 	}
 }
 
-// setPassword: the email's link opens FusionAuth's page, where the visitor sets a
-// password. On the in-memory stack the link is followed from the local outbox page; on
-// a running stack it is read from Mailpit.
+// setPassword: the outbox shows the email; its link opens FusionAuth's page, in
+// ChangeBank's look with the password rules shown, where the visitor sets a password.
 func setPassword(t *testing.T, j *journey) {
 	var resp *network.Response
 	if j.tg.Embedded() {
@@ -227,6 +264,10 @@ func setPassword(t *testing.T, j *journey) {
 	wantStatus(t, resp, 200)
 	if loc := location(t, j.tab); !strings.HasPrefix(loc, j.tg.FusionAuthURL+"/password/change/") {
 		t.Errorf("page after the email link: got %s, want FusionAuth's %s/password/change/…", loc, j.tg.FusionAuthURL)
+	}
+	wantThemed(t, j.tab)
+	if rules := bodyText(t, j.tab); j.tg.Embedded() && !strings.Contains(rules, "be between 8 and 256 characters long") {
+		t.Errorf("set-password page: got text %q, want the password rules before submitting", rules)
 	}
 	do(t, j.tab, "fill in the password form",
 		chromedp.WaitVisible(chromedp.CSS("#passwordConfirm")),
@@ -253,74 +294,50 @@ func setPassword(t *testing.T, j *journey) {
 	}
 }
 
-// logIn: FusionAuth's login page (on the in-memory stack, reached by the "Log in" link of
-// the confirmation; on a running stack, opened as the site's login button does); the
-// login converts the profile (webhook) and comes back to /video with a code.
+// logIn: one click from the confirmation leads to FusionAuth's login page with the
+// address filled in; the login comes back through /callback to /video, signed in,
+// with the code gone from the address bar and the anonymous cookie replaced by the
+// session; the way back is not counted as a watch.
 func logIn(t *testing.T, j *journey) {
-	if !j.tg.Embedded() {
-		wantStatus(t, navigate(t, j.tab, j.tg.AuthorizeURL()), 200)
+	j.oldCookie = visitorCookie(t, j.tab, j.tg.AppURL).Value
+	if j.tg.Embedded() {
+		// The stand-in's "Log in" after the password is set, with the address filled in.
+		wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
+		do(t, j.tab, "wait for the login form", chromedp.WaitVisible(chromedp.CSS("#loginId")))
+		if got := run(t, j.tab, "read the login id", chromedp.Value(chromedp.CSS("#loginId"))); got != j.email {
+			t.Errorf("login id on FusionAuth's login page after setting a password: got %q, want %q filled in", got, j.email)
+		}
 	} else {
-		followLoginLink(t, j)
+		// FusionAuth's own "password changed" page has no link: the person opens the
+		// site's "Log in".
+		wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/login"), 200)
+		do(t, j.tab, "type the address", chromedp.WaitVisible(chromedp.CSS("#loginId")), chromedp.SendKeys(chromedp.CSS("#loginId"), j.email))
 	}
-	do(t, j.tab, "fill in the login form",
-		chromedp.WaitVisible(chromedp.CSS("#loginId")),
-		chromedp.SendKeys(chromedp.CSS("#loginId"), j.email),
-		chromedp.SendKeys(chromedp.CSS("#password"), visitorPass),
-	)
+	wantThemed(t, j.tab)
+	do(t, j.tab, "type the password", chromedp.SendKeys(chromedp.CSS("#password"), visitorPass))
 	j.screenshot(t, "fusionauth-login")
 
 	resp := clickAndLoad(t, j.tab, submitButton("#loginId"))
 	wantStatus(t, resp, 200)
-	if !strings.HasPrefix(resp.URL, j.tg.AppURL+"/video?") || !strings.Contains(resp.URL, "code=") {
-		t.Errorf("page after login: got %s, want %s/video?code=…", resp.URL, j.tg.AppURL)
+	wantLocation(t, j.tab, j.tg.AppURL+"/video")
+	if got, want := watchCount(t, j.tab), 2; got != want {
+		t.Errorf("watch count after login: got %d, want %d (the way back from the login is not a watch)", got, want)
 	}
-	// Watches: first visit 1, reload 2, and the redirect back from the login is the
-	// third visit of /video.
-	if got, want := watchCount(t, j.tab), 3; got != want {
-		t.Errorf("watch count after login: got %d, want %d (two before, plus the redirect to /video)", got, want)
+	wantHeader(t, j.tab, j.email)
+	j.screenshot(t, "A-video-signed-in")
+	if c := cookieNamed(t, j.tab, j.tg.AppURL, cookieName); c != nil {
+		t.Errorf("anonymous cookie after sign-in: got %s, want it replaced by the session", c.Value)
 	}
-	if body := bodyText(t, j.tab); !strings.Contains(body, "Welcome back") {
-		t.Errorf("/video after login: got text %q, want it to contain %q", body, "Welcome back")
+	s := cookieNamed(t, j.tab, j.tg.AppURL, sessionName)
+	if s == nil || !s.HTTPOnly || !s.Secure || s.SameSite != network.CookieSameSiteLax || s.Path != "/" {
+		t.Errorf("session cookie: got %+v, want HttpOnly Secure SameSite=Lax Path=/", s)
 	}
-	j.screenshot(t, "video-welcome-back")
 }
 
-// followLoginLink checks and clicks the stand-in's "Log in" link after a password is set.
-func followLoginLink(t *testing.T, j *journey) {
-	href := run(t, j.tab, "read the login link", chromedp.AttributeValue(chromedp.CSS("#link"), "href"))
-	login, err := url.Parse(href.Value)
-	if err != nil {
-		t.Fatalf("login link %q: %v", href.Value, err)
-	}
-	q := login.Query()
-	linkChecks := []struct{ name, got, want string }{
-		{"path", login.Path, "/oauth2/authorize"},
-		{"client_id", q.Get("client_id"), j.tg.Variables["applicationId"]},
-		{"redirect_uri", q.Get("redirect_uri"), j.tg.AppURL + "/video"},
-		{"response_type", q.Get("response_type"), "code"},
-	}
-	for _, c := range linkChecks {
-		if c.got != c.want {
-			t.Errorf("login link %s: got %q, want %q", c.name, c.got, c.want)
-		}
-	}
-
-	wantStatus(t, clickAndLoad(t, j.tab, "#link"), 200)
-}
-
-// submitButton selects the button of the form holding the field: the stand-in's pages
-// and FusionAuth's themed ones both put one submit button in the form.
-func submitButton(field string) string { return "form:has(" + field + ") button" }
-
-// convertedAccount: FusionAuth holds a regular user with the history, and /register
-// says the profile is already an account.
+// convertedAccount: FusionAuth holds a regular user with the history; the signed-in
+// person counts on it; /register sends them to the video.
 func convertedAccount(t *testing.T, j *journey) {
-	// A real FusionAuth calls the webhook after it has answered the login.
-	var u map[string]any
-	flow.Eventually(t, 20*time.Second, "the webhook to convert user "+j.userID, func() bool {
-		u = user(t, j)
-		return data(u)["anonymousUser"] == false
-	})
+	u := user(t, j)
 	d := data(u)
 	if got, want := d["anonymousUser"], any(false); got != want {
 		t.Errorf("user %s data.anonymousUser after login: got %v, want %v", j.userID, got, want)
@@ -328,25 +345,226 @@ func convertedAccount(t *testing.T, j *journey) {
 	if name, ok := u["username"]; ok && name != nil && name != "" {
 		t.Errorf("user %s username after login: got %v, want none", j.userID, name)
 	}
-	if got, want := fmt.Sprint(d["watchCount"]), "3"; got != want {
-		t.Errorf("user %s data.watchCount after login: got %s, want %s", j.userID, got, want)
-	}
 	if _, ok := d["convertedAt"]; !ok {
 		t.Errorf("user %s data.convertedAt after login: got none, want the conversion time", j.userID)
 	}
-	if got := u["email"]; got != j.email {
-		t.Errorf("user %s email after login: got %v, want %s", j.userID, got, j.email)
+	do(t, j.tab, "reload /video", chromedp.Reload())
+	if got, want := watchCount(t, j.tab), 3; got != want {
+		t.Errorf("watch count signed in, after a reload: got %d, want %d", got, want)
 	}
+	if got := fmt.Sprint(data(user(t, j))["watchCount"]); got != "3" {
+		t.Errorf("user %s data.watchCount: got %s, want 3", j.userID, got)
+	}
+	j.count = 3
+	resp := navigate(t, j.tab, j.tg.AppURL+"/register")
+	wantStatus(t, resp, 200)
+	wantLocation(t, j.tab, j.tg.AppURL+"/video")
+	j.count++ // the redirect to /video is a visit of the page
+}
 
-	wantStatus(t, navigate(t, j.tab, j.tg.AppURL+"/register"), 200)
-	do(t, j.tab, "wait for the login button", chromedp.WaitVisible(chromedp.CSS(`main a.button[href*="/oauth2/authorize"]`)))
-	if body := bodyText(t, j.tab); !strings.Contains(body, "already a ChangeBank account") {
-		t.Errorf("/register after conversion: got text %q, want it to contain %q", body, "already a ChangeBank account")
+// oldCookie: someone who kept the anonymous cookie from before the conversion (another
+// browser, the same device before sign-in) gets no count and no address; the cookie
+// is cleared and the page invites them to sign in.
+func oldCookie(t *testing.T, j *journey) {
+	d := j.device(t)
+	u, _ := url.Parse(j.tg.AppURL)
+	yes := true
+	if _, err := chromedp.Call(d, network.SetCookie, network.SetCookieParams{Name: cookieName, Value: j.oldCookie, Domain: u.Hostname(), Path: "/",
+		HTTPOnly: &yes, Secure: &yes, SameSite: network.CookieSameSiteLax}); err != nil {
+		t.Fatalf("set the old cookie: %v", err)
 	}
-	if hasForm := run(t, j.tab, "look for the email field", chromedp.Evaluate[bool](`document.querySelector('#email') !== null`)); hasForm {
-		t.Error("/register after conversion: got an email form, want none (the profile is an account)")
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/video"), 200)
+	do(t, d, "wait for the invitation", chromedp.WaitVisible(chromedp.CSS("#sign-in-invite")))
+	text := bodyText(t, d)
+	if strings.Contains(text, j.email) || strings.Contains(text, "You have watched") {
+		t.Errorf("/video with the old cookie: got text %q, want no count and no address", text)
 	}
-	j.screenshot(t, "register-converted")
+	if c := cookieNamed(t, d, j.tg.AppURL, cookieName); c != nil {
+		t.Errorf("old cookie after /video: got it kept, want it cleared")
+	}
+	j.screenshot2(t, d, "old-cookie-invited-to-sign-in")
+	if got := fmt.Sprint(data(user(t, j))["watchCount"]); got != fmt.Sprint(j.count) {
+		t.Errorf("account count after the old cookie's visit: got %s, want %d", got, j.count)
+	}
+}
+
+// usedLink: the set-password link, opened again after use, says it expired and offers
+// to send a new one, in ChangeBank's look.
+func usedLink(t *testing.T, j *journey) {
+	d := j.device(t)
+	navigate(t, d, j.tg.EmailLink(t, j.email))
+	wantThemed(t, d)
+	if text := bodyText(t, d); j.tg.Embedded() && (!strings.Contains(text, "expired") || !strings.Contains(text, "Send me a new link")) {
+		t.Errorf("used link page: got text %q, want it to say the link expired and offer a new one", text)
+	}
+	j.screenshot2(t, d, "fusionauth-link-expired")
+}
+
+// secondDevice: B opens the log-in page, signs in, and sees the count A left; its
+// visits count on.
+func secondDevice(t *testing.T, j *journey) {
+	b := j.device(t)
+	wantStatus(t, navigate(t, b, j.tg.AppURL+"/login"), 200)
+	do(t, b, "sign in on FusionAuth",
+		chromedp.WaitVisible(chromedp.CSS("#loginId")),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), j.email),
+		chromedp.SendKeys(chromedp.CSS("#password"), visitorPass),
+	)
+	j.screenshot2(t, b, "B-fusionauth-login")
+	wantStatus(t, clickAndLoad(t, b, submitButton("#loginId")), 200)
+	wantLocation(t, b, j.tg.AppURL+"/video")
+	if got := watchCount(t, b); got != j.count {
+		t.Errorf("B after sign-in: got %d, want %d (A's count)", got, j.count)
+	}
+	wantHeader(t, b, j.email)
+	j.screenshot2(t, b, "B-video-signed-in")
+	do(t, b, "reload /video", chromedp.Reload())
+	j.count++
+	if got := watchCount(t, b); got != j.count {
+		t.Errorf("B counts on: got %d, want %d", got, j.count)
+	}
+	do(t, j.tab, "reload /video on A", chromedp.Reload())
+	j.count++
+	if got := watchCount(t, j.tab); got != j.count {
+		t.Errorf("A after B's visits: got %d, want %d", got, j.count)
+	}
+}
+
+// regularAccount: D signs in as kickstart's regular user and watches until the account
+// has at least 5 (exactly 5 on a fresh stack; a real FusionAuth keeps earlier runs'
+// watches), then logs out.
+func regularAccount(t *testing.T, j *journey) {
+	d := j.device(t)
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/login"), 200)
+	do(t, d, "sign in as the regular user",
+		chromedp.WaitVisible(chromedp.CSS("#loginId")),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), j.regular["regularEmail"]),
+		chromedp.SendKeys(chromedp.CSS("#password"), j.regular["regularPassword"]),
+	)
+	wantStatus(t, clickAndLoad(t, d, submitButton("#loginId")), 200)
+	wantLocation(t, d, j.tg.AppURL+"/video")
+	for j.account = watchCount(t, d); j.account < 5; j.account = watchCount(t, d) {
+		do(t, d, "reload", chromedp.Reload())
+	}
+	do(t, d, "click Log out", chromedp.Click(chromedp.CSS("#nav-logout")))
+	waitLocation(t, d, j.tg.AppURL+"/video", 10*time.Second)
+}
+
+// mergeIntoAccount: C watches three times anonymously, then logs in to the regular
+// user's existing account (5 on a fresh stack): the account shows 3 more, the stub is
+// deleted and C's anonymous cookie is gone.
+func mergeIntoAccount(t *testing.T, j *journey) {
+	c := j.device(t)
+	wantStatus(t, navigate(t, c, j.tg.AppURL+"/video"), 200)
+	do(t, c, "reload", chromedp.Reload())
+	do(t, c, "reload", chromedp.Reload())
+	if got := watchCount(t, c); got != 3 {
+		t.Fatalf("C's anonymous count: got %d, want 3", got)
+	}
+	stubID := tokenUserID(t, cookieNamed(t, c, j.tg.AppURL, cookieName).Value)
+	j.screenshot2(t, c, "C-video-anonymous-3")
+	wantStatus(t, clickAndLoad(t, c, "#nav-login"), 200)
+	email := j.regular["regularEmail"]
+	do(t, c, "sign in as the regular user",
+		chromedp.WaitVisible(chromedp.CSS("#loginId")),
+		chromedp.SendKeys(chromedp.CSS("#loginId"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), j.regular["regularPassword"]),
+	)
+	wantStatus(t, clickAndLoad(t, c, submitButton("#loginId")), 200)
+	wantLocation(t, c, j.tg.AppURL+"/video")
+	if got := watchCount(t, c); got != j.account+3 {
+		t.Errorf("C after signing in to the account of %d: got %d, want %d", j.account, got, j.account+3)
+	}
+	wantHeader(t, c, email)
+	j.screenshot2(t, c, fmt.Sprintf("C-video-merged-%d", j.account+3))
+	if _, ok := j.tg.User(t, stubID); ok {
+		t.Errorf("C's stub %s after the merge: still there, want deleted", stubID)
+	}
+	if ck := cookieNamed(t, c, j.tg.AppURL, cookieName); ck != nil {
+		t.Error("C's anonymous cookie after the merge: kept, want cleared")
+	}
+	j.account += 3
+	j.current = c // the next step logs C out
+}
+
+// logOut: "Log out" ends the session and FusionAuth's SSO session and comes back to
+// /video, which no longer counts on the account; logging in again asks for the password.
+func logOut(t *testing.T, j *journey) {
+	c, id := j.current, j.regular["regularUserId"]
+	do(t, c, "click Log out", chromedp.Click(chromedp.CSS("#nav-logout")))
+	waitLocation(t, c, j.tg.AppURL+"/video", 10*time.Second)
+	do(t, c, "wait for the page", chromedp.WaitVisible(chromedp.CSS("#signed-out")))
+	wantHeader(t, c, "")
+	if text := bodyText(t, c); strings.Contains(text, "You have watched") {
+		t.Errorf("/video after logout: got text %q, want no count (nothing counted, no new profile on this landing)", text)
+	}
+	j.screenshot2(t, c, "C-video-after-logout")
+	if ck := cookieNamed(t, c, j.tg.AppURL, sessionName); ck != nil {
+		t.Error("session cookie after logout: kept, want cleared")
+	}
+	u, _ := j.tg.User(t, id)
+	if got := fmt.Sprint(data(u)["watchCount"]); got != fmt.Sprint(j.account) {
+		t.Errorf("account count after logout and a visit of /video: got %v, want %d", got, j.account)
+	}
+	wantStatus(t, clickAndLoad(t, c, "#log-in"), 200)
+	do(t, c, "wait for FusionAuth's login form", chromedp.WaitVisible(chromedp.CSS("#loginId")))
+	j.screenshot2(t, c, "C-fusionauth-login-after-logout")
+	if loc := location(t, c); !strings.HasPrefix(loc, j.tg.FusionAuthURL+"/oauth2/authorize") {
+		t.Errorf("Log in after logout: got %s, want FusionAuth's login form (its SSO session ended)", loc)
+	}
+	j.current = j.tab
+}
+
+// refusedSignIn: a sign-in FusionAuth refused (or a stale link) lands on a page in
+// the site's look that says so and offers to sign in again.
+func refusedSignIn(t *testing.T, j *journey) {
+	d := j.device(t)
+	resp := navigate(t, d, j.tg.AppURL+"/callback?error=access_denied&error_reason=consent_canceled&state=stale")
+	wantStatus(t, resp, 403)
+	do(t, d, "wait for the try-again link", chromedp.WaitVisible(chromedp.CSS("#try-again")))
+	j.screenshot2(t, d, "signin-refused")
+	wantStatus(t, navigate(t, d, j.tg.AppURL+"/callback?code=stale-code&state=stale"), 400)
+	j.screenshot2(t, d, "signin-stale-link")
+}
+
+// wantHeader checks the header: signed in as email (with "Log out" and no "Create
+// account"), or, for "", not signed in ("Log in" and "Create account").
+func wantHeader(t *testing.T, ctx context.Context, email string) {
+	t.Helper()
+	nav := run(t, ctx, "read the header", chromedp.Text(chromedp.CSS("header nav")))
+	if email != "" {
+		if !strings.Contains(nav, email) || !strings.Contains(nav, "Log out") || strings.Contains(nav, "Create account") || strings.Contains(nav, "Log in") {
+			t.Errorf("header signed in: got %q, want %s and Log out, no Create account or Log in", nav, email)
+		}
+		return
+	}
+	if !strings.Contains(nav, "Log in") || !strings.Contains(nav, "Create account") || strings.Contains(nav, "Log out") {
+		t.Errorf("header not signed in: got %q, want Log in and Create account", nav)
+	}
+}
+
+// wantThemed checks that FusionAuth's page carries the ChangeBank theme's stylesheet.
+func wantThemed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	brand := run(t, ctx, "read the theme", chromedp.Evaluate[string](`getComputedStyle(document.documentElement).getPropertyValue('--cb-brand').trim()`))
+	if brand != "#0b6e4f" {
+		t.Errorf("FusionAuth page theme: --cb-brand %q, want #0b6e4f (kickstart/theme/changebank.css)", brand)
+	}
+}
+
+// waitLocation waits until the tab shows want (FusionAuth's logout page goes on by
+// itself after two seconds).
+func waitLocation(t *testing.T, ctx context.Context, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		if got := location(t, ctx); got == want {
+			return
+		} else if time.Now().After(deadline) {
+			t.Fatalf("location: got %s after %s, want %s", got, limit, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // requestLog records the browser's requests to hosts other than 127.0.0.1 and the
@@ -414,10 +632,16 @@ func screenshotDir(tb testing.TB) string {
 	return dir
 }
 
-// screenshot saves a full-page PNG of the current page and logs its path.
+// screenshot saves a full-page PNG of tab A's page and logs its path.
 func (j *journey) screenshot(tb testing.TB, name string) {
 	tb.Helper()
-	img := run(tb, j.tab, "screenshot "+name, chromedp.FullScreenshot(100))
+	j.screenshot2(tb, j.tab, name)
+}
+
+// screenshot2 saves a full-page PNG of the page of ctx and logs its path.
+func (j *journey) screenshot2(tb testing.TB, ctx context.Context, name string) {
+	tb.Helper()
+	img := run(tb, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	if !bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")) {
 		tb.Fatalf("screenshot %s: got %d bytes that are not a PNG, want a PNG", name, len(img))
 	}
@@ -503,20 +727,31 @@ func watchCount(tb testing.TB, ctx context.Context) int {
 // visitorCookie returns the browser's anon_user cookie for the site.
 func visitorCookie(tb testing.TB, ctx context.Context, site string) *network.Cookie {
 	tb.Helper()
+	c := cookieNamed(tb, ctx, site, cookieName)
+	if c == nil {
+		tb.Fatalf("cookies for %s: got none named %s, want one", site, cookieName)
+	}
+	return c
+}
+
+// cookieNamed returns the browser's cookie name for the site, nil when it has none.
+func cookieNamed(tb testing.TB, ctx context.Context, site, name string) *network.Cookie {
+	tb.Helper()
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{site}})
 	if err != nil {
 		tb.Fatalf("read cookies: %v", err)
 	}
-	var names []string
 	for _, c := range res.Cookies {
-		if c.Name == cookieName {
+		if c.Name == name {
 			return c
 		}
-		names = append(names, c.Name)
 	}
-	tb.Fatalf("cookies for %s: got %v, want one named %s", site, names, cookieName)
 	return nil
 }
+
+// submitButton selects the button of the form holding the field: the stand-in's pages
+// and FusionAuth's themed ones both put one submit button in the form.
+func submitButton(field string) string { return "form:has(" + field + ") button" }
 
 // tokenUserID is flow.TokenUserID, failing tb on a malformed token.
 func tokenUserID(tb testing.TB, token string) string {
@@ -538,7 +773,7 @@ func appHost(tb testing.TB, appURL string) string {
 	return u.Hostname()
 }
 
-// user reads the visitor's user from the target's FusionAuth.
+// user reads A's user from the target's FusionAuth.
 func user(tb testing.TB, j *journey) map[string]any {
 	tb.Helper()
 	u, ok := j.tg.User(tb, j.userID)

@@ -115,11 +115,9 @@ func (tg *Target) Hosts() []string {
 	return hosts
 }
 
-// AuthorizeURL is FusionAuth's hosted login for the application, returning to /video.
-func (tg *Target) AuthorizeURL() string {
-	q := url.Values{"client_id": {tg.Variables["applicationId"]}, "redirect_uri": {tg.AppURL + "/video"}, "response_type": {"code"}}
-	return tg.FusionAuthURL + "/oauth2/authorize?" + q.Encode()
-}
+// LoginURL is the site's "Log in": it sends the browser to FusionAuth's hosted login
+// with the sign-in's state, nonce and PKCE, and back through /callback to /video.
+func (tg *Target) LoginURL() string { return tg.AppURL + "/login" }
 
 // User reads a user from FusionAuth: from the embedded server, or with the Users API.
 // ok is false when FusionAuth has no such user.

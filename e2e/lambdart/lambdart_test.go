@@ -125,7 +125,7 @@ func newStack(tb testing.TB) *stack {
 	// video and register sign the visitor cookie with the keys of their shared secret.
 	sm := smtest.NewServer(tb, map[string]string{
 		secretName("video"):    fa.Variable("videoApiKey"),
-		secretName("register"): fa.Variable("registerApiKey"),
+		secretName("register"): jsonSecret(map[string]string{"apiKey": fa.Variable("registerApiKey"), "clientSecret": fa.Variable("clientSecret")}),
 		secretName("webhook"):  jsonSecret(map[string]string{"apiKey": fa.Variable("webhookApiKey"), "webhookSecret": fa.Variable("webhookSecret")}),
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 		cookieKeysSecret:       tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1")),
@@ -604,6 +604,8 @@ func TestColdStartFailure(t *testing.T) {
 			wantLog: `secret \"anonuser/prune-api-key\": cookie keys: not a JSON array`, wantReads: 1},
 		{name: "register whose cookie-keys secret is missing", function: "register", set: map[string]string{"COOKIE_KEYS_SECRET_ID": "anonuser/no-cookie-keys"},
 			wantLog: `cookie keys: secret \"anonuser/no-cookie-keys\" not found`, wantReads: 1},
+		{name: "register whose secret holds no OAuth client secret", function: "register", set: map[string]string{"API_KEY_SECRET_ID": secretName("prune")},
+			wantLog: `no \"clientSecret\" field, want the application's OAuth client secret`, wantReads: 1},
 		{name: "register with a malformed COOKIE_NAME", function: "register", set: map[string]string{"COOKIE_NAME": "bad;name"},
 			wantLog: `COOKIE_NAME: must be a cookie name (letters, digits, -_.), got \"bad;name\"`},
 		{name: "webhook with neither a signing kid nor a shared secret", function: "webhook",

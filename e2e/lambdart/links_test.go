@@ -27,6 +27,8 @@ var linkedBy = map[string][]string{
 	"shared/site":            {"video", "register", "webhook"},
 	"shared/lambdahttp":      {"video", "register", "webhook"},
 	"shared/token":           {"video", "register", "webhook"},
+	"shared/signin":          {"video", "register", "webhook"}, // the sign-in's vocabulary, through site
+	"shared/signin/openid":   {"register"},                     // the OAuth and OIDC libraries: the sign-in's function only
 	"shared/prune":           {"prune"},
 	"shared/app/cookiekeys":  {"video", "register"},
 	"shared/app/videoapp":    {"video"},

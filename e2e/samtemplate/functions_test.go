@@ -63,6 +63,9 @@ var specs = []spec{
 		routes: []route{
 			{method: "GET", path: "/register"},
 			{method: "POST", path: "/register", throttled: true},
+			{method: "GET", path: "/login"},
+			{method: "GET", path: "/callback"},
+			{method: "GET", path: "/logout"},
 		},
 		minTimeout: 1, maxTimeout: apiGatewayTimeout,
 	},

@@ -225,7 +225,7 @@ func TestSAMConfigCheckDetectsMutations(t *testing.T) {
 		{"no changeset confirmation", "resolve_s3 = true\nconfirm_changeset = true\nparameter_overrides = [\n  \"FusionAuthURL=https://auth.dev", "resolve_s3 = true\nconfirm_changeset = false\nparameter_overrides = [\n  \"FusionAuthURL=https://auth.dev", []string{`confirm_changeset = "false", want true`}},
 		{"no stack name", "stack_name = \"anon-users-dev\"", "", []string{"stack_name = <unset>"}},
 		{"overrides a misspelt parameter", "\"FusionAuthTenantId=d7d09513", "\"FusionAuthTenantID=d7d09513", []string{"names FusionAuthTenantID", "lacks FusionAuthTenantId"}},
-		{"key in overrides", "  \"RegisterRedirectURI=https://dev.changebank.example/video\",\n", "  \"RegisterRedirectURI=https://dev.changebank.example/video\",\n  \"CookieName=video-api-key-dev-only-not-for-prod-0f1e2d3c4b5a69788796\",\n", []string{"CookieName = ", "contains kickstart's videoApiKey value"}},
+		{"key in overrides", "  \"RegisterRedirectURI=https://dev.changebank.example/callback\",\n", "  \"RegisterRedirectURI=https://dev.changebank.example/callback\",\n  \"CookieName=video-api-key-dev-only-not-for-prod-0f1e2d3c4b5a69788796\",\n", []string{"CookieName = ", "contains kickstart's videoApiKey value"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
-// Command register is the Lambda function behind GET and POST /register (API Gateway
-// HTTP API, payload format 2.0): an anonymous visitor gives an email and FusionAuth
-// mails a link to set a password. Wiring only; behaviour lives in shared/.
+// Command register is the Lambda function behind GET and POST /register and the
+// sign-in, GET /login, /callback and /logout (API Gateway HTTP API, payload format
+// 2.0): an anonymous visitor gives an email and FusionAuth mails a link to set a
+// password; a person signs in through FusionAuth's hosted login. Wiring only;
+// behaviour lives in shared/.
 package main
 
 import (
@@ -30,7 +32,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
-	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	fa, secret, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	if err != nil {
+		return err
+	}
+	clientSecret, err := registerapp.ClientSecret(secret)
 	if err != nil {
 		return err
 	}
@@ -38,7 +44,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h, err := registerapp.New(cfg, fa, keys, log)
+	h, err := registerapp.New(cfg, fa, keys, clientSecret, log)
 	if err != nil {
 		return err
 	}

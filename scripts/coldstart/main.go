@@ -158,7 +158,7 @@ func run(n int, only string, arm64, verbose bool) error {
 	}
 	sm, err := smtest.Start(map[string]string{
 		secretID("video"):    fa.Variable("videoApiKey"),
-		secretID("register"): fa.Variable("registerApiKey"),
+		secretID("register"): fmt.Sprintf(`{"apiKey":%q,"clientSecret":%q}`, fa.Variable("registerApiKey"), fa.Variable("clientSecret")),
 		secretID("webhook"):  fmt.Sprintf(`{"apiKey":%q,"webhookSecret":%q}`, fa.Variable("webhookApiKey"), fa.Variable("webhookSecret")),
 		secretID("prune"):    fa.Variable("pruneApiKey"),
 		cookieKeysSecret:     cookieKeys,

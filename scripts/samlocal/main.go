@@ -185,7 +185,7 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 			"API_KEY_SECRET_ID":     secretNames["RegisterFunction"],
 			"COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"],
 			"FUSIONAUTH_PUBLIC_URL": publicURL,
-			"REGISTER_REDIRECT_URI": appURL + "/video",
+			"REGISTER_REDIRECT_URI": appURL + "/callback",
 		},
 		"WebhookFunction": {"API_KEY_SECRET_ID": secretNames["WebhookFunction"], "WEBHOOK_SIGNING_KID": vars["webhookSigningKid"]},
 		"PruneFunction":   {"API_KEY_SECRET_ID": secretNames["PruneFunction"]},
@@ -193,7 +193,7 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 }
 
 // Secrets are the secrets' values: each function's API key (the webhook's as JSON with
-// the shared webhook secret) and the cookie keys (the JSON array token.ParseKeys reads).
+// the shared webhook secret, the register function's with the OAuth client secret) and the cookie keys (the JSON array token.ParseKeys reads).
 func Secrets(vars map[string]string, cookieKeys []token.Key) (map[string]string, error) {
 	keys, err := json.Marshal(cookieKeys)
 	if err != nil {
@@ -203,9 +203,13 @@ func Secrets(vars map[string]string, cookieKeys []token.Key) (map[string]string,
 	if err != nil {
 		return nil, err
 	}
+	register, err := json.Marshal(map[string]string{"apiKey": vars["registerApiKey"], "clientSecret": vars["clientSecret"]})
+	if err != nil {
+		return nil, err
+	}
 	return map[string]string{
 		secretNames["VideoFunction"]:    vars["videoApiKey"],
-		secretNames["RegisterFunction"]: vars["registerApiKey"],
+		secretNames["RegisterFunction"]: string(register),
 		secretNames["WebhookFunction"]:  string(webhook),
 		secretNames["PruneFunction"]:    vars["pruneApiKey"],
 		secretNames["cookieKeys"]:       string(keys),

@@ -104,10 +104,21 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 // FusionAuth calls (read, patch) when nobody else writes the user at the same moment,
 // and no count lost when someone does. If the user is overtaken on every attempt, the
 // error wraps ErrContended and the Profile is the user as last read: the visitor can
-// still be shown the page, and the caller reports the one dropped count. Errors:
-// ErrGone, ErrContended, ErrUnavailable.
+// still be shown the page, and the caller reports the one dropped count. Only a stub
+// counts through the visitor cookie: a user that is no longer anonymous is an account,
+// reached only by signing in (ErrNotAnonymous, nothing written). Errors: ErrGone,
+// ErrNotAnonymous, ErrContended, ErrUnavailable.
 func (s *Service) RecordWatch(ctx context.Context, userID string) (Profile, error) {
+	return s.recordWatch(ctx, userID, true)
+}
+
+// recordWatch counts one watch of userID; stubOnly refuses a user that is no longer
+// anonymous (ErrNotAnonymous) before anything is written.
+func (s *Service) recordWatch(ctx context.Context, userID string, stubOnly bool) (Profile, error) {
 	u, err := s.updates.Update(ctx, userID, func(u faclient.User) (Edit, error) {
+		if anonymous, _ := u.Data[DataAnonymous].(bool); stubOnly && !anonymous {
+			return Edit{}, ErrNotAnonymous
+		}
 		data := u.Data
 		if data == nil {
 			data = map[string]any{}

@@ -67,12 +67,15 @@ func LoadVideo(e *Env) (Video, error) {
 	return c, e.Err()
 }
 
-// Register configures the register function.
+// Register configures the register function: /register and the sign-in (/login,
+// /callback, /logout). The OAuth client secret is the "clientSecret" field of the
+// function's own secret in Secrets Manager (beside its apiKey). The ID tokens' issuer
+// is FUSIONAUTH_PUBLIC_URL: the visitors' tenant's issuer is set to it (kickstart does).
 type Register struct {
 	FusionAuth
 	Cookie
-	PublicFusionAuthURL string // FUSIONAUTH_PUBLIC_URL: FusionAuth as browsers reach it; default FUSIONAUTH_URL
-	RedirectURI         string // REGISTER_REDIRECT_URI: where FusionAuth's registration page returns to
+	PublicFusionAuthURL string // FUSIONAUTH_PUBLIC_URL: FusionAuth as browsers reach it, and its issuer; default FUSIONAUTH_URL
+	RedirectURI         string // REGISTER_REDIRECT_URI: the app's /callback, where FusionAuth's login and registration return
 	Origin              string // APP_ORIGIN: the site's origin for the cross-site check; default the request's own
 	// ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID: the email template that tells the owner of a taken
 	// address they have an account (kickstart's accountExistsEmailTemplateId). Required:

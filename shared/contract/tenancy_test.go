@@ -131,7 +131,9 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 			refused: []named{{"delete", deleteUser}, {"forgot-password", forgot}, {"search", search}, {"send email", sendEmail}},
 		},
 		// register moves a profile to a fresh stub on a change of address (create, then
-		// delete the old one) and tells an address's owner they have an account.
+		// delete the old one), tells an address's owner they have an account, and at
+		// sign-in merges a stub into the account (test-and-set) and deletes the stub:
+		// delete last, the user is gone after it.
 		"registerApiKey": {
 			allowed: []named{{"retrieve", retrieve}, {"retrieve by email", byEmail}, {"patch", patch}, {"test-and-set", testAndSet},
 				{"forgot-password", forgot}, {"send email", sendEmail}, {"create", create}, {"delete", deleteUser}},

@@ -124,7 +124,7 @@ func (s *Stack) startFusionAuth(o Options) error {
 	s.FusionAuth, s.FusionAuthURL = fa, fa.URL()
 	s.Variables = map[string]string{}
 	for _, name := range []string{"visitorTenantId", "applicationId", "signingKeyId", "webhookSigningKeyId", "webhookSigningKid", "webhookSecret",
-		"accountExistsEmailTemplateId", "apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey"} {
+		"accountExistsEmailTemplateId", "apiKey", "videoApiKey", "registerApiKey", "webhookApiKey", "pruneApiKey", "clientSecret"} {
 		s.Variables[name] = fa.Variable(name)
 	}
 	return nil
@@ -165,7 +165,7 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 	case "register":
 		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
 		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
-		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/video"
+		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/callback"
 		env["ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID"] = e.Variable("accountExistsEmailTemplateId")
 	case "webhook":
 		env["WEBHOOK_SIGNING_KID"] = e.WebhookSigningKID
@@ -192,13 +192,18 @@ func (m localSecrets) GetSecretValue(_ context.Context, id string) (secrets.Valu
 }
 
 // secrets returns the local secrets: each function's API key from the kickstart, the
-// webhook's shared secret beside its key, and the cookie keys: cookieKeys (the JSON of
+// webhook's shared secret and the register function's OAuth client secret beside their
+// keys, and the cookie keys: cookieKeys (the JSON of
 // token.ParseKeys, from COOKIE_KEYS) when given, else one random key for this run
 // (cookies then last until the stack stops).
 func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
 	webhook, err := json.Marshal(map[string]string{"apiKey": s.Variables["webhookApiKey"], webhookapp.SecretField: s.Variables["webhookSecret"]})
 	if err != nil {
 		return nil, fmt.Errorf("local webhook secret: %w", err)
+	}
+	register, err := json.Marshal(map[string]string{"apiKey": s.Variables["registerApiKey"], registerapp.ClientSecretField: s.Variables["clientSecret"]})
+	if err != nil {
+		return nil, fmt.Errorf("local register secret: %w", err)
 	}
 	if cookieKeys == "" {
 		secret := make([]byte, token.MinSecretLen)
@@ -213,7 +218,7 @@ func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
 	}
 	return localSecrets{
 		localSecretID("video"):    s.Variables["videoApiKey"],
-		localSecretID("register"): s.Variables["registerApiKey"],
+		localSecretID("register"): string(register),
 		localSecretID("webhook"):  string(webhook),
 		localSecretID("prune"):    s.Variables["pruneApiKey"],
 		localCookieKeysID:         cookieKeys,
@@ -258,7 +263,11 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
-	fa, _, err = app.FusionAuth(ctx, registerCfg.FusionAuth, sm)
+	fa, registerSecret, err := app.FusionAuth(ctx, registerCfg.FusionAuth, sm)
+	if err != nil {
+		return nil, fmt.Errorf("register function: %w", err)
+	}
+	clientSecret, err := registerapp.ClientSecret(registerSecret)
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
@@ -266,11 +275,13 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register function (COOKIE_KEYS): %w", err)
 	}
-	register, err := registerapp.New(registerCfg, fa, keys, log.With("function", "register"))
+	register, err := registerapp.New(registerCfg, fa, keys, clientSecret, log.With("function", "register"))
 	if err != nil {
 		return nil, fmt.Errorf("register function: %w", err)
 	}
-	mux.Handle("/register", register)
+	for _, path := range registerapp.Paths {
+		mux.Handle(path, register)
+	}
 
 	webhookCfg, err := config.LoadWebhook(env("webhook"))
 	if err != nil {

@@ -35,13 +35,13 @@ func (k StaticKey) RefreshAPIKey(context.Context, string) (string, error) { retu
 
 // Options configure a Client. Only BaseURL is required.
 type Options struct {
-	BaseURL    string       // e.g. "http://localhost:9011"
-	TenantID   string       // sent as X-FusionAuth-TenantId when set
-	Keys       KeySource    // nil for calls that need no key (JWKS, change password by id)
-	HTTPClient *http.Client // default: DefaultHTTPClient()
-	MaxRetries int          // retries of a safe call (GET) after a 5xx or a transport error; default 2, negative = none
-	Backoff    time.Duration
-	Counter    *Counter // default: a new Counter
+	BaseURL    string        // e.g. "http://localhost:9011"
+	TenantID   string        // sent as X-FusionAuth-TenantId when set
+	Keys       KeySource     // nil for calls that need no key (JWKS, change password by id)
+	HTTPClient *http.Client  // default: DefaultHTTPClient()
+	MaxRetries int           // retries of a safe call (GET) after a 5xx or a transport error; default 2, negative = none
+	Backoff    time.Duration // wait before the first retry, doubled for each next one up to 1 s, plus up to half as jitter; default 50 ms
+	Counter    *Counter      // default: a new Counter
 }
 
 // Client calls FusionAuth. It is safe for concurrent use; build one per process.
@@ -53,6 +53,7 @@ type Client struct {
 	maxRetries int
 	backoff    time.Duration
 	counter    *Counter
+	sleep      func(ctx context.Context, d time.Duration) error // the wait before a retry: sleepCtx
 }
 
 // DefaultHTTPClient returns the HTTP client a Client uses unless given one: an overall
@@ -61,9 +62,15 @@ type Client struct {
 func DefaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
-	t.DialContext = (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.DialContext = dialer().DialContext
 	t.ResponseHeaderTimeout = 8 * time.Second
 	return &http.Client{Timeout: 10 * time.Second, Transport: t}
+}
+
+// dialer connects to FusionAuth: a host that does not answer fails the attempt in 3 s,
+// so every attempt of a safe call to it fits in API Gateway's 30 s.
+func dialer() *net.Dialer {
+	return &net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}
 }
 
 // New returns a Client for opts.
@@ -80,6 +87,7 @@ func New(opts Options) (*Client, error) {
 		maxRetries: opts.MaxRetries,
 		backoff:    opts.Backoff,
 		counter:    opts.Counter,
+		sleep:      sleepCtx,
 	}
 	if c.http == nil {
 		c.http = DefaultHTTPClient()
@@ -87,9 +95,7 @@ func New(opts Options) (*Client, error) {
 	if c.maxRetries == 0 {
 		c.maxRetries = 2
 	}
-	if c.maxRetries < 0 {
-		c.maxRetries = 0
-	}
+	c.maxRetries = max(c.maxRetries, 0) // negative: none
 	if c.backoff <= 0 {
 		c.backoff = 50 * time.Millisecond
 	}
@@ -162,7 +168,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 				continue
 			}
 		}
-		if status == http.StatusOK || (status >= 200 && status < 300 && contains(cl.okStatuses, status)) {
+		if status == http.StatusOK || contains(cl.okStatuses, status) {
 			if out != nil && len(bytes.TrimSpace(body)) > 0 {
 				if err := json.Unmarshal(body, out); err != nil {
 					return status, fmt.Errorf("fusionauth: %s %s: decode response: %w", cl.method, cl.endpoint, err)
@@ -171,10 +177,8 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 			return status, nil
 		}
 		fe := &Error{Method: cl.method, Endpoint: cl.endpoint, StatusCode: status}
-		if len(bytes.TrimSpace(body)) > 0 {
-			// A body that is not an Errors object still leaves a usable status.
-			_ = json.Unmarshal(body, &fe.Errors)
-		}
+		// An empty body, or one that is not an Errors object, still leaves a usable status.
+		_ = json.Unmarshal(body, &fe.Errors)
 		return status, fe
 	}
 }
@@ -186,9 +190,7 @@ const maxResponseBytes = 64 << 20
 func (c *Client) roundTrip(ctx context.Context, cl call, key string, payload []byte) (int, []byte, error) {
 	u := *c.base
 	u.Path = c.base.Path + cl.path
-	if len(cl.query) > 0 {
-		u.RawQuery = cl.query.Encode()
-	}
+	u.RawQuery = cl.query.Encode()
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
@@ -224,10 +226,23 @@ func (c *Client) roundTrip(ctx context.Context, cl call, key string, payload []b
 	return resp.StatusCode, data, nil
 }
 
-// wait sleeps before retry attempt+1: exponential backoff with jitter, cut short by ctx.
+// maxBackoff caps the doubling of Backoff: unbounded, 50 ms doubled for a tenth retry is
+// 26 s, and for a 38th it overflows.
+const maxBackoff = time.Second
+
+// wait sleeps before retry attempt+1: exponential backoff capped at maxBackoff, plus up
+// to half of it as jitter, cut short by ctx.
 func (c *Client) wait(ctx context.Context, attempt int) error {
-	d := c.backoff << attempt
+	d := min(c.backoff, maxBackoff)
+	for range attempt {
+		d = min(2*d, maxBackoff)
+	}
 	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+	return c.sleep(ctx, d)
+}
+
+// sleepCtx waits d, or less when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -247,5 +248,202 @@ func TestTenantHeaderOnlyOnTenantAPIs(t *testing.T) {
 		if got[path] != w {
 			t.Errorf("%s: tenant header %q, want %q", path, got[path], w)
 		}
+	}
+}
+
+// answering returns a server that answers every request with status and body, and counts
+// the requests it sees.
+func answering(t *testing.T, status int, body string) (string, *atomic.Int32) {
+	t.Helper()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &calls
+}
+
+// recordWaits makes c record its waits before retries instead of sleeping.
+func recordWaits(c *faclient.Client) *[]time.Duration {
+	var waits []time.Duration
+	var mu sync.Mutex
+	faclient.SetSleep(c, func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+		return nil
+	})
+	return &waits
+}
+
+// TestSafeCallRetriedOnlyOnServerErrors: FusionAuth's 5xx (an unavailable search index, a
+// restart behind a load balancer) may pass, so a GET is tried three times; a 4xx is its
+// answer about the request and is returned at once.
+func TestSafeCallRetriedOnlyOnServerErrors(t *testing.T) {
+	for status, want := range map[int]int32{400: 1, 404: 1, 409: 1, 422: 1, 499: 1, 500: 3, 502: 3, 503: 3, 504: 3} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			url, calls := answering(t, status, `{}`)
+			c, err := faclient.New(faclient.Options{BaseURL: url, Keys: faclient.StaticKey("k")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recordWaits(c)
+			_, err = c.RetrieveUser(context.Background(), "u1")
+			if got := faclient.StatusCode(err); got != status {
+				t.Errorf("status=%d (err %v), want %d", got, err, status)
+			}
+			if got := calls.Load(); got != want {
+				t.Errorf("attempts=%d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestWriteNotRetriedAfterATransportError: a write whose connection broke may have been
+// applied, so it is not sent again; a read is.
+func TestWriteNotRetriedAfterATransportError(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close() // the connection breaks before any answer
+	}))
+	t.Cleanup(srv.Close)
+	c, err := faclient.New(faclient.Options{BaseURL: srv.URL, Keys: faclient.StaticKey("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordWaits(c)
+	ctx := context.Background()
+	if _, err := c.PatchUser(ctx, "u1", map[string]any{"user": map[string]any{}}); err == nil || faclient.StatusCode(err) != 0 {
+		t.Fatalf("PatchUser err=%v, want a transport error", err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("PATCH sent %d times, want 1", got)
+	}
+	calls.Store(0)
+	if _, err := c.RetrieveUser(ctx, "u1"); err == nil {
+		t.Fatal("RetrieveUser succeeded on a broken connection")
+	}
+	if got := calls.Load(); got != 3 {
+		t.Errorf("GET sent %d times, want 3", got)
+	}
+}
+
+// TestBackoffGrowsAndIsCapped: each wait before a retry is the backoff doubled per retry
+// and capped at 1 s, plus at most half of that as jitter; the default backoff is 50 ms,
+// and no number of retries makes a wait longer.
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	tests := map[string]struct {
+		backoff, first time.Duration // first: the first wait before jitter
+		retries        int
+	}{
+		"default":               {0, 50 * time.Millisecond, 5},
+		"negative is default":   {-time.Second, 50 * time.Millisecond, 2},
+		"least positive":        {time.Nanosecond, time.Nanosecond, 6},
+		"reaches the cap":       {300 * time.Millisecond, 300 * time.Millisecond, 5},
+		"above the cap":         {time.Minute, time.Second, 2},
+		"many retries, no more": {50 * time.Millisecond, 50 * time.Millisecond, 40},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			url, calls := answering(t, http.StatusServiceUnavailable, `{}`)
+			c, err := faclient.New(faclient.Options{BaseURL: url, MaxRetries: tc.retries, Backoff: tc.backoff})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waits := recordWaits(c)
+			if _, err := c.RetrieveJsonWebKeySet(context.Background()); faclient.StatusCode(err) != http.StatusServiceUnavailable {
+				t.Fatalf("err=%v, want 503", err)
+			}
+			if got := int(calls.Load()); got != tc.retries+1 || len(*waits) != tc.retries {
+				t.Fatalf("attempts=%d waits=%d, want %d and %d", got, len(*waits), tc.retries+1, tc.retries)
+			}
+			base := tc.first
+			for i, w := range *waits {
+				if w < base || w > base+base/2 {
+					t.Errorf("wait %d = %v, want between %v and %v", i+1, w, base, base+base/2)
+				}
+				base = min(2*base, time.Second)
+			}
+		})
+	}
+}
+
+// TestRetryWaitEndsWithTheContext: a call whose context ends while it waits to retry
+// returns at once with what it has, without another attempt.
+func TestRetryWaitEndsWithTheContext(t *testing.T) {
+	url, calls := answering(t, http.StatusServiceUnavailable, `{}`)
+	c, err := faclient.New(faclient.Options{BaseURL: url, Backoff: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := c.RetrieveJsonWebKeySet(ctx); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("a call canceled before its retry succeeded")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("still waiting to retry a minute after its context ended")
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("attempts=%d, want 1", got)
+	}
+}
+
+// TestDefaultHTTPClientGivesUpBeforeAPIGateway: API Gateway answers 504 after 30 s. With
+// the default client and retries, every attempt of a safe call to a FusionAuth that does
+// not accept the connection, or accepts it and never answers, ends before that; a body
+// that never ends is cut off too.
+func TestDefaultHTTPClientGivesUpBeforeAPIGateway(t *testing.T) {
+	const gateway = 30 * time.Second
+	const attempts = 3                                  // the default MaxRetries, 2, plus the first
+	waits := 75*time.Millisecond + 150*time.Millisecond // the default backoff's longest waits
+	c := faclient.DefaultHTTPClient()
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T, want *http.Transport", c.Transport)
+	}
+	if c.Timeout <= 0 || c.Timeout >= gateway {
+		t.Errorf("overall timeout %v, want one below %v", c.Timeout, gateway)
+	}
+	if d := tr.ResponseHeaderTimeout; d <= 0 || attempts*d+waits >= gateway {
+		t.Errorf("response header timeout %v: %d attempts at a silent FusionAuth would not end before %v", d, attempts, gateway)
+	}
+	if d := faclient.Dialer().Timeout; d <= 0 || attempts*d+waits >= gateway {
+		t.Errorf("dial timeout %v: %d attempts at an unreachable FusionAuth would not end before %v", d, attempts, gateway)
+	}
+}
+
+// TestErrorTextNamesTheStatusAndCodes: the error text is what the logs show: the call,
+// the status and FusionAuth's error codes, nothing after a status without codes.
+func TestErrorTextNamesTheStatusAndCodes(t *testing.T) {
+	url, _ := answering(t, http.StatusBadRequest, `{"fieldErrors":{"user.email":[{"code":"[duplicate]user.email","message":"A User with email = [a@example.com] already exists."}]}}`)
+	c, err := faclient.New(faclient.Options{BaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PatchUser(context.Background(), "u1", map[string]any{})
+	if got, want := err.Error(), "fusionauth: PATCH /api/user/{userId}: 400 Bad Request: [duplicate]user.email"; got != want {
+		t.Errorf("error text %q, want %q", got, want)
+	}
+	url, _ = answering(t, http.StatusNotFound, ``)
+	if c, err = faclient.New(faclient.Options{BaseURL: url}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RetrieveUserByEmail(context.Background(), "a@example.com")
+	if got, want := err.Error(), "fusionauth: GET /api/user: 404 Not Found"; got != want {
+		t.Errorf("error text %q, want %q", got, want)
 	}
 }

@@ -40,27 +40,28 @@ const cookieName = "anon_user"
 type env struct {
 	fa         *fatest.Server
 	video      *site.Video
-	client     *faclient.Client // the function's own client: its counter is the function's calls
-	register   *site.Register
+	client     *faclient.Client      // the function's own client: its counter is the function's calls
+	register   *registerapp.Function // /register, /login, /callback, /logout
 	regClient  *faclient.Client
 	webhook    *site.Webhook
 	hookClient *faclient.Client
 	hookURL    string
 	admin      *faclient.Client
 	clock      *clocktest.Clock // FusionAuth's clock, and the functions' (register's limits, the webhook's replay window)
-	hookDown   atomic.Bool      // FusionAuth's webhook deliveries all fail
 	keys       []token.Key      // the cookie keys, current first
 	logs       *strings.Builder
+	logw       *lockedWriter
+	hookDown   atomic.Bool // the webhook answers 500 without acting (a delivery lost)
+	proxy      *tokenProxy // between the register function and FusionAuth
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	e := &env{clock: clocktest.New(time.Now()), logs: new(strings.Builder)}
 	// FusionAuth delivers its login webhook to this server, which serves e.webhook.
-	// hookDown is fault injection: every delivery fails as an unreachable function's would.
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.hookDown.Load() {
-			w.WriteHeader(http.StatusBadGateway)
+			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
 		e.webhook.ServeHTTP(w, r)
@@ -77,7 +78,8 @@ func newEnv(tb testing.TB) *env {
 		Cookie:     config.Cookie{Name: cookieName},
 		VideoURL:   config.DefaultVideoURL,
 	}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, nil))
+	e.logw = &lockedWriter{w: e.logs}
+	log := slog.New(slog.NewJSONHandler(e.logw, nil))
 	var err error
 	e.admin, err = faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
 	if err != nil {
@@ -97,9 +99,14 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatalf("videoapp.New: %v", err)
 	}
 	faCfg := cfg.FusionAuth
-	e.register, err = registerapp.New(config.Register{FusionAuth: faCfg, Cookie: cfg.Cookie,
-		PublicFusionAuthURL: e.fa.URL(), RedirectURI: "https://changebank.example/video",
-		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, log)
+	// The register function reaches FusionAuth through a proxy that lets a test replace
+	// the ID token of a code exchange (forgeries); browsers reach FusionAuth directly.
+	e.proxy = newTokenProxy(tb, e.fa.URL())
+	regCfg := faCfg
+	regCfg.URL = e.proxy.URL
+	e.register, err = registerapp.New(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
+		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath,
+		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, e.fa.Variable("clientSecret"), log)
 	if err != nil {
 		tb.Fatalf("registerapp.New: %v", err)
 	}
@@ -110,7 +117,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatalf("webhookapp.New: %v", err)
 	}
 	e.webhook.Now = e.clock.Now
-	e.register.Conversions = e.clockedConverter()
+	e.register.Register.Conversions = e.clockedConverter()
 	// No function made a FusionAuth API call at cold start (the webhook fetched the
 	// public JWKS, which needs no key).
 	for _, c := range []*faclient.Client{e.client, e.regClient, e.hookClient} {
@@ -286,9 +293,16 @@ func (e *env) clockedConverter() *anon.Converter {
 	return anon.NewConverter(e.regClient, anon.ConverterOptions{
 		ApplicationID:           e.fa.Variable("applicationId"),
 		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId"),
-		SignInURL:               site.HostedPageURL(e.fa.URL(), e.fa.Variable("applicationId"), "https://changebank.example/video", "/oauth2/authorize"),
+		SignInURL:               origin + site.LoginPath,
 		Now:                     e.clock.Now,
 	})
+}
+
+// logText is everything the functions logged so far.
+func (e *env) logText() string {
+	e.logw.mu.Lock()
+	defer e.logw.mu.Unlock()
+	return e.logs.String()
 }
 
 // setPasswordFromEmail follows the newest set-password email sent to address, as the

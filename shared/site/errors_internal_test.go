@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/signin"
 )
 
 // TestStatusOf pins the one mapping from errors to statuses, for errors as the domain
@@ -35,6 +36,12 @@ func TestStatusOf(t *testing.T) {
 		{fmt.Errorf("%w: user x: 20 attempts", anon.ErrContended), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrUnavailable)), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrGone)), http.StatusServiceUnavailable},
+		{errNotFound, http.StatusNotFound},
+		{fmt.Errorf("%w: error=\"access_denied\"", signin.ErrDenied), http.StatusForbidden},
+		{fmt.Errorf("%w: the callback's state is not the flow's", signin.ErrState), http.StatusBadRequest},
+		{fmt.Errorf("%w: 400 invalid_grant", signin.ErrCode), http.StatusBadRequest},
+		{fmt.Errorf("%w: nonce is not the flow's", signin.ErrIDToken), http.StatusBadRequest},
+		{fmt.Errorf("%w: token endpoint answered 500", signin.ErrUnavailable), http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusInternalServerError}, // the domain names timeouts ErrUnavailable; a raw one is a bug
 		{errors.New("random string: entropy exhausted"), http.StatusInternalServerError},
 	}

@@ -18,6 +18,7 @@ var pages = map[string]*template.Template{
 	"video":    mustPage("video"),
 	"register": mustPage("register"),
 	"error":    mustPage("error"),
+	"signin":   mustPage("signin"),
 }
 
 // funcs are what templates may call: the limits the pages state come from the domain,
@@ -54,6 +55,7 @@ func render(w http.ResponseWriter, status int, page string, data any, log *slog.
 // right status and never an internal detail.
 type errorPage struct {
 	Title, Heading, Message string
+	Viewer                  viewer
 }
 
 // renderError writes the error page for err, with the status statusOf gives it.

@@ -2,8 +2,10 @@ package site
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/signin"
 	"github.com/changebank/anonuser/shared/token"
 )
 
@@ -15,16 +17,27 @@ var (
 	_ Finisher          = (*anon.Converter)(nil)
 	_ VisitorTokens     = (*token.Visitor)(nil)
 	_ SignatureVerifier = (*token.Webhook)(nil)
+	_ SessionTokens     = (*token.Session)(nil)
+	_ FlowTokens        = (*token.SignIn)(nil)
+	_ Settler           = (*anon.Accounts)(nil)
 )
 
 // Visits is the part of *anon.Service the video page uses.
 type Visits interface {
 	// StartProfile creates a stub user that has watched once. Errors: anon.ErrUnavailable.
 	StartProfile(ctx context.Context) (anon.Profile, error)
-	// RecordWatch counts one more watch. With anon.ErrContended the profile is still
-	// returned (as last read) and only this watch is lost. Errors: anon.ErrGone,
+	// RecordWatch counts one more watch of a stub. With anon.ErrContended the profile
+	// is still returned (as last read) and only this watch is lost. Errors:
+	// anon.ErrGone, anon.ErrNotAnonymous (the stub became an account),
 	// anon.ErrContended, anon.ErrUnavailable.
 	RecordWatch(ctx context.Context, userID string) (anon.Profile, error)
+	// RecordSignedInWatch counts one more watch on a signed-in person's account; with
+	// anon.ErrContended the profile is still returned. Errors: anon.ErrGone,
+	// anon.ErrContended, anon.ErrUnavailable.
+	RecordSignedInWatch(ctx context.Context, userID string) (anon.Profile, error)
+	// Account reads a signed-in person's profile without counting. Errors:
+	// anon.ErrGone, anon.ErrUnavailable.
+	Account(ctx context.Context, userID string) (anon.Profile, error)
 }
 
 // Conversions is the part of *anon.Converter the register page uses.
@@ -53,6 +66,42 @@ type VisitorTokens interface {
 	// Verify returns the user id a token names; resign reports a token signed with an
 	// older key, to be replaced by a fresh one on this visit. Errors are *token.Error.
 	Verify(token string) (userID string, resign bool, err error)
+}
+
+// SessionTokens signs and checks session cookies (*token.Session): the same shape as
+// a visitor token, another purpose, so neither passes for the other.
+type SessionTokens interface {
+	VisitorTokens
+}
+
+// FlowTokens signs and checks the sign-in flow cookie (*token.SignIn).
+type FlowTokens interface {
+	// Sign returns a token carrying the flow.
+	Sign(f token.Flow) (string, error)
+	// Verify returns the flow a token carries. Errors are *token.Error.
+	Verify(token string) (token.Flow, error)
+}
+
+// SignInFlow is the OpenID Connect client of the sign-in (*openid.Client of package
+// signin/openid; the register function's wiring pins it, so that the handlers link none
+// of the OAuth libraries).
+type SignInFlow interface {
+	// Start returns a fresh flow to keep and the FusionAuth URL to send the browser to.
+	Start(screen signin.Screen) (token.Flow, string, error)
+	// Finish turns the callback's query and the kept flow (nil: none) into who signed
+	// in. Errors: signin.ErrDenied, ErrUnsolicited, ErrState, ErrCode, ErrIDToken,
+	// ErrUnavailable.
+	Finish(ctx context.Context, q url.Values, flow *token.Flow) (signin.Identity, error)
+	// LogoutURL is FusionAuth's logout page, which ends its SSO session and comes back.
+	LogoutURL() string
+}
+
+// Settler settles the visitor's stub when a person signs in (*anon.Accounts).
+type Settler interface {
+	// SignedIn converts the stub (the same user signed in) or merges it into the
+	// account that signed in. Errors: anon.ErrGone (the account), anon.ErrContended,
+	// anon.ErrUnavailable.
+	SignedIn(ctx context.Context, accountID, stubID string) (anon.Settled, error)
 }
 
 // SignatureVerifier checks FusionAuth's signature of a webhook body (*token.Webhook).

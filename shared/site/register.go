@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/changebank/anonuser/shared/anon"
@@ -13,14 +12,13 @@ import (
 // Register serves GET and POST /register: an anonymous visitor gives an email and
 // FusionAuth mails a link to set a password.
 type Register struct {
-	Conversions   Conversions
-	Tokens        VisitorTokens
-	CookieName    string
-	FusionAuthURL string // as the visitor's browser reaches it
-	ApplicationID string // OAuth client id of the application
-	RedirectURI   string // where FusionAuth's registration returns to
-	Origin        string // e.g. "https://www.changebank.example"; empty: the request's own origin
-	Logger        *slog.Logger
+	Conversions Conversions
+	Tokens      VisitorTokens
+	Sessions    SessionTokens // a signed-in person has an account already
+	CookieName  string
+	SessionName string
+	Origin      string // e.g. "https://www.changebank.example"; empty: the request's own origin
+	Logger      *slog.Logger
 }
 
 type registerPage struct {
@@ -31,6 +29,7 @@ type registerPage struct {
 	Converted bool
 	Problem   string
 	LoginURL  string
+	Viewer    viewer
 }
 
 // maxFormBytes bounds the form body: one email field.
@@ -42,7 +41,7 @@ const (
 	problemUnreadable = "We could not read that form. Please enter your email address again."
 	problemInvalid    = "Please enter a valid email address, like name@example.com."
 	problemTooLong    = "That address is too long: an email address here can have at most 191 characters. Please check what you typed."
-	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to manage it."
+	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to see it."
 	problemNotSent    = "We could not send the email just now. Please press the button again in a moment."
 )
 
@@ -60,8 +59,9 @@ func (h *Register) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // get shows the visitor's profile: the form, or "check your email" for the address they
-// asked for (free or taken alike), or the converted page. It is also where a successful
-// POST redirects (POST/Redirect/GET), so a reload or the back button sends nothing.
+// asked for (free or taken alike), or the sign-in offer once the profile is an account.
+// It is also where a successful POST redirects (POST/Redirect/GET), so a reload or the
+// back button sends nothing.
 func (h *Register) get(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.visitor(w, r)
 	if !ok {
@@ -84,25 +84,33 @@ func (h *Register) page(w http.ResponseWriter, r *http.Request, v visitor, statu
 		renderError(w, err, h.Logger)
 		return
 	}
+	if !profile.Anonymous {
+		h.offerSignIn(w, http.StatusOK, "")
+		return
+	}
 	h.keep(w, r, v)
 	p := registerPage{
-		Title:     "Create your account",
-		Count:     profile.WatchCount,
-		Email:     profile.Email,
-		Sent:      profile.EmailPending,
-		Converted: !profile.Anonymous,
-		LoginURL:  h.hostedPage("/oauth2/authorize"),
-		Problem:   form.Problem,
+		Title:   "Create your account",
+		Count:   profile.WatchCount,
+		Email:   profile.Email,
+		Sent:    profile.EmailPending,
+		Problem: form.Problem,
 	}
 	switch {
-	case p.Converted:
-		p.Title = "Already an account"
 	case form.Problem != "":
 		p.Sent, p.Email = false, form.Email // the form again, holding exactly what was typed
 	case p.Sent:
 		p.Title = "Check your email"
 	}
 	render(w, status, "register", p, h.Logger)
+}
+
+// offerSignIn answers a visitor whose anonymous profile has become an account: the
+// anonymous cookie no longer reaches it, so it goes, and the page offers sign-in,
+// showing nothing of the account.
+func (h *Register) offerSignIn(w http.ResponseWriter, status int, problem string) {
+	http.SetCookie(w, clearVisitorCookie(h.CookieName))
+	render(w, status, "register", registerPage{Title: "Already an account", Converted: true, LoginURL: LoginPath, Problem: problem}, h.Logger)
 }
 
 func (h *Register) post(w http.ResponseWriter, r *http.Request) {
@@ -129,11 +137,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// Nothing is sent for an address the form would have had to change: refill the
 		// form with exactly what was typed and say what is wrong with it.
-		problem := problemInvalid
-		if errors.Is(err, anon.ErrEmailTooLong) {
-			problem = problemTooLong
-		}
-		h.page(w, r, v, statusOf(err), registerPage{Problem: problem, Email: typed})
+		h.page(w, r, v, statusOf(err), registerPage{Problem: addressProblem(err), Email: typed})
 		return
 	}
 	ctx := r.Context()
@@ -153,14 +157,10 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, anon.ErrGone):
 		h.restart(w, r)
 	case errors.Is(err, anon.ErrInvalidEmail):
-		problem := problemInvalid
-		if errors.Is(err, anon.ErrEmailTooLong) {
-			problem = problemTooLong
-		}
-		h.page(w, r, v, statusOf(err), registerPage{Problem: problem, Email: typed})
+		h.page(w, r, v, statusOf(err), registerPage{Problem: addressProblem(err), Email: typed})
 	case errors.Is(err, anon.ErrNotAnonymous):
 		h.Logger.InfoContext(ctx, "register refused: the profile is an account", "userId", v.userID, "reason", err)
-		h.page(w, r, v, statusOf(err), registerPage{Problem: problemConverted})
+		h.offerSignIn(w, http.StatusOK, problemConverted)
 	case errors.Is(err, anon.ErrEmailNotSent):
 		h.Logger.ErrorContext(ctx, "register email not sent", "userId", v.userID, "error", err)
 		h.page(w, r, v, statusOf(err), registerPage{Problem: problemNotSent, Email: email})
@@ -168,6 +168,14 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		h.Logger.ErrorContext(ctx, "conversion failed", "userId", v.userID, "error", err)
 		renderError(w, err, h.Logger)
 	}
+}
+
+// addressProblem says what is wrong with a refused address.
+func addressProblem(err error) string {
+	if errors.Is(err, anon.ErrEmailTooLong) {
+		return problemTooLong
+	}
+	return problemInvalid
 }
 
 // visitor is whom a valid cookie names.
@@ -184,16 +192,23 @@ func (h *Register) keep(w http.ResponseWriter, r *http.Request, v visitor) {
 	}
 }
 
-// restart sends a visitor whose profile is gone to FusionAuth's own registration page,
+// restart sends a visitor whose profile is gone to FusionAuth's registration page,
 // without the cookie that names it.
 func (h *Register) restart(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, clearVisitorCookie(h.CookieName))
 	h.toRegistration(w, r)
 }
 
-// visitor returns the verified visitor; anyone else goes to FusionAuth's own
-// registration page (and loses a refused cookie).
+// visitor returns the verified visitor; a signed-in person goes to the video, anyone
+// else to FusionAuth's registration page (and loses a refused cookie).
 func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, bool) {
+	if h.Sessions != nil {
+		if _, state, _ := readSession(r, h.SessionName, h.Sessions, h.Logger); state == cookieValid {
+			// A signed-in person has an account: their page is the video.
+			http.Redirect(w, r, "/video", http.StatusSeeOther)
+			return visitor{}, false
+		}
+	}
 	userID, state, resign := readVisitor(r, h.CookieName, h.Tokens, h.Logger)
 	switch state {
 	case cookieValid:
@@ -205,15 +220,16 @@ func (h *Register) visitor(w http.ResponseWriter, r *http.Request) (visitor, boo
 	return visitor{}, false
 }
 
-// toRegistration redirects to FusionAuth's registration page: 302 for a GET, 303 after
-// a POST so that the browser follows with a GET.
+// toRegistration starts a sign-in on FusionAuth's registration page (/login, so that
+// the code comes back to /callback with this app's state and PKCE): 302 for a GET, 303
+// after a POST so that the browser follows with a GET.
 func (h *Register) toRegistration(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.hostedPage("/oauth2/register"), status)
+	http.Redirect(w, r, LoginPath+"?screen=register", status)
 }
 
 // sameOrigin refuses cross-site form posts: the browser's Sec-Fetch-Site when sent,
@@ -235,19 +251,4 @@ func (h *Register) expectedOrigin(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// hostedPage is FusionAuth's hosted OAuth page path (/oauth2/register,
-// /oauth2/authorize) for the application (HostedPageURL).
-func (h *Register) hostedPage(path string) string {
-	return HostedPageURL(h.FusionAuthURL, h.ApplicationID, h.RedirectURI, path)
-}
-
-// HostedPageURL is the one builder of FusionAuth's hosted OAuth page URLs for an
-// application: an authorization-code request to fusionAuthURL+path (as browsers reach
-// FusionAuth) that returns to redirectURI. The register page's links and the
-// account-exists email's sign-in link are built with it.
-func HostedPageURL(fusionAuthURL, applicationID, redirectURI, path string) string {
-	q := url.Values{"client_id": {applicationID}, "response_type": {"code"}, "redirect_uri": {redirectURI}}
-	return fusionAuthURL + path + "?" + q.Encode()
 }

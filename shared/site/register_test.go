@@ -83,14 +83,29 @@ func TestWholeConversionKeepsTheProfile(t *testing.T) {
 	if u.Data["watchCount"] != float64(3) {
 		t.Errorf("watchCount=%v after conversion, want 3", u.Data["watchCount"])
 	}
-	// The old cookie still counts visits on the same, now regular, account.
-	if b := body(t, e.visit(t, http.MethodGet, cookie, nil)); !strings.Contains(b, "<strong>4</strong>") || !strings.Contains(b, "Welcome back") {
-		t.Errorf("video after conversion does not show 4 watches and the account")
+	// The old anonymous cookie no longer reaches the account: whoever made the stub is
+	// not necessarily who proved the address. No count, no address shown, the cookie
+	// cleared, sign-in offered; the account's count is untouched.
+	resp = e.visit(t, http.MethodGet, cookie, nil)
+	b := body(t, resp)
+	if strings.Contains(b, `id="watch-count"`) || strings.Contains(b, "new.person@example.com") || !strings.Contains(b, `href="/login"`) {
+		t.Errorf("video with the old cookie after conversion: want no count, no address and a log-in link:\n%s", b)
 	}
-	// Account takeover: the old anonymous cookie cannot move the email elsewhere.
+	if c := visitorCookie(resp); c == nil || c.MaxAge >= 0 {
+		t.Errorf("video with the old cookie after conversion: cookie %v, want it cleared", c)
+	}
+	if got := e.user(t, userID).Data["watchCount"]; got != float64(3) {
+		t.Errorf("watchCount=%v after a visit with the old cookie, want still 3", got)
+	}
+	// Account takeover: the old anonymous cookie cannot move the email elsewhere; the
+	// visitor is offered sign-in instead.
 	resp = e.post(t, cookie, "attacker@example.com", nil)
-	if resp.StatusCode != http.StatusConflict {
-		t.Errorf("register after conversion: status %d, want 409", resp.StatusCode)
+	b = body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(b, `href="/login"`) || strings.Contains(b, `id="email"`) {
+		t.Errorf("register after conversion: status %d, want 200 offering sign-in and no form:\n%s", resp.StatusCode, b)
+	}
+	if c := visitorCookie(resp); c == nil || c.MaxAge >= 0 {
+		t.Errorf("register after conversion: cookie %v, want it cleared", c)
 	}
 	if u := e.user(t, userID); u.Email != "new.person@example.com" {
 		t.Errorf("email changed to %q after conversion", u.Email)
@@ -248,7 +263,7 @@ func TestOriginCheckWithoutFetchMetadata(t *testing.T) {
 		"the request's own, not configured":  {"https://www.changebank.example", "https://changebank.example/register", "https://changebank.example", nil, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e.register.Origin = tc.configured
+			e.register.Register.Origin = tc.configured
 			e.clock.Advance(20 * time.Second) // each accepted post is a new request, not a second click
 			got := post(tc.target, tc.origin, tc.header)
 			if (got == http.StatusSeeOther) != tc.accepted || (!tc.accepted && got != http.StatusForbidden) {
@@ -256,30 +271,30 @@ func TestOriginCheckWithoutFetchMetadata(t *testing.T) {
 			}
 		})
 	}
-	e.register.Origin = ""
+	e.register.Register.Origin = ""
 }
 
+// TestUnknownVisitorGoesToFusionAuthRegistration: a visitor without a profile is sent
+// to sign-in on FusionAuth's registration page, through /login, so that the code comes
+// back to /callback with this app's state and PKCE.
 func TestUnknownVisitorGoesToFusionAuthRegistration(t *testing.T) {
 	e := newEnv(t)
 	resp := e.getRegister(t, "")
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("status=%d, want 302", resp.StatusCode)
-	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := loc.Query()
-	if loc.Path != "/oauth2/register" || !strings.HasPrefix(loc.String(), e.fa.URL()) || q.Get("client_id") != e.fa.Variable("applicationId") ||
-		q.Get("response_type") != "code" || q.Get("redirect_uri") != "https://changebank.example/video" {
-		t.Errorf("Location=%s, want FusionAuth's /oauth2/register for the application", loc)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/login?screen=register" {
+		t.Fatalf("status=%d Location=%q, want 302 to /login?screen=register", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
+	loc := e.startSignIn(t, "/login?screen=register").location
+	q := loc.Query()
+	if loc.Path != "/oauth2/register" || !strings.HasPrefix(loc.String(), e.fa.URL()) || q.Get("client_id") != e.fa.Variable("applicationId") ||
+		q.Get("response_type") != "code" || q.Get("redirect_uri") != origin+"/callback" || q.Get("code_challenge_method") != "S256" {
+		t.Errorf("Location=%s, want FusionAuth's /oauth2/register for the application, back to /callback, with PKCE", loc)
+	}
 }
 
-// TestHostedPagesShareTheirParameters: the login link offered to a converted visitor
-// and the registration redirect for an unknown one are the same OAuth request to two
-// FusionAuth pages.
+// TestHostedPagesShareTheirParameters: the login offered to a converted visitor and the
+// registration for an unknown one are the same OAuth request to two FusionAuth pages,
+// each with its own state, nonce and PKCE challenge.
 func TestHostedPagesShareTheirParameters(t *testing.T) {
 	e := newEnv(t)
 	cookie, id := e.newVisitor(t)
@@ -288,21 +303,22 @@ func TestHostedPagesShareTheirParameters(t *testing.T) {
 	}
 	b := body(t, e.getRegister(t, cookie))
 	m := regexp.MustCompile(`id="login" href="([^"]+)"`).FindStringSubmatch(b)
-	if m == nil {
-		t.Fatalf("converted visitor's page has no login link:\n%s", b)
+	if m == nil || html.UnescapeString(m[1]) != "/login" {
+		t.Fatalf("converted visitor's page: login link %v, want /login:\n%s", m, b)
 	}
-	login, err := url.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	register, err := url.Parse(e.getRegister(t, "").Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	login, register := e.startSignIn(t, "/login").location, e.startSignIn(t, "/login?screen=register").location
 	if login.Path != "/oauth2/authorize" || register.Path != "/oauth2/register" {
 		t.Errorf("paths %s and %s, want /oauth2/authorize and /oauth2/register", login.Path, register.Path)
 	}
-	if login.Host != register.Host || login.RawQuery != register.RawQuery || login.Query().Get("client_id") != e.fa.Variable("applicationId") {
-		t.Errorf("login %s and registration %s differ beyond the page", login, register)
+	lq, rq := login.Query(), register.Query()
+	for _, same := range []string{"client_id", "redirect_uri", "response_type", "scope", "code_challenge_method"} {
+		if lq.Get(same) == "" || lq.Get(same) != rq.Get(same) {
+			t.Errorf("%s: login %q, registration %q; want the same, set", same, lq.Get(same), rq.Get(same))
+		}
+	}
+	for _, fresh := range []string{"state", "nonce", "code_challenge"} {
+		if lq.Get(fresh) == "" || lq.Get(fresh) == rq.Get(fresh) {
+			t.Errorf("%s: login %q, registration %q; want each its own", fresh, lq.Get(fresh), rq.Get(fresh))
+		}
 	}
 }

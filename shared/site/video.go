@@ -10,13 +10,15 @@ import (
 )
 
 // Video serves GET /video: the first visit creates an anonymous profile, later
-// visits count up.
+// visits count up; a signed-in person's visits count on their account.
 type Video struct {
-	Visits     Visits
-	Tokens     VisitorTokens
-	CookieName string
-	VideoURL   string
-	Logger     *slog.Logger
+	Visits      Visits
+	Tokens      VisitorTokens
+	Sessions    SessionTokens
+	CookieName  string
+	SessionName string
+	VideoURL    string
+	Logger      *slog.Logger
 }
 
 type videoPage struct {
@@ -27,6 +29,9 @@ type videoPage struct {
 	Count        int
 	Converted    bool
 	EmailPending bool
+	InviteSignIn bool // the visitor cookie named a profile that is now an account
+	SignedOut    bool // the landing right after logout
+	Viewer       viewer
 }
 
 // ServeHTTP implements GET and HEAD /video.
@@ -37,6 +42,9 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := videoPage{Title: "Watch", VideoURL: v.VideoURL, Poster: poster}
+	if v.signedIn(w, r, &page) {
+		return
+	}
 	userID, state, resign := readVisitor(r, v.CookieName, v.Tokens, v.Logger)
 	if state == cookieInvalid {
 		http.SetCookie(w, clearVisitorCookie(v.CookieName))
@@ -45,6 +53,15 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if isPrefetch(r) || (state == cookieNone && !isBrowserNavigation(r)) {
 		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
+		// (FusionAuth's logout page loads /video in a hidden frame: that is not a visit.)
+		render(w, http.StatusOK, "video", page, v.Logger)
+		return
+	}
+	if c, err := r.Cookie(signedOutCookie); err == nil && c.Value != "" && state == cookieNone {
+		// Just logged out: say so and offer to log in again; a new anonymous profile
+		// starts with the next visit, not on this landing.
+		http.SetCookie(w, expired(signedOutCookie, "/video"))
+		page.SignedOut = true
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
@@ -66,6 +83,14 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, anon.ErrGone):
 			v.Logger.InfoContext(ctx, "cookie names a deleted user; starting a new profile", "userId", userID)
 			state = cookieNone
+		case errors.Is(err, anon.ErrNotAnonymous):
+			// The profile became an account: only signing in reaches it now. Nothing
+			// counted or shown, the cookie goes, the page invites sign-in.
+			v.Logger.InfoContext(ctx, "visitor cookie names an account; inviting sign-in", "userId", userID)
+			http.SetCookie(w, clearVisitorCookie(v.CookieName))
+			page.InviteSignIn = true
+			render(w, http.StatusOK, "video", page, v.Logger)
+			return
 		case err == nil && resign:
 			setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
 		}
@@ -87,6 +112,55 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page.Converted = !profile.Anonymous
 	page.EmailPending = profile.EmailPending
 	render(w, http.StatusOK, "video", page, v.Logger)
+}
+
+// signedIn serves the visit of a person with a valid session and reports whether it
+// did: the watch counts on their account, except on the landing right after sign-in
+// (the redirect back from FusionAuth is not a watch). A session that is refused, or
+// whose account is gone, is cleared and the visit goes on as an anonymous one.
+func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage) bool {
+	if v.Sessions == nil {
+		return false
+	}
+	userID, state, resign := readSession(r, v.SessionName, v.Sessions, v.Logger)
+	if state == cookieInvalid {
+		http.SetCookie(w, expired(v.SessionName, "/"))
+	}
+	if state != cookieValid {
+		return false
+	}
+	ctx := r.Context()
+	var profile anon.Profile
+	var err error
+	if c, cerr := r.Cookie(welcomeCookie); cerr == nil && c.Value != "" {
+		http.SetCookie(w, expired(welcomeCookie, "/video"))
+		profile, err = v.Visits.Account(ctx, userID)
+	} else if isPrefetch(r) {
+		profile, err = v.Visits.Account(ctx, userID)
+	} else {
+		profile, err = v.Visits.RecordSignedInWatch(ctx, userID)
+	}
+	switch {
+	case errors.Is(err, anon.ErrContended):
+		v.Logger.WarnContext(ctx, "watch count dropped: the account was overtaken by other writes on every attempt",
+			"userId", userID, "droppedWatches", 1)
+		err = nil
+	case errors.Is(err, anon.ErrGone):
+		v.Logger.InfoContext(ctx, "session names a deleted account; signing out", "userId", userID)
+		http.SetCookie(w, expired(v.SessionName, "/"))
+		return false
+	case err != nil:
+		v.Logger.ErrorContext(ctx, "signed-in visit failed", "userId", userID, "error", err)
+		renderError(w, err, v.Logger)
+		return true
+	}
+	if resign {
+		_ = setSessionCookie(w, v.SessionName, v.Sessions, userID) // on failure the old one still works
+	}
+	page.Counted, page.Count, page.Converted = true, profile.WatchCount, true
+	page.Viewer = viewer{SignedIn: true, Email: profile.Email}
+	render(w, http.StatusOK, "video", *page, v.Logger)
+	return true
 }
 
 // poster is the still shown before the video plays: an inline SVG, so the page loads

@@ -23,13 +23,19 @@ const (
 // once the visit succeeds the caller sets a fresh one (setVisitorCookie), so a key can
 // be retired without logging anyone out.
 func readVisitor(r *http.Request, name string, tokens VisitorTokens, log *slog.Logger) (userID string, state cookieState, resign bool) {
+	return readSigned(r, name, "visitor", tokens, log)
+}
+
+// readSigned verifies the cookie name, a token of kind ("visitor", "session") that
+// names a user.
+func readSigned(r *http.Request, name, kind string, tokens VisitorTokens, log *slog.Logger) (userID string, state cookieState, resign bool) {
 	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
 		return "", cookieNone, false
 	}
 	userID, resign, err = tokens.Verify(c.Value)
 	if err != nil {
-		log.WarnContext(r.Context(), "visitor cookie refused", "reason", token.Reason(err), "path", r.URL.Path)
+		log.WarnContext(r.Context(), kind+" cookie refused", "reason", token.Reason(err), "path", r.URL.Path)
 		return "", cookieInvalid, false
 	}
 	return userID, cookieValid, resign

@@ -70,11 +70,33 @@ func TestVisitorRefusesForgeries(t *testing.T) {
 	now := time.Unix(1_750_000_000, 0)
 	key := tokentest.Key(t, "k1")
 	v := tokentest.Visitor(t, now, key)
+	refusesForgeries(t, now, key, token.PurposeVisitor, v.Sign, v.Verify)
+}
+
+// refusesForgeries runs the forged-token table against a signer and verifier of
+// user-naming tokens of purpose, all keyed with key at now.
+func refusesForgeries(t *testing.T, now time.Time, key token.Key, purpose string,
+	sign func(string) (string, error), verify func(string) (string, bool, error)) {
+	t.Helper()
 	rsaKey := tokentest.RSAKey(t)
-	valid, _ := v.Sign(userID)
-	claims := func(extra map[string]any) map[string]any { return tokentest.Claims(userID, now, extra) }
+	valid, _ := sign(userID)
+	claims := func(extra map[string]any) map[string]any {
+		c := tokentest.Claims(userID, now, map[string]any{"purpose": purpose})
+		for k, v := range extra {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
 	hs := func(secret []byte, kid string, c map[string]any) string {
 		return tokentest.Sign(t, jwt.SigningMethodHS256, secret, kid, c)
+	}
+	other := token.PurposeSession
+	if purpose == token.PurposeSession {
+		other = token.PurposeVisitor
 	}
 	cases := map[string]struct {
 		token, reason string
@@ -95,13 +117,15 @@ func TestVisitorRefusesForgeries(t *testing.T) {
 		"payload altered":                 {tokentest.AlterPayload(t, valid, claims(map[string]any{"userId": "00000000-0000-0000-0000-000000000001"})), "bad signature or algorithm"},
 		"missing purpose":                 {hs(key.Secret, "k1", claims(map[string]any{"purpose": nil})), "missing or wrong purpose"},
 		"wrong purpose":                   {hs(key.Secret, "k1", claims(map[string]any{"purpose": "session"})), "missing or wrong purpose"},
+		"the other cookie's purpose":      {hs(key.Secret, "k1", claims(map[string]any{"purpose": other})), "missing or wrong purpose"},
+		"sign-in flow purpose":            {hs(key.Secret, "k1", claims(map[string]any{"purpose": token.PurposeSignIn})), "missing or wrong purpose"},
 		"missing userId":                  {hs(key.Secret, "k1", claims(map[string]any{"userId": nil})), "missing or malformed userId"},
 		"userId not a UUID":               {hs(key.Secret, "k1", claims(map[string]any{"userId": "../../api/user"})), "missing or malformed userId"},
 		"userId a number":                 {hs(key.Secret, "k1", claims(map[string]any{"userId": 42})), "missing or malformed userId"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, _, err := v.Verify(tc.token)
+			got, _, err := verify(tc.token)
 			if err == nil {
 				t.Fatalf("accepted, naming %q", got)
 			}

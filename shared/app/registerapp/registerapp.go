@@ -1,39 +1,128 @@
-// Package registerapp builds the register function's handler (GET and POST /register)
-// from its configuration. functions/register and the local stack both call it.
+// Package registerapp builds the register function's handler from its configuration:
+// GET and POST /register, and the sign-in (GET /login, /callback, /logout).
+// functions/register and the local stack both call it.
 package registerapp
 
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/signin/openid"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 )
 
-// New builds the GET and POST /register handler for cfg. fa is the function's own
-// FusionAuth client (app.FusionAuth) and keys the cookie's signing keys
-// (cookiekeys.Load).
-func New(cfg config.Register, fa *faclient.Client, keys []token.Key, log *slog.Logger) (*site.Register, error) {
-	tokens, err := token.NewVisitor(keys, nil)
+// The OpenID Connect client is what the sign-in handlers need.
+var _ site.SignInFlow = (*openid.Client)(nil)
+
+// ClientSecretField is the field of the register function's JSON secret that holds the
+// application's OAuth client secret, beside its apiKey.
+const ClientSecretField = "clientSecret"
+
+// ClientSecret reads the OAuth client secret from the register function's secret; a
+// secret without one fails cold start naming the secret, never quoting it.
+func ClientSecret(secret *apikey.Source) (string, error) {
+	v, ok := secret.Value(ClientSecretField)
+	if !ok || v == "" {
+		return "", fmt.Errorf("%v: no %q field, want the application's OAuth client secret", secret, ClientSecretField)
+	}
+	return v, nil
+}
+
+// Paths are the paths the register function serves (the API routes of template.yaml).
+var Paths = []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath}
+
+// Function is the register function's handler.
+type Function struct {
+	Register *site.Register
+	SignIn   *site.SignIn
+}
+
+// ServeHTTP routes the function's paths; API Gateway sends it only those.
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case site.LoginPath, site.CallbackPath, site.LogoutPath:
+		f.SignIn.ServeHTTP(w, r)
+	default:
+		f.Register.ServeHTTP(w, r)
+	}
+}
+
+// New builds the register function for cfg. fa is the function's own FusionAuth client
+// (app.FusionAuth), keys the cookies' signing keys (cookiekeys.Load) and clientSecret
+// the application's OAuth client secret (ClientSecret). Nothing here calls FusionAuth:
+// its JWKS is fetched when the first ID token arrives.
+func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, log *slog.Logger) (*Function, error) {
+	visitors, err := token.NewVisitor(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
-	return &site.Register{
-		Conversions: anon.NewConverter(fa, anon.ConverterOptions{
-			ApplicationID:           cfg.ApplicationID,
-			AccountExistsTemplateID: cfg.AccountExistsTemplateID,
-			SignInURL:               site.HostedPageURL(cfg.PublicFusionAuthURL, cfg.ApplicationID, cfg.RedirectURI, "/oauth2/authorize"),
-			Limits:                  anon.Limits{PerHour: cfg.EmailsPerHour, PerDay: cfg.EmailsPerDay},
-		}),
-		Tokens:        tokens,
-		CookieName:    cfg.Cookie.Name,
-		FusionAuthURL: cfg.PublicFusionAuthURL,
-		ApplicationID: cfg.ApplicationID,
-		RedirectURI:   cfg.RedirectURI,
-		Origin:        cfg.Origin,
-		Logger:        log,
+	sessions, err := token.NewSession(keys, nil)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	flows, err := token.NewSignIn(keys, nil)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	oidc, err := openid.New(openid.Options{
+		ClientID:     cfg.ApplicationID,
+		ClientSecret: clientSecret,
+		PublicURL:    cfg.PublicFusionAuthURL,
+		URL:          cfg.URL,
+		Issuer:       cfg.PublicFusionAuthURL,
+		RedirectURL:  cfg.RedirectURI,
+		HTTPClient:   faclient.DefaultHTTPClient(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	signInURL, err := appURL(cfg.RedirectURI, site.LoginPath)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	conv := anon.NewConverter(fa, anon.ConverterOptions{
+		ApplicationID:           cfg.ApplicationID,
+		AccountExistsTemplateID: cfg.AccountExistsTemplateID,
+		SignInURL:               signInURL,
+		Limits:                  anon.Limits{PerHour: cfg.EmailsPerHour, PerDay: cfg.EmailsPerDay},
+	})
+	return &Function{
+		Register: &site.Register{
+			Conversions: conv,
+			Tokens:      visitors,
+			Sessions:    sessions,
+			CookieName:  cfg.Cookie.Name,
+			SessionName: site.DefaultSessionCookie,
+			Origin:      cfg.Origin,
+			Logger:      log,
+		},
+		SignIn: &site.SignIn{
+			Flow:        oidc,
+			FlowTokens:  flows,
+			Sessions:    sessions,
+			Visitors:    visitors,
+			Accounts:    anon.NewAccounts(fa, conv),
+			CookieName:  cfg.Cookie.Name,
+			SessionName: site.DefaultSessionCookie,
+			Logger:      log,
+		},
 	}, nil
+}
+
+// appURL is path on the site's own origin, taken from the redirect URI (the site's
+// /callback): the account-exists email links to the site's /login, which starts the
+// sign-in on FusionAuth's login page with this app's state and PKCE.
+func appURL(redirectURI, path string) (string, error) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("REGISTER_REDIRECT_URI %q is not an absolute URL", redirectURI)
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}).String(), nil
 }

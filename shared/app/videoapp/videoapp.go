@@ -14,18 +14,24 @@ import (
 )
 
 // New builds the GET /video handler for cfg. fa is the function's own FusionAuth client
-// (app.FusionAuth) and keys the cookie's signing keys (cookiekeys.Load): signing and
-// checking the cookie needs no FusionAuth call.
+// (app.FusionAuth) and keys the cookies' signing keys (cookiekeys.Load): signing and
+// checking the visitor cookie and the session needs no FusionAuth call.
 func New(cfg config.Video, fa *faclient.Client, keys []token.Key, log *slog.Logger) (*site.Video, error) {
 	tokens, err := token.NewVisitor(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
+	sessions, err := token.NewSession(keys, nil)
+	if err != nil {
+		return nil, fmt.Errorf("video: %w", err)
+	}
 	return &site.Video{
-		Visits:     anon.New(fa),
-		Tokens:     tokens,
-		CookieName: cfg.Cookie.Name,
-		VideoURL:   cfg.VideoURL,
-		Logger:     log,
+		Visits:      anon.New(fa),
+		Tokens:      tokens,
+		Sessions:    sessions,
+		CookieName:  cfg.Cookie.Name,
+		SessionName: site.DefaultSessionCookie,
+		VideoURL:    cfg.VideoURL,
+		Logger:      log,
 	}, nil
 }

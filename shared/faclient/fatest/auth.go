@@ -45,6 +45,7 @@ type route struct {
 	root    string // permission key, e.g. "/api/user" for "GET /api/user/{userId}"
 	auth    authMode
 	global  bool // a "global API key" API: tenant-locked keys and the tenant header are refused
+	form    bool // takes a form body (the OAuth token endpoint), not JSON
 	handle  func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 

@@ -157,8 +157,8 @@ func TestKickstartErrors(t *testing.T) {
 			wantErr:   []string{`"requestz"`},
 		},
 		"unimplemented endpoint": {
-			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "POST", "url": "/api/theme/6b1a3a80-0000-4000-8000-000000000000", "body": {}}]}`,
-			wantErr:   []string{"POST /api/theme/6b1a3a80-0000-4000-8000-000000000000", "does not implement"},
+			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "POST", "url": "/api/lambda/6b1a3a80-0000-4000-8000-000000000000", "body": {}}]}`,
+			wantErr:   []string{"POST /api/lambda/6b1a3a80-0000-4000-8000-000000000000", "does not implement"},
 		},
 		"request refused": {
 			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "POST", "url": "/api/user", "body": {"user": {"password": "long-enough-pw"}}}]}`,
@@ -234,7 +234,7 @@ func TestUnknownRoutes(t *testing.T) {
 		wantAllow    string
 	}{
 		"known path, other method": {http.MethodPost, "/.well-known/jwks.json", http.StatusMethodNotAllowed, "GET"},
-		"unknown path":             {http.MethodGet, "/api/theme", http.StatusNotImplemented, ""},
+		"unknown path":             {http.MethodGet, "/api/lambda", http.StatusNotImplemented, ""},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -95,7 +95,7 @@ func TestLoginAndSignedWebhook(t *testing.T) {
 	if _, err := jwt.ParseWithClaims(asString(r.body["token"]), claims, kf.Keyfunc, jwt.WithTimeFunc(c.Now), jwt.WithValidMethods([]string{"RS256"})); err != nil {
 		t.Fatalf("login token does not verify with the JWKS (application key): %v", err)
 	}
-	for name, want := range map[string]any{"aud": appID, "sub": userID, "applicationId": appID, "authenticationType": "PASSWORD", "email": "richard@example.com", "iss": "acme.com"} {
+	for name, want := range map[string]any{"aud": appID, "sub": userID, "applicationId": appID, "authenticationType": "PASSWORD", "email": "richard@example.com", "iss": s.URL()} {
 		if claims[name] != want {
 			t.Errorf("claim %s = %v, want %v", name, claims[name], want)
 		}

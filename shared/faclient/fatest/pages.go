@@ -2,6 +2,8 @@ package fatest
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -10,23 +12,42 @@ import (
 )
 
 // The hosted pages stand in for FusionAuth's themed UI with plain HTML forms: enough for
-// a browser test to set a password from an email link, log in (which fires the login
-// webhook) and come back to the application with an authorization code.
+// a browser to set a password from an email link, ask for a new link when one expired,
+// register, log in (which fires the login webhook) and come back to the application
+// with an authorization code. Like FusionAuth's pages they carry the tenant's theme
+// stylesheet in a <style> element (FusionAuth's helpers.ftl inlines
+// theme.stylesheet() the same way), so a Kickstart theme restyles them without
+// replacing any template.
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{{.Title}}</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+{{if .Refresh}}<meta http-equiv="Refresh" content="2; url={{.Refresh}}">{{end}}
+<style>
+body{margin:0;font:16px/1.5 system-ui,sans-serif;background:#fff;color:#222}
+main{max-width:420px;margin:48px auto;padding:24px;border:1px solid #ddd;border-radius:6px}
+label{display:block;margin-top:12px}input{width:100%;box-sizing:border-box;padding:8px}
+button,.button{display:inline-block;margin-top:16px;padding:8px 16px}.error{color:#b00}
+</style>
+{{with .Stylesheet}}<style id="theme-stylesheet">
+{{.}}
+</style>{{end}}
+</head>
 <body>
 <main>
 <h1>{{.Title}}</h1>
-{{if .Error}}<p class="error" role="alert" id="error">{{.Error}}</p>{{end}}
+{{if .Error}}<p class="error alert" role="alert" id="error">{{.Error}}</p>{{end}}
 {{if .Message}}<p class="message" id="message">{{.Message}}</p>{{end}}
-{{if .LinkURL}}<p><a id="link" href="{{.LinkURL}}">{{.LinkText}}</a></p>{{end}}
 {{if .Form}}<form method="post" action="{{.Action}}">
-{{range .Fields}}<p><label for="{{.Name}}">{{.Label}}</label>
-<input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if .Required}} required{{end}}></p>
+{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}{{range .Fields}}<p><label for="{{.Name}}">{{.Label}}</label>
+<input id="{{.Name}}" name="{{.Name}}" type="{{.Type}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if .Required}} required{{end}}{{if .Describe}} aria-describedby="password-rules"{{end}}></p>
+{{if .Describe}}{{with $.Rules}}<div class="password-rules" id="password-rules"><p>Your password must:</p><ul>{{range .}}<li>{{.}}</li>{{end}}</ul></div>{{end}}{{end}}
 {{end}}<p><button type="submit" id="submit">{{.Submit}}</button></p>
 </form>{{end}}
+{{if .LinkURL}}<p class="link"><a id="link"{{if .LinkPrimary}} class="button"{{end}} href="{{.LinkURL}}">{{.LinkText}}</a></p>{{end}}
+{{range .Frames}}<iframe src="{{.}}" style="width:0;height:0;border:0" title="logout"></iframe>{{end}}
 </main>
 </body>
 </html>
@@ -35,18 +56,30 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 type pageField struct {
 	Name, Label, Type, Value, Autocomplete string
 	Required                               bool
+	Describe                               bool // the password rules describe this field
 }
+
+type hiddenField struct{ Name, Value string }
 
 type pageData struct {
 	Title, Error, Message, LinkURL, LinkText string
+	LinkPrimary                              bool // the link is the page's next step: a button
 	Form                                     bool
 	Action, Submit                           string
+	Hidden                                   []hiddenField
 	Fields                                   []pageField
+	Rules                                    []string     // the tenant's password rules, shown before submitting
+	Refresh                                  string       // a URL to go on to after two seconds (logout)
+	Frames                                   []string     // logout URLs loaded in hidden frames
+	Stylesheet                               template.CSS // the tenant theme's stylesheet
 }
 
-func writePage(w http.ResponseWriter, status int, d pageData) {
+// writePage renders a hosted page in the theme of tenantID ("" for none).
+func (s *Server) writePage(w http.ResponseWriter, status int, tenantID string, d pageData) {
+	d.Stylesheet = template.CSS(s.themeStylesheet(tenantID))
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
+		s.log.Error("fatest: render page", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
@@ -56,61 +89,173 @@ func writePage(w http.ResponseWriter, status int, d pageData) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// handlePasswordChangePage serves GET/POST /password/change/{changePasswordId}.
+// readForm answers a GET with the form and reports false; a POST's form is parsed
+// (an unreadable one answered 400) and readForm reports whether the handler goes on.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request, tenantID string, form pageData) bool {
+	if r.Method == http.MethodGet {
+		s.writePage(w, http.StatusOK, tenantID, form)
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		s.writePage(w, http.StatusBadRequest, tenantID, pageData{Title: "Bad request", Error: "The form could not be read."})
+		return false
+	}
+	return true
+}
+
+// passwordRulesLocked words the tenant's passwordValidationRules for a form, as
+// FusionAuth's passwordRules macro does. Callers hold s.mu.
+func (s *Server) passwordRulesLocked(tenantID string) []string {
+	rm, minLen, maxLen := s.passwordRulesOf(tenantID)
+	out := []string{fmt.Sprintf("be between %d and %d characters long", minLen, maxLen)}
+	if truthy(rm["requireMixedCase"]) {
+		out = append(out, "contain upper and lower case letters")
+	}
+	if truthy(rm["requireNumber"]) {
+		out = append(out, "contain at least one number")
+	}
+	if truthy(rm["requireNonAlpha"]) {
+		out = append(out, "contain at least one character that is not a letter")
+	}
+	return out
+}
+
+// handlePasswordChangePage serves GET/POST /password/change/{changePasswordId}. A link
+// that expired or was used offers to send a new one. Once the password is set, the page
+// links to the application's login with the login id filled in (login_hint).
 func (s *Server) handlePasswordChangePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	id := r.PathValue("changePasswordId")
+	s.mu.Lock()
+	cp, u := s.liveChangePasswordLocked(id)
+	tenantID := s.pageTenantLocked(r.URL.Query(), u)
+	rules := s.passwordRulesLocked(tenantID)
+	s.mu.Unlock()
 	form := pageData{
-		Title: "Set your password", Form: true, Action: r.URL.RequestURI(), Submit: "Set password",
+		Title: "Set your password", Form: true, Action: r.URL.RequestURI(), Submit: "Set password", Rules: rules,
 		Fields: []pageField{
-			{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true},
+			{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Describe: true},
 			{Name: "passwordConfirm", Label: "Confirm password", Type: "password", Autocomplete: "new-password", Required: true},
 		},
 	}
-	expired := pageData{Title: "Link expired", Error: "This link is invalid or has expired. Ask for a new one."}
-	if r.Method == http.MethodGet {
-		s.mu.Lock()
-		cp, _ := s.liveChangePasswordLocked(id)
-		s.mu.Unlock()
-		if cp == nil {
-			writePage(w, http.StatusNotFound, expired)
-			return
-		}
-		writePage(w, http.StatusOK, form)
+	if cp == nil {
+		s.writePage(w, http.StatusNotFound, tenantID, s.forgotForm(r.URL.Query(), tenantID, "Link expired",
+			"This link has expired or was already used. Enter your email and we will send you a new one."))
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, form) {
 		return
 	}
 	password := r.PostForm.Get("password")
 	if confirm, ok := r.PostForm["passwordConfirm"]; ok && confirm[0] != password {
 		form.Error = "The passwords do not match."
-		writePage(w, http.StatusOK, form)
+		s.writePage(w, http.StatusOK, tenantID, form)
 		return
 	}
 	s.mu.Lock()
-	cp, u := s.liveChangePasswordLocked(id)
+	cp, u = s.liveChangePasswordLocked(id)
 	var status int
 	var body any
 	var loginURL string
 	if cp != nil {
-		loginURL = s.loginURLLocked(u.tenantID(), r.URL.Query())
+		loginURL = s.loginURLLocked(u, r.URL.Query())
 		status, body = s.changePasswordByIDLocked(id, password, "", false, false)
 	}
 	s.mu.Unlock()
 	switch {
 	case cp == nil || status == http.StatusNotFound:
-		writePage(w, http.StatusNotFound, expired)
+		s.writePage(w, http.StatusNotFound, tenantID, s.forgotForm(r.URL.Query(), tenantID, "Link expired",
+			"This link has expired or was already used. Enter your email and we will send you a new one."))
 	case status == http.StatusBadRequest:
 		form.Error = pageErrorText(body)
-		writePage(w, http.StatusOK, form)
+		s.writePage(w, http.StatusOK, tenantID, form)
 	default:
 		done := pageData{Title: "Password set", Message: "Your password has been set."}
 		if loginURL != "" {
-			done.LinkURL, done.LinkText = loginURL, "Log in"
+			done.LinkURL, done.LinkText, done.LinkPrimary = loginURL, "Log in", true
 		}
-		writePage(w, http.StatusOK, done)
+		s.writePage(w, http.StatusOK, tenantID, done)
 	}
+}
+
+// pageTenantLocked is the tenant a page is for: the user's, else the tenantId of the
+// query, else client_id's application's. Callers hold s.mu.
+func (s *Server) pageTenantLocked(q url.Values, u *userRecord) string {
+	if u != nil {
+		return u.tenantID()
+	}
+	if id, ok := canonicalUUID(q.Get("tenantId")); ok && s.state.tenants[id] != nil {
+		return id
+	}
+	if id, ok := canonicalUUID(q.Get("client_id")); ok && s.state.applications[id] != nil {
+		return asString(s.state.applications[id]["tenantId"])
+	}
+	return ""
+}
+
+// forgotForm is the form that asks for a (new) set-password link.
+func (s *Server) forgotForm(q url.Values, tenantID, title, message string) pageData {
+	action := "/password/forgot?" + url.Values{"tenantId": {tenantID}, "client_id": {q.Get("client_id")}}.Encode()
+	return pageData{
+		Title: title, Message: message, Form: true, Action: action, Submit: "Send me a new link",
+		Fields: []pageField{{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Required: true}},
+	}
+}
+
+// handleForgotPage serves GET/POST /password/forgot: FusionAuth's hosted forgot-password
+// form. It sends the tenant's (or client_id's application's) forgot-password email and
+// answers the same page whether or not the address has an account.
+func (s *Server) handleForgotPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	q := r.URL.Query()
+	s.mu.RLock()
+	tenantID := s.pageTenantLocked(q, nil)
+	s.mu.RUnlock()
+	if tenantID == "" {
+		s.writePage(w, http.StatusBadRequest, "", pageData{Title: "Bad request", Error: "Missing tenantId or client_id."})
+		return
+	}
+	if !s.readForm(w, r, tenantID, s.forgotForm(q, tenantID, "Forgot password", "Enter your email and we will send you a link to set a new password.")) {
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	s.mu.Lock()
+	u := s.findByLoginID(tenantID, email, nil)
+	var app map[string]any
+	if id, ok := canonicalUUID(q.Get("client_id")); ok {
+		app = s.state.applications[id]
+	}
+	if u != nil && u.active() && recipient(u) != "" {
+		if err := s.sendForgotLocked(u, app, nil); err != nil {
+			s.log.Error("fatest: forgot-password page email not sent", "user", u.id(), "err", err)
+		}
+	}
+	s.mu.Unlock()
+	s.writePage(w, http.StatusOK, tenantID, pageData{Title: "Check your email",
+		Message: "If " + email + " has an account, we sent it a link to set a new password."})
+}
+
+// sendForgotLocked starts a forgot-password flow for u and sends the application's (else
+// the tenant's) forgot-password email. Callers hold s.mu.
+func (s *Server) sendForgotLocked(u *userRecord, app map[string]any, state map[string]any) error {
+	v, _ := lookupPath(app, "emailConfiguration.forgotPasswordEmailTemplateId")
+	templateID := asString(v)
+	if templateID == "" {
+		v, _ = lookupPath(s.state.tenants[u.tenantID()], "emailConfiguration.forgotPasswordEmailTemplateId")
+		templateID = asString(v)
+	}
+	if templateID == "" || s.state.templates[templateID] == nil {
+		return errors.New("the tenant has no forgot-password template")
+	}
+	ttl := s.tenantSeconds(u.tenantID(), "externalIdentifierConfiguration.changePasswordIdTimeToLiveInSeconds", 600)
+	id := s.newChangePasswordIDLocked(u, "", state, ttl, true)
+	vars := map[string]any{"changePasswordId": id}
+	if state != nil {
+		vars["state"] = cloneMap(state)
+	}
+	if app != nil {
+		vars["application"] = cloneMap(app)
+	}
+	_, err := s.sendTemplateLocked(templateID, u, vars)
+	return err
 }
 
 // pageErrorText turns an Errors body into one line for a page.
@@ -131,9 +276,10 @@ func pageErrorText(body any) string {
 	return strings.Join(msgs, " ")
 }
 
-// loginURLLocked is the hosted login page for the application named by client_id in q,
-// else the tenant's first application with a redirect URL. Callers hold s.mu.
-func (s *Server) loginURLLocked(tenantID string, q url.Values) string {
+// loginURLLocked is the hosted login page, with u's login id filled in (login_hint),
+// for the application named by client_id in q, else u's tenant's first application
+// with a redirect URL. Callers hold s.mu.
+func (s *Server) loginURLLocked(u *userRecord, q url.Values) string {
 	var app map[string]any
 	if id, ok := canonicalUUID(q.Get("client_id")); ok {
 		app = s.state.applications[id]
@@ -141,7 +287,7 @@ func (s *Server) loginURLLocked(tenantID string, q url.Values) string {
 	if app == nil {
 		for _, id := range sortedKeys(s.state.applications) {
 			a := s.state.applications[id]
-			if id == AdminApplicationID || a["tenantId"] != tenantID {
+			if id == AdminApplicationID || a["tenantId"] != u.tenantID() {
 				continue
 			}
 			if urls, _ := lookupPath(a, "oauthConfiguration.authorizedRedirectURLs"); len(asSlice(urls)) > 0 {
@@ -161,6 +307,9 @@ func (s *Server) loginURLLocked(tenantID string, q url.Values) string {
 		}
 	}
 	v := url.Values{"client_id": {asString(app["id"])}, "redirect_uri": {redirect}, "response_type": {"code"}}
+	if e := u.email(); e != "" {
+		v.Set("login_hint", e)
+	}
 	return "/oauth2/authorize?" + v.Encode()
 }
 
@@ -169,158 +318,50 @@ func asSlice(v any) []any {
 	return s
 }
 
-// oauthApp validates client_id, redirect_uri and response_type of an OAuth page request.
-// It returns the application or an error message. Callers hold s.mu.
-func (s *Server) oauthAppLocked(q url.Values) (map[string]any, string) {
-	id, ok := canonicalUUID(q.Get("client_id"))
-	app := s.state.applications[id]
-	if !ok || app == nil {
-		return nil, "Invalid client_id: no such application."
-	}
-	if q.Get("response_type") != "code" {
-		return nil, "Invalid response_type: only code is supported."
-	}
-	urls, _ := lookupPath(app, "oauthConfiguration.authorizedRedirectURLs")
-	if !slices.Contains(asSlice(urls), any(q.Get("redirect_uri"))) {
-		return nil, "Invalid redirect_uri: it is not an authorized redirect URL of the application."
-	}
-	return app, ""
-}
-
-// redirectWithCode issues an authorization code for userID and redirects to redirect_uri.
-func (s *Server) redirectWithCode(w http.ResponseWriter, q url.Values, userID string) {
-	code := randomToken(32)
-	s.mu.Lock()
-	s.state.authCodes[code] = userID
-	s.mu.Unlock()
-	target, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: "Invalid redirect_uri."})
-		return
-	}
-	params := target.Query()
-	params.Set("code", code)
-	params.Set("locale", "en")
-	params.Set("userState", "Authenticated")
-	if st := q.Get("state"); st != "" {
-		params.Set("state", st)
-	}
-	target.RawQuery = params.Encode()
-	w.Header().Set("Location", target.String())
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusFound)
-}
-
-// handleAuthorizePage serves GET/POST /oauth2/authorize: a login form that logs in through
-// the same path as the Login API (so user.login.success fires) and redirects with a code.
-func (s *Server) handleAuthorizePage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	q := r.URL.Query()
-	s.mu.RLock()
-	app, problem := s.oauthAppLocked(q)
-	s.mu.RUnlock()
-	if problem != "" {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: problem})
-		return
-	}
-	form := pageData{
-		Title: "Log in", Form: true, Action: r.URL.RequestURI(), Submit: "Log in",
-		Fields: []pageField{
-			{Name: "loginId", Label: "Email", Type: "text", Autocomplete: "username", Required: true},
-			{Name: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Required: true},
-		},
-	}
-	if r.Method == http.MethodGet {
-		writePage(w, http.StatusOK, form)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: "The form could not be read."})
-		return
-	}
-	form.Fields[0].Value = r.PostForm.Get("loginId")
-	res := s.login(r.Context(), loginInput{
-		loginID:       strings.TrimSpace(r.PostForm.Get("loginId")),
-		password:      r.PostForm.Get("password"),
-		applicationID: asString(app["id"]),
-		ipAddress:     clientIP(r),
-		userAgent:     r.UserAgent(),
-	})
-	switch res.status {
-	case http.StatusOK, http.StatusAccepted:
-		if res.status == http.StatusAccepted {
-			if req, _ := lookupPath(app, "oauthConfiguration.requireRegistration"); truthy(req) {
-				form.Error = "You are not registered for this application."
-				writePage(w, http.StatusOK, form)
-				return
-			}
-		}
-		s.redirectWithCode(w, q, res.userID)
-	case http.StatusBadRequest, http.StatusNotFound:
-		form.Error = "Invalid login credentials."
-		writePage(w, http.StatusOK, form)
-	case http.StatusLocked:
-		form.Error = "Your account has been locked."
-		writePage(w, http.StatusOK, form)
-	case http.StatusGone:
-		form.Error = "Your account has expired."
-		writePage(w, http.StatusOK, form)
-	case 203:
-		form.Error = "You must change your password before you can log in."
-		writePage(w, http.StatusOK, form)
-	default:
-		writePage(w, http.StatusInternalServerError, pageData{Title: "Error", Error: "Login could not be completed. Try again later."})
-	}
-}
-
 // handleRegisterPage serves GET/POST /oauth2/register: self-service registration (email
-// and password) for applications that enable it.
+// and password) for applications that enable it, with the same OAuth parameters as
+// /oauth2/authorize; a registration logs the person in (SSO session) and redirects with
+// a code.
 func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	q := r.URL.Query()
+	req, app, ok := s.validOAuthRequest(w, r)
+	if !ok {
+		return
+	}
+	tenantID := asString(app["tenantId"])
 	s.mu.RLock()
-	app, problem := s.oauthAppLocked(q)
-	enabled := false
-	if app != nil {
-		v, _ := lookupPath(app, "registrationConfiguration.enabled")
-		enabled = truthy(v)
-	}
+	v, _ := lookupPath(app, "registrationConfiguration.enabled")
+	rules := s.passwordRulesLocked(tenantID)
 	s.mu.RUnlock()
-	if problem != "" {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: problem})
+	if !truthy(v) {
+		s.writePage(w, http.StatusOK, tenantID, pageData{Title: "Registration", Error: "Self-service registration is not enabled for this application."})
 		return
 	}
-	if !enabled {
-		writePage(w, http.StatusOK, pageData{Title: "Registration", Error: "Self-service registration is not enabled for this application."})
-		return
-	}
+	login := "/oauth2/authorize?" + r.URL.RawQuery
 	form := pageData{
-		Title: "Create an account", Form: true, Action: r.URL.RequestURI(), Submit: "Register",
+		Title: "Create an account", Form: true, Action: r.URL.RequestURI(), Submit: "Register", Rules: rules,
 		Fields: []pageField{
 			{Name: "email", Label: "Email", Type: "email", Autocomplete: "email", Required: true},
-			{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true},
+			{Name: "password", Label: "Password", Type: "password", Autocomplete: "new-password", Required: true, Describe: true},
 		},
+		LinkURL: login, LinkText: "Already have an account? Log in",
 	}
-	if r.Method == http.MethodGet {
-		writePage(w, http.StatusOK, form)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Error: "The form could not be read."})
+	if !s.readForm(w, r, tenantID, form) {
 		return
 	}
 	form.Fields[0].Value = r.PostForm.Get("email")
 	errs := &apiErrors{}
-	req := newUserRequest{
+	nr := newUserRequest{
 		user:        map[string]any{"email": r.PostForm.Get("email")},
 		password:    r.PostForm.Get("password"),
 		hasPassword: r.PostForm.Get("password") != "",
 	}
 	s.mu.Lock()
 	appID := asString(app["id"])
-	u := s.buildUser(asString(app["tenantId"]), "", req, errs)
+	u := s.buildUser(tenantID, "", nr, errs)
 	if errs.has() {
 		s.mu.Unlock()
 		form.Error = pageErrorText(errs)
-		writePage(w, http.StatusOK, form)
+		s.writePage(w, http.StatusOK, tenantID, form)
 		return
 	}
 	now := s.now().UnixMilli()
@@ -331,5 +372,6 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request, rc *
 	u.doc["lastLoginInstant"] = now
 	s.insertUser(u)
 	s.mu.Unlock()
-	s.redirectWithCode(w, q, u.id())
+	s.startSSO(w, u.id(), tenantID)
+	s.redirectWithCode(w, req, u.id(), "PASSWORD", s.now().Unix())
 }

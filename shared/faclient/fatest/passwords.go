@@ -36,15 +36,7 @@ func (s *Server) tenantSeconds(tenantID, path string, def int64) time.Duration {
 // checkPassword applies the tenant's password rules; path is "user.password" for the
 // User API and "password" for change password. Callers hold s.mu.
 func (s *Server) checkPassword(tenantID, path, pw string, errs *apiErrors) {
-	rules, _ := lookupPath(s.state.tenants[tenantID], "passwordValidationRules")
-	rm, _ := rules.(map[string]any)
-	minLen, maxLen := int64(8), int64(256)
-	if v, ok := asInt64(rm["minLength"]); ok {
-		minLen = v
-	}
-	if v, ok := asInt64(rm["maxLength"]); ok {
-		maxLen = v
-	}
+	rm, minLen, maxLen := s.passwordRulesOf(tenantID)
 	n := int64(len([]rune(pw)))
 	switch {
 	case pw == "":
@@ -71,6 +63,21 @@ func (s *Server) checkPassword(tenantID, path, pw string, errs *apiErrors) {
 	if truthy(rm["requireNumber"]) && !hasDigit {
 		errs.field(path, "[requireNumber]"+path, "The ["+path+"] property must contain at least one number.")
 	}
+}
+
+// passwordRulesOf reads the tenant's passwordValidationRules and its length bounds
+// (FusionAuth's defaults 8 and 256). Callers hold s.mu.
+func (s *Server) passwordRulesOf(tenantID string) (rules map[string]any, minLen, maxLen int64) {
+	v, _ := lookupPath(s.state.tenants[tenantID], "passwordValidationRules")
+	rules, _ = v.(map[string]any)
+	minLen, maxLen = 8, 256
+	if n, ok := asInt64(rules["minLength"]); ok {
+		minLen = n
+	}
+	if n, ok := asInt64(rules["maxLength"]); ok {
+		maxLen = n
+	}
+	return rules, minLen, maxLen
 }
 
 // passwordMatches compares a password in constant time.

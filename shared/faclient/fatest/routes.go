@@ -52,17 +52,28 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/tenant", root: "/api/tenant", handle: s.handleCreateTenant},
 		{pattern: "POST /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handleCreateTenant},
 		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.handlePatchTenant},
+		{pattern: "POST /api/theme", root: "/api/theme", global: true, handle: s.handleCreateTheme},
+		{pattern: "POST /api/theme/{themeId}", root: "/api/theme", global: true, handle: s.handleCreateTheme},
+		{pattern: "PATCH /api/theme/{themeId}", root: "/api/theme", global: true, handle: s.handlePatchTheme},
 		// The API Keys API is not in FusionAuth's endpoint list: it needs a key manager.
 		{pattern: "POST /api/api-key", root: "/api/api-key", handle: s.handleCreateAPIKey},
 		{pattern: "POST /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleCreateAPIKey},
 		{pattern: "DELETE /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleDeleteAPIKey},
 
+		// OAuth 2.0 and OpenID Connect: no API key; the token endpoint authenticates the
+		// client itself and takes a form body.
+		{pattern: "POST /oauth2/token", auth: authNone, form: true, handle: s.handleToken},
+		{pattern: "GET /.well-known/openid-configuration", auth: authNone, handle: s.handleDiscovery},
+
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
 		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},
 		{pattern: "POST /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},
+		{pattern: "GET /password/forgot", auth: authPage, handle: s.handleForgotPage},
+		{pattern: "POST /password/forgot", auth: authPage, handle: s.handleForgotPage},
 		{pattern: "GET /oauth2/authorize", auth: authPage, handle: s.handleAuthorizePage},
 		{pattern: "POST /oauth2/authorize", auth: authPage, handle: s.handleAuthorizePage},
 		{pattern: "GET /oauth2/register", auth: authPage, handle: s.handleRegisterPage},
 		{pattern: "POST /oauth2/register", auth: authPage, handle: s.handleRegisterPage},
+		{pattern: "GET /oauth2/logout", auth: authPage, handle: s.handleLogout},
 	}
 }

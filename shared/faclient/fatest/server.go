@@ -385,7 +385,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		if !ok {
 			return
 		}
-		if rt.auth != authPage && !checkContentType(w, r) {
+		if rt.auth != authPage && !rt.form && !checkContentType(w, r) {
 			return
 		}
 		rt.handle(w, r, rc)

@@ -20,7 +20,9 @@ type state struct {
 	webhookOrder    []string
 	changePassword  map[string]*changePasswordRecord
 	oneTimePassword map[string]*oneTimePasswordRecord
-	authCodes       map[string]string // OAuth authorization code -> user id
+	authCodes       map[string]*authGrant  // OAuth authorization code -> what it grants
+	ssoSessions     map[string]*ssoSession // fusionauth.sso cookie value -> the session
+	themes          map[string]map[string]any
 	variables       map[string]string
 }
 
@@ -58,7 +60,9 @@ func (s *Server) initialState() (*state, error) {
 		webhooks:        map[string]map[string]any{},
 		changePassword:  map[string]*changePasswordRecord{},
 		oneTimePassword: map[string]*oneTimePasswordRecord{},
-		authCodes:       map[string]string{},
+		authCodes:       map[string]*authGrant{},
+		ssoSessions:     map[string]*ssoSession{},
+		themes:          map[string]map[string]any{DefaultThemeID: defaultTheme(now)},
 		variables: map[string]string{
 			"FUSIONAUTH_APPLICATION_ID":         AdminApplicationID,
 			"FUSIONAUTH_TENANT_ID":              tenantID,

@@ -9,11 +9,12 @@ import (
 // defaultTenant is the Default tenant of a fresh install (the settings this server uses).
 func defaultTenant(id, signingKeyID string, now int64) map[string]any {
 	return map[string]any{
-		"id":     id,
-		"name":   "Default",
-		"issuer": "acme.com",
-		"state":  "Active",
-		"data":   map[string]any{},
+		"id":      id,
+		"name":    "Default",
+		"issuer":  "acme.com",
+		"themeId": DefaultThemeID,
+		"state":   "Active",
+		"data":    map[string]any{},
 		"emailConfiguration": map[string]any{
 			"host":                             "localhost",
 			"port":                             int64(25),
@@ -193,6 +194,14 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 			if !ok || s.state.keys[kid] == nil {
 				errs.field(jc.path(name), "[invalid]"+jc.path(name), "The ["+jc.path(name)+"] property does not reference an existing Key.")
 			}
+		}
+	}
+	if tf.present("themeId") {
+		id, ok := canonicalUUID(tf.str("themeId"))
+		if !ok || s.state.themes[id] == nil {
+			errs.field("tenant.themeId", "[invalid]tenant.themeId", "The [tenant.themeId] property does not reference an existing Theme.")
+		} else {
+			t["themeId"] = id
 		}
 	}
 	eic := tf.sub("externalIdentifierConfiguration")

@@ -1,0 +1,44 @@
+package token
+
+import (
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// PurposeSession is the purpose claim of a signed-in session: a visitor token (purpose
+// anonymous-visitor) is never taken for one, nor the other way round.
+const PurposeSession = "signed-in-session"
+
+// SessionTTL is how long a session lasts after sign-in. The session is stateless (a
+// signed user id and expiry, no FusionAuth token), so logging out ends it on the device
+// that logs out; a copy taken before lives until it expires.
+const SessionTTL = 30 * 24 * time.Hour
+
+// Session signs and verifies the session cookie of a person who signed in through
+// FusionAuth: their user id and an expiry, with the same function-held keys as the
+// visitor cookie. It is safe for concurrent use and does no I/O.
+type Session struct {
+	h *hs256
+}
+
+// NewSession returns a Session that signs with keys[0] and verifies with any of keys
+// (the rules of ParseKeys apply). now is the clock; nil means time.Now.
+func NewSession(keys []Key, now func() time.Time) (*Session, error) {
+	h, err := newHS256(keys, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{h: h}, nil
+}
+
+// Sign returns a session token for userID, valid for SessionTTL.
+func (s *Session) Sign(userID string) (string, error) {
+	return s.h.sign(PurposeSession, SessionTTL, jwt.MapClaims{ClaimUserID: userID})
+}
+
+// Verify checks a session token and returns its user id; resign reports a token signed
+// with an older key. Errors are *Error.
+func (s *Session) Verify(token string) (userID string, resign bool, err error) {
+	return verifyUser(s.h, token, PurposeSession, maxVisitorLen)
+}
