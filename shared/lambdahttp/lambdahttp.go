@@ -20,25 +20,7 @@ import (
 func HTTPAPI(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	mustHandler(h)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		res := serve(ctx, h, event{
-			method:     ev.RequestContext.HTTP.Method,
-			rawPath:    ev.RawPath,
-			rawQuery:   ev.RawQueryString,
-			protocol:   ev.RequestContext.HTTP.Protocol,
-			domainName: ev.RequestContext.DomainName,
-			sourceIP:   ev.RequestContext.HTTP.SourceIP,
-			cookies:    ev.Cookies,
-			headers:    ev.Headers,
-			body:       ev.Body,
-			base64:     ev.IsBase64Encoded,
-		})
-		return events.APIGatewayV2HTTPResponse{
-			StatusCode:      res.status,
-			Headers:         res.headers,
-			Body:            res.body,
-			IsBase64Encoded: res.base64,
-			Cookies:         res.cookies,
-		}, nil
+		return serve(ctx, h, ev), nil
 	}
 }
 
@@ -49,24 +31,13 @@ func HTTPAPI(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReques
 func FunctionURL(h http.Handler) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
 	mustHandler(h)
 	return func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
-		res := serve(ctx, h, event{
-			method:     ev.RequestContext.HTTP.Method,
-			rawPath:    ev.RawPath,
-			rawQuery:   ev.RawQueryString,
-			protocol:   ev.RequestContext.HTTP.Protocol,
-			domainName: ev.RequestContext.DomainName,
-			sourceIP:   ev.RequestContext.HTTP.SourceIP,
-			cookies:    ev.Cookies,
-			headers:    ev.Headers,
-			body:       ev.Body,
-			base64:     ev.IsBase64Encoded,
-		})
+		res := serve(ctx, h, fromFunctionURL(ev))
 		return events.LambdaFunctionURLResponse{
-			StatusCode:      res.status,
-			Headers:         res.headers,
-			Body:            res.body,
-			IsBase64Encoded: res.base64,
-			Cookies:         res.cookies,
+			StatusCode:      res.StatusCode,
+			Headers:         res.Headers,
+			Body:            res.Body,
+			IsBase64Encoded: res.IsBase64Encoded,
+			Cookies:         res.Cookies,
 		}, nil
 	}
 }
@@ -77,43 +48,39 @@ func mustHandler(h http.Handler) {
 	}
 }
 
-// event is what the adapter reads from either event type: an HTTP API payload 2.0 event and a
-// Function URL event carry the same fields under different Go types.
-type event struct {
-	method     string
-	rawPath    string
-	rawQuery   string
-	protocol   string
-	domainName string
-	sourceIP   string
-	cookies    []string
-	headers    map[string]string
-	body       string
-	base64     bool
-}
-
-// response is what the adapter writes into either response type.
-type response struct {
-	status  int
-	headers map[string]string
-	cookies []string
-	body    string
-	base64  bool
+// fromFunctionURL returns a Function URL event as the HTTP API event it matches field for
+// field: both are payload format 2.0 under different Go types, and the adapter reads only
+// the HTTP API's.
+func fromFunctionURL(ev events.LambdaFunctionURLRequest) events.APIGatewayV2HTTPRequest {
+	return events.APIGatewayV2HTTPRequest{
+		Version:               ev.Version,
+		RawPath:               ev.RawPath,
+		RawQueryString:        ev.RawQueryString,
+		Cookies:               ev.Cookies,
+		Headers:               ev.Headers,
+		QueryStringParameters: ev.QueryStringParameters,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: ev.RequestContext.DomainName,
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription(ev.RequestContext.HTTP),
+		},
+		Body:            ev.Body,
+		IsBase64Encoded: ev.IsBase64Encoded,
+	}
 }
 
 // serve runs h for ev and always produces a response.
-func serve(ctx context.Context, h http.Handler, ev event) response {
+func serve(ctx context.Context, h http.Handler, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	req, err := newRequest(ctx, ev)
 	if err != nil {
 		slog.WarnContext(ctx, "lambdahttp: rejecting malformed request event", "error", err)
-		return errorResponse(ev.method, http.StatusBadRequest)
+		return errorResponse(ev.RequestContext.HTTP.Method, http.StatusBadRequest)
 	}
 	return run(h, req)
 }
 
 // run calls h and turns a panic into a 500 response. net/http's server does the same per
 // connection; in Lambda an unrecovered panic would end the execution environment.
-func run(h http.Handler, req *http.Request) (res response) {
+func run(h http.Handler, req *http.Request) (res events.APIGatewayV2HTTPResponse) {
 	defer func() {
 		v := recover()
 		if v == nil {
@@ -136,7 +103,7 @@ func run(h http.Handler, req *http.Request) (res response) {
 }
 
 // errorResponse is the response http.Error writes for code, without details.
-func errorResponse(method string, code int) response {
+func errorResponse(method string, code int) events.APIGatewayV2HTTPResponse {
 	w := newResponseWriter(method)
 	http.Error(w, http.StatusText(code), code)
 	return w.result()

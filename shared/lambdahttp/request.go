@@ -10,44 +10,47 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // newRequest builds the server-side request net/http would have built for the event: URL from
 // rawPath and rawQueryString, headers, one Cookie header, decoded body, Host, RemoteAddr and the
 // invocation context (which carries the Lambda deadline).
-func newRequest(ctx context.Context, ev event) (*http.Request, error) {
-	if !validMethod(ev.method) {
-		return nil, fmt.Errorf("invalid method %q", truncate(ev.method))
+func newRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Request, error) {
+	method := ev.RequestContext.HTTP.Method
+	if !validMethod(method) {
+		return nil, fmt.Errorf("invalid method %q", truncate(method))
 	}
 
-	body := []byte(ev.body)
-	if ev.base64 {
-		decoded, err := base64.StdEncoding.DecodeString(ev.body)
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
 			return nil, fmt.Errorf("decode base64 request body: %w", err)
 		}
 		body = decoded
 	}
 
-	header := make(http.Header, len(ev.headers)+1)
-	for name, value := range ev.headers {
+	header := make(http.Header, len(ev.Headers)+1)
+	for name, value := range ev.Headers {
 		key := http.CanonicalHeaderKey(name)
 		header[key] = append(header[key], value)
 	}
-	if len(ev.cookies) > 0 {
+	if len(ev.Cookies) > 0 {
 		// Payload 2.0 moves the Cookie header into the cookies array; rebuild it.
-		header["Cookie"] = []string{strings.Join(ev.cookies, "; ")}
+		header["Cookie"] = []string{strings.Join(ev.Cookies, "; ")}
 	}
 	// Like net/http's server: the Host header moves to Request.Host.
 	host := header.Get("Host")
 	delete(header, "Host")
 	if host == "" {
-		host = ev.domainName
+		host = ev.RequestContext.DomainName
 	}
 
-	requestURI := escapePath(ev.rawPath)
-	if ev.rawQuery != "" {
-		requestURI += "?" + ev.rawQuery
+	requestURI := escapePath(ev.RawPath)
+	if ev.RawQueryString != "" {
+		requestURI += "?" + ev.RawQueryString
 	}
 	u, err := url.ParseRequestURI(requestURI)
 	if err != nil {
@@ -56,17 +59,17 @@ func newRequest(ctx context.Context, ev event) (*http.Request, error) {
 	u.Scheme = "https"
 	u.Host = host
 
-	proto := ev.protocol
+	proto := ev.RequestContext.HTTP.Protocol
 	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok {
 		proto, major, minor = "HTTP/1.1", 1, 1
 	}
 
 	var remoteAddr string
-	if ev.sourceIP != "" {
+	if ev.RequestContext.HTTP.SourceIP != "" {
 		// net/http's RemoteAddr is "host:port"; keep that shape so the same code can split it
 		// behind Lambda and locally. The client's port is not in the event.
-		remoteAddr = net.JoinHostPort(ev.sourceIP, "0")
+		remoteAddr = net.JoinHostPort(ev.RequestContext.HTTP.SourceIP, "0")
 	}
 
 	var rc io.ReadCloser = http.NoBody
@@ -75,7 +78,7 @@ func newRequest(ctx context.Context, ev event) (*http.Request, error) {
 	}
 
 	req := &http.Request{
-		Method:        ev.method,
+		Method:        method,
 		URL:           u,
 		Proto:         proto,
 		ProtoMajor:    major,

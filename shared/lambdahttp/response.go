@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // responseWriter is a buffered http.ResponseWriter that behaves like net/http's where a handler
@@ -76,7 +78,7 @@ func (w *responseWriter) Flush() {
 }
 
 // result turns what the handler wrote into the Lambda response fields.
-func (w *responseWriter) result() response {
+func (w *responseWriter) result() events.APIGatewayV2HTTPResponse {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -88,7 +90,7 @@ func (w *responseWriter) result() response {
 		h.Set("Content-Type", http.DetectContentType(body))
 	}
 
-	res := response{status: w.status, headers: make(map[string]string, len(h))}
+	res := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: make(map[string]string, len(h))}
 	// Sorted so that keys differing only in case (set by assigning to the map directly) merge
 	// in a stable order.
 	for _, name := range slices.Sorted(maps.Keys(h)) {
@@ -100,25 +102,25 @@ func (w *responseWriter) result() response {
 		if key == "Set-Cookie" {
 			// Every Set-Cookie goes to the cookies field: comma-joining them would corrupt
 			// cookies whose Expires attribute contains a comma.
-			res.cookies = append(res.cookies, values...)
+			res.Cookies = append(res.Cookies, values...)
 			continue
 		}
 		joined := strings.Join(values, ", ")
-		if prev, ok := res.headers[key]; ok {
+		if prev, ok := res.Headers[key]; ok {
 			joined = prev + ", " + joined
 		}
-		res.headers[key] = joined
+		res.Headers[key] = joined
 	}
 
 	if len(body) == 0 {
 		return res
 	}
 	if utf8.Valid(body) && textual(h.Get("Content-Type")) && !encoded(h.Get("Content-Encoding")) {
-		res.body = string(body)
+		res.Body = string(body)
 		return res
 	}
-	res.body = base64.StdEncoding.EncodeToString(body)
-	res.base64 = true
+	res.Body = base64.StdEncoding.EncodeToString(body)
+	res.IsBase64Encoded = true
 	return res
 }
 
