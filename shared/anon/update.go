@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/changebank/anonuser/shared/backoff"
 	"github.com/changebank/anonuser/shared/faclient"
 )
 
@@ -118,7 +118,7 @@ func (up *Updater) update(ctx context.Context, userID string, read *faclient.Use
 		if attempt+1 >= up.attempts {
 			return u, fmt.Errorf("%w: user %s: %d attempts overtaken by other writes", ErrContended, userID, up.attempts)
 		}
-		if err := sleep(ctx, up.wait(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, backoff.FullJitter(up.backoff, up.maxWait, attempt)); err != nil {
 			return faclient.User{}, fmt.Errorf("%w: update user %s: %w", ErrUnavailable, userID, err)
 		}
 	}
@@ -132,24 +132,6 @@ func guardOps(u faclient.User) []faclient.PatchOperation {
 		ops = append(ops, faclient.PatchOperation{Op: "test", Path: "/user/data", Value: u.Data})
 	}
 	return ops
-}
-
-// wait is the jittered wait before retry attempt+1: uniform in [0, bound), the bound
-// doubling from backoff up to maxWait ("full jitter"). attempt stays below the attempts
-// (20), so the shift cannot overflow.
-func (up *Updater) wait(attempt int) time.Duration {
-	return rand.N(min(up.backoff<<attempt, up.maxWait)) //nolint:gosec // spreading retries, not a secret
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // cloneData deep-copies user.data (JSON values only), so a Change may modify its copy.

@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/changebank/anonuser/shared/backoff"
 )
 
 // KeySource supplies the API key for each call. RefreshAPIKey is called after
@@ -53,7 +57,7 @@ type Client struct {
 	maxRetries int
 	backoff    time.Duration
 	counter    *Counter
-	sleep      func(ctx context.Context, d time.Duration) error // the wait before a retry: sleepCtx
+	sleep      func(ctx context.Context, d time.Duration) error // the wait before a retry: backoff.Sleep
 }
 
 // DefaultHTTPClient returns the HTTP client a Client uses unless given one: an overall
@@ -87,7 +91,7 @@ func New(opts Options) (*Client, error) {
 		maxRetries: opts.MaxRetries,
 		backoff:    opts.Backoff,
 		counter:    opts.Counter,
-		sleep:      sleepCtx,
+		sleep:      backoff.Sleep,
 	}
 	if c.http == nil {
 		c.http = DefaultHTTPClient()
@@ -168,7 +172,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (int, error) {
 				continue
 			}
 		}
-		if status == http.StatusOK || contains(cl.okStatuses, status) {
+		if status == http.StatusOK || slices.Contains(cl.okStatuses, status) {
 			if out != nil && len(bytes.TrimSpace(body)) > 0 {
 				if err := json.Unmarshal(body, out); err != nil {
 					return status, fmt.Errorf("fusionauth: %s %s: decode response: %w", cl.method, cl.endpoint, err)
@@ -241,27 +245,6 @@ func (c *Client) wait(ctx context.Context, attempt int) error {
 	return c.sleep(ctx, d)
 }
 
-// sleepCtx waits d, or less when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // Counter counts requests per endpoint ("GET /api/user/{userId}"). Safe for concurrent use.
 type Counter struct {
 	mu     sync.Mutex
@@ -299,11 +282,7 @@ func (c *Counter) Total() int {
 func (c *Counter) Snapshot() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := make(map[string]int, len(c.counts))
-	for k, v := range c.counts {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(c.counts)
 }
 
 // Reset sets every count to zero.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/changebank/anonuser/shared/backoff"
 )
 
 // Value is one secret's current value.
@@ -139,8 +140,9 @@ func (c *Client) GetSecretValue(ctx context.Context, secretID string) (Value, er
 	var lastErr error
 	for attempt := range c.maxAttempts {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return Value{}, fmt.Errorf("get secret value %q: %w (after %v)", secretID, err, lastErr)
+			// Exponential with full jitter from 50 ms, capped at 1 s (attempt is 1, 2, …).
+			if backoff.Sleep(ctx, backoff.FullJitter(50*time.Millisecond, time.Second, attempt)) != nil {
+				return Value{}, fmt.Errorf("get secret value %q: %w (after %v)", secretID, context.Cause(ctx), lastErr)
 			}
 		}
 		v, retry, err := c.try(ctx, body)
@@ -240,18 +242,4 @@ func retryable(e *Error) bool {
 		return true
 	}
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
-
-// backoff waits before attempt (1, 2, …): exponential with full jitter from 50 ms, capped
-// at 1 s, or until ctx ends.
-func backoff(ctx context.Context, attempt int) error {
-	ceiling := min(50*time.Millisecond<<attempt, time.Second)
-	t := time.NewTimer(rand.N(ceiling))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }
