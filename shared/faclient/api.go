@@ -11,15 +11,11 @@ import (
 // set). Errors: 400 with "[duplicate]user.email"/"[duplicate]user.username" or
 // "[blank]…" field errors, 401.
 func (c *Client) CreateUser(ctx context.Context, userID string, req UserRequest) (*UserResponse, error) {
-	cl := call{method: http.MethodPost, endpoint: "/api/user", path: "/api/user", body: req}
+	cl := call{method: http.MethodPost, endpoint: "/api/user", body: req}
 	if userID != "" {
-		cl.endpoint, cl.path = "/api/user/{userId}", "/api/user/"+url.PathEscape(userID)
+		cl.endpoint, cl.path = "/api/user/{userId}", userPath(userID)
 	}
-	var out UserResponse
-	if _, err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserResponse](ctx, c, cl)
 }
 
 // RetrieveUser reads a user by id (GET /api/user/{userId}). Errors: 404 (IsNotFound), 401.
@@ -27,23 +23,13 @@ func (c *Client) RetrieveUser(ctx context.Context, userID string) (*UserResponse
 	if userID == "" {
 		return nil, fmt.Errorf("fusionauth: retrieve user: %w", errEmptyID)
 	}
-	var out UserResponse
-	_, err := c.do(ctx, call{method: http.MethodGet, endpoint: "/api/user/{userId}", path: "/api/user/" + url.PathEscape(userID)}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserResponse](ctx, c, call{method: http.MethodGet, endpoint: "/api/user/{userId}", path: userPath(userID)})
 }
 
 // RetrieveUserByEmail reads a user by email, case-insensitively (GET /api/user?email=).
 // Errors: 404 (IsNotFound), 401.
 func (c *Client) RetrieveUserByEmail(ctx context.Context, email string) (*UserResponse, error) {
-	var out UserResponse
-	_, err := c.do(ctx, call{method: http.MethodGet, endpoint: "/api/user", path: "/api/user", query: url.Values{"email": {email}}}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserResponse](ctx, c, call{method: http.MethodGet, endpoint: "/api/user", query: url.Values{"email": {email}}})
 }
 
 // PatchUser changes only the given fields (PATCH /api/user/{userId}, application/json:
@@ -53,12 +39,7 @@ func (c *Client) PatchUser(ctx context.Context, userID string, req map[string]an
 	if userID == "" {
 		return nil, fmt.Errorf("fusionauth: patch user: %w", errEmptyID)
 	}
-	var out UserResponse
-	_, err := c.do(ctx, call{method: http.MethodPatch, endpoint: "/api/user/{userId}", path: "/api/user/" + url.PathEscape(userID), body: req}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserResponse](ctx, c, call{method: http.MethodPatch, endpoint: "/api/user/{userId}", path: userPath(userID), body: req})
 }
 
 // PatchUserJSONPatch applies a JSON Patch document (RFC 6902) to a user
@@ -73,13 +54,8 @@ func (c *Client) PatchUserJSONPatch(ctx context.Context, userID string, ops []Pa
 	if userID == "" {
 		return nil, fmt.Errorf("fusionauth: patch user: %w", errEmptyID)
 	}
-	var out UserResponse
-	_, err := c.do(ctx, call{method: http.MethodPatch, endpoint: "/api/user/{userId}", path: "/api/user/" + url.PathEscape(userID),
-		body: ops, contentType: "application/json-patch+json"}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserResponse](ctx, c, call{method: http.MethodPatch, endpoint: "/api/user/{userId}", path: userPath(userID),
+		body: ops, contentType: "application/json-patch+json"})
 }
 
 // DeleteUser permanently deletes a user (DELETE /api/user/{userId}?hardDelete=true), as
@@ -88,29 +64,21 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	if userID == "" {
 		return fmt.Errorf("fusionauth: delete user: %w", errEmptyID)
 	}
-	_, err := c.do(ctx, call{method: http.MethodDelete, endpoint: "/api/user/{userId}", path: "/api/user/" + url.PathEscape(userID), query: url.Values{"hardDelete": {"true"}}}, nil)
+	_, err := c.do(ctx, call{method: http.MethodDelete, endpoint: "/api/user/{userId}", path: userPath(userID), query: url.Values{"hardDelete": {"true"}}}, nil)
 	return err
 }
 
 // VendJWT has FusionAuth sign claims with the Key Master key req.KeyID
 // (POST /api/jwt/vend). Errors: 400 (unknown key, bad ttl), 401.
 func (c *Client) VendJWT(ctx context.Context, req JWTVendRequest) (*JWTVendResponse, error) {
-	var out JWTVendResponse
-	if _, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/jwt/vend", path: "/api/jwt/vend", body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[JWTVendResponse](ctx, c, call{method: http.MethodPost, endpoint: "/api/jwt/vend", body: req})
 }
 
 // ForgotPassword starts the forgot-password flow (POST /api/user/forgot-password).
 // Errors: 403 (the tenant has no forgot-password template), 404 (no such login id),
 // 422 (the user has no email), 400, 401.
 func (c *Client) ForgotPassword(ctx context.Context, req ForgotPasswordRequest) (*ForgotPasswordResponse, error) {
-	var out ForgotPasswordResponse
-	if _, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/user/forgot-password", path: "/api/user/forgot-password", body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[ForgotPasswordResponse](ctx, c, call{method: http.MethodPost, endpoint: "/api/user/forgot-password", body: req})
 }
 
 // SendEmail renders the email template templateID for each recipient of req and queues
@@ -123,13 +91,8 @@ func (c *Client) SendEmail(ctx context.Context, templateID string, req SendReque
 	if templateID == "" {
 		return nil, fmt.Errorf("fusionauth: send email: %w", errEmptyID)
 	}
-	var out SendResponse
-	_, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/email/send/{emailTemplateId}", path: "/api/email/send/" + url.PathEscape(templateID),
-		body: req, okStatuses: []int{http.StatusAccepted}}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[SendResponse](ctx, c, call{method: http.MethodPost, endpoint: "/api/email/send/{emailTemplateId}", path: "/api/email/send/" + url.PathEscape(templateID),
+		body: req, okStatuses: []int{http.StatusAccepted}})
 }
 
 // ChangePassword completes a change-password flow with its id
@@ -137,12 +100,7 @@ func (c *Client) SendEmail(ctx context.Context, templateID string, req SendReque
 // needs no API key. Errors: 404 (unknown, expired or used id), 400 (password rules).
 func (c *Client) ChangePassword(ctx context.Context, changePasswordID string, req ChangePasswordRequest) (*ChangePasswordResponse, error) {
 	req.ChangePasswordID = changePasswordID
-	var out ChangePasswordResponse
-	_, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/user/change-password", path: "/api/user/change-password", body: req, noKey: true}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[ChangePasswordResponse](ctx, c, call{method: http.MethodPost, endpoint: "/api/user/change-password", body: req, noKey: true})
 }
 
 // Login authenticates a user (POST /api/login). The 2xx variants come back in
@@ -150,7 +108,7 @@ func (c *Client) ChangePassword(ctx context.Context, changePasswordID string, re
 // 410, 423.
 func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginResponse, error) {
 	var out LoginResponse
-	status, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/login", path: "/api/login", body: req, okStatuses: []int{202, 203, 212, 213, 242}}, &out)
+	status, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/login", body: req, okStatuses: []int{202, 203, 212, 213, 242}}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -161,21 +119,13 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginResponse, e
 // SearchUsersByQuery searches users (POST /api/user/search). With Elasticsearch the
 // index is eventually consistent (about 1 s). Errors: 400 (bad query), 401, 503.
 func (c *Client) SearchUsersByQuery(ctx context.Context, req SearchRequest) (*SearchResponse, error) {
-	var out SearchResponse
-	if _, err := c.do(ctx, call{method: http.MethodPost, endpoint: "/api/user/search", path: "/api/user/search", body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[SearchResponse](ctx, c, call{method: http.MethodPost, endpoint: "/api/user/search", body: req})
 }
 
 // DeleteUsersByQuery deletes (or with DryRun, counts) users by ids or query
 // (DELETE /api/user/bulk with a JSON body). Errors: 400, 401, 503.
 func (c *Client) DeleteUsersByQuery(ctx context.Context, req UserDeleteRequest) (*UserDeleteResponse, error) {
-	var out UserDeleteResponse
-	if _, err := c.do(ctx, call{method: http.MethodDelete, endpoint: "/api/user/bulk", path: "/api/user/bulk", body: req}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[UserDeleteResponse](ctx, c, call{method: http.MethodDelete, endpoint: "/api/user/bulk", body: req})
 }
 
 // RetrieveKey reads a Key Master key, e.g. to learn its JWT kid (GET /api/key/{keyId}).
@@ -185,11 +135,7 @@ func (c *Client) RetrieveKey(ctx context.Context, keyID string) (*KeyResponse, e
 	if keyID == "" {
 		return nil, fmt.Errorf("fusionauth: retrieve key: %w", errEmptyID)
 	}
-	var out KeyResponse
-	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: "/api/key/{keyId}", path: "/api/key/" + url.PathEscape(keyID), global: true}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return decoded[KeyResponse](ctx, c, call{method: http.MethodGet, endpoint: "/api/key/{keyId}", path: "/api/key/" + url.PathEscape(keyID), global: true})
 }
 
 // JWKSPath is where FusionAuth publishes its public signing keys.
@@ -199,12 +145,24 @@ const JWKSPath = "/.well-known/jwks.json"
 // no API key). The name is the official client's, initialism and all.
 func (c *Client) RetrieveJsonWebKeySet(ctx context.Context) (*JWKSResponse, error) { //nolint:revive // official client's name
 	var raw jsonRaw
-	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: JWKSPath, path: JWKSPath, noKey: true, global: true}, &raw); err != nil {
+	if _, err := c.do(ctx, call{method: http.MethodGet, endpoint: JWKSPath, noKey: true, global: true}, &raw); err != nil {
 		return nil, err
 	}
 	out := JWKSResponse{Raw: append([]byte(nil), raw...)}
 	if err := out.decode(); err != nil {
 		return nil, fmt.Errorf("fusionauth: GET %s: decode response: %w", JWKSPath, err)
+	}
+	return &out, nil
+}
+
+// userPath is the path of the user userID.
+func userPath(userID string) string { return "/api/user/" + url.PathEscape(userID) }
+
+// decoded makes the call cl and returns FusionAuth's answer decoded as a T.
+func decoded[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	if _, err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }

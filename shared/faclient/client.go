@@ -2,6 +2,7 @@ package faclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,7 +120,7 @@ func (c *Client) Counter() *Counter { return c.counter }
 type call struct {
 	method      string
 	endpoint    string // path template, used for counting and errors
-	path        string // actual path
+	path        string // actual path; "" when it is the endpoint (no id in it)
 	query       url.Values
 	body        any // JSON-encoded when non-nil
 	contentType string
@@ -193,7 +194,7 @@ const maxResponseBytes = 64 << 20
 
 func (c *Client) roundTrip(ctx context.Context, cl call, key string, payload []byte) (int, []byte, error) {
 	u := *c.base
-	u.Path = c.base.Path + cl.path
+	u.Path = c.base.Path + cmp.Or(cl.path, cl.endpoint)
 	u.RawQuery = cl.query.Encode()
 	var body io.Reader
 	if payload != nil {
