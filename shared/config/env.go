@@ -3,8 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,12 +33,18 @@ func (e *Env) fail(name, format string, args ...any) {
 	e.errs = append(e.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 }
 
-// String returns a required variable.
-func (e *Env) String(name string) string {
+// required reads a variable that must be set, noting it when it is not.
+func (e *Env) required(name string) (string, bool) {
 	v, ok := e.get(name)
 	if !ok {
 		e.fail(name, "required but not set")
 	}
+	return v, ok
+}
+
+// String returns a required variable.
+func (e *Env) String(name string) string {
+	v, _ := e.required(name)
 	return v
 }
 
@@ -51,12 +58,10 @@ func (e *Env) StringOr(name, def string) string {
 
 // URL returns a required absolute http(s) URL without a trailing slash.
 func (e *Env) URL(name string) string {
-	v, ok := e.get(name)
-	if !ok {
-		e.fail(name, "required but not set")
-		return ""
+	if v, ok := e.required(name); ok {
+		return e.checkURL(name, v)
 	}
-	return e.checkURL(name, v)
+	return ""
 }
 
 // URLOr returns an optional absolute http(s) URL or def.
@@ -98,9 +103,8 @@ func isUUID(v string) bool {
 
 // UUID returns a required UUID, lower-cased.
 func (e *Env) UUID(name string) string {
-	v, ok := e.get(name)
+	v, ok := e.required(name)
 	if !ok {
-		e.fail(name, "required but not set")
 		return ""
 	}
 	if !isUUID(v) {
@@ -177,10 +181,5 @@ func (e *Env) Err() error {
 // Names returns every variable name read so far, sorted: the template test checks
 // that the SAM template sets each of them.
 func (e *Env) Names() []string {
-	names := make([]string, 0, len(e.read))
-	for n := range e.read {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(e.read))
 }
