@@ -1,45 +1,31 @@
 package fatest
 
 import (
-	"net/http"
+	"cmp"
 	"strings"
 )
 
-// handleCreateApplication serves POST /api/application[/{applicationId}].
-func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	req, ok := readCreate(w, r, "applicationId", "application")
-	if !ok {
-		return
-	}
-	app, errs := req.obj, req.errs
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := newID(s.state.applications, req.id, "applicationId", "An Application", errs)
+// applications are created by POST /api/application[/{applicationId}].
+var applications = document{key: "application", param: "applicationId", noun: "An Application",
+	stored: func(st *state) map[string]map[string]any { return st.applications },
+	build:  (*Server).newApplication, check: (*Server).normalizeApplication}
+
+// newApplication is the requested application, active, in the request's tenant, else
+// the caller's, else the Default tenant. Callers hold s.mu.
+func (s *Server) newApplication(rc *reqCtx, cr createRequest, _ string) map[string]any {
+	app := cr.obj
 	tenantID := rc.tenantID
 	if t := asString(app["tenantId"]); t != "" {
 		if c, ok := canonicalUUID(t); ok && s.state.tenants[c] != nil {
 			tenantID = c
 		} else {
-			errs.field("application.tenantId", "[invalid]application.tenantId", "The [application.tenantId] property does not reference an existing Tenant.")
+			cr.errs.field("application.tenantId", "[invalid]application.tenantId", "The [application.tenantId] property does not reference an existing Tenant.")
 		}
 	}
-	if tenantID == "" {
-		tenantID = s.state.defaultTenantID
-	}
-	now := s.now().UnixMilli()
-	app["id"] = id
-	app["tenantId"] = tenantID
+	app["tenantId"] = cmp.Or(tenantID, s.state.defaultTenantID)
 	app["active"] = true
 	app["state"] = "Active"
-	app["insertInstant"] = now
-	app["lastUpdateInstant"] = now
-	s.normalizeApplication(app, errs)
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	s.state.applications[id] = app
-	writeJSON(w, http.StatusOK, map[string]any{"application": cloneMap(app)})
+	return app
 }
 
 // normalizeApplication fills FusionAuth's defaults and validates the referenced keys.

@@ -46,8 +46,11 @@ type route struct {
 	auth    authMode
 	global  bool // a "global API key" API: tenant-locked keys and the tenant header are refused
 	form    bool // takes a form body (the OAuth token endpoint), not JSON
-	handle  func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
+	handle  handler
 }
+
+// handler serves a request once it is authenticated.
+type handler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 
 // reqCtx is what authentication learned about a request.
 type reqCtx struct {

@@ -480,6 +480,16 @@ func readCreate(w http.ResponseWriter, r *http.Request, param, key string) (crea
 	return req, true
 }
 
+// creates is h once the create request is read (readCreate: the optional id path
+// parameter param and the resource object under key); a bad request is answered here.
+func creates(param, key string, h func(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest)) handler {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		if cr, ok := readCreate(w, r, param, key); ok {
+			h(w, r, rc, cr)
+		}
+	}
+}
+
 // newID returns the id of an object being created: the requested one, else a fresh
 // UUID. A requested id already in existing is FusionAuth's [duplicate]<param> field
 // error, naming the object as noun ("A Webhook"). Callers hold s.mu.

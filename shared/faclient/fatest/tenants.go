@@ -1,7 +1,6 @@
 package fatest
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -72,61 +71,18 @@ func (s *Server) setDefaultTenantID(id string) {
 	}
 }
 
-// handleCreateTenant serves POST /api/tenant[/{tenantId}]: a tenant with the Default
-// tenant's settings (its signing keys included) under the request's. A tenant-locked key
-// cannot create another tenant (inferred: the key's authority is its own tenant).
-func (s *Server) handleCreateTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "tenantId", "tenant")
-	if !ok {
-		return
-	}
-	if rc.key.tenantID != "" {
-		writeEmpty(w, http.StatusUnauthorized)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := newID(s.state.tenants, cr.id, "tenantId", "A Tenant", cr.errs)
-	keyID, _ := lookupPath(s.state.tenants[s.state.defaultTenantID], "jwtConfiguration.accessTokenKeyId")
-	now := s.now().UnixMilli()
-	t := mergeOriginal(defaultTenant(id, asString(keyID), now), cr.obj)
-	t["id"], t["insertInstant"], t["lastUpdateInstant"] = id, now, now
-	s.normalizeTenant(t, cr.errs)
-	if cr.errs.has() {
-		writeErrors(w, http.StatusBadRequest, cr.errs)
-		return
-	}
-	s.state.tenants[id] = t
-	writeJSON(w, http.StatusOK, map[string]any{"tenant": cloneMap(t)})
-}
+// tenants are created by POST /api/tenant[/{tenantId}] with the Default tenant's settings
+// (its signing keys included) under the request's, and patched by PATCH
+// /api/tenant/{tenantId}.
+var tenants = document{key: "tenant", param: "tenantId", noun: "A Tenant", tenantScoped: true,
+	stored: func(st *state) map[string]map[string]any { return st.tenants },
+	build:  (*Server).newTenant, check: (*Server).normalizeTenant}
 
-// handlePatchTenant serves PATCH /api/tenant/{tenantId}.
-func (s *Server) handlePatchTenant(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, kind, raw, ok := s.readPatch(w, r, "tenantId")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.state.tenants[id]
-	if cur == nil || !rc.inTenant(id) {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	t, errs, ok := patchObject(w, kind, "tenant", cur, raw)
-	if !ok {
-		return
-	}
-	s.normalizeTenant(t, errs)
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	t["id"] = id
-	t["insertInstant"] = cur["insertInstant"]
-	t["lastUpdateInstant"] = s.now().UnixMilli()
-	s.state.tenants[id] = t
-	writeJSON(w, http.StatusOK, map[string]any{"tenant": cloneMap(t)})
+// newTenant is a new tenant: the Default tenant's settings under the request's. Callers
+// hold s.mu.
+func (s *Server) newTenant(_ *reqCtx, cr createRequest, id string) map[string]any {
+	keyID, _ := lookupPath(s.state.tenants[s.state.defaultTenantID], "jwtConfiguration.accessTokenKeyId")
+	return mergeOriginal(defaultTenant(id, asString(keyID), 0), cr.obj) // createDocument stamps the instants
 }
 
 // normalizeTenant coerces and validates the tenant fields this server uses. Callers hold s.mu.

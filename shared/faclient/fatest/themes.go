@@ -2,7 +2,6 @@ package fatest
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 )
 
@@ -23,19 +22,17 @@ func defaultTheme(now int64) map[string]any {
 	}
 }
 
-// handleCreateTheme serves POST /api/theme[/{themeId}] (a global API: themes belong to
-// no tenant). With sourceThemeId the source's templates, messages and stylesheet are
-// copied and the request's theme fields are applied over the copy (FusionAuth's Themes
-// API); without it FusionAuth needs every template, which this server does not keep,
-// so it answers [blank]theme.templates.
-func (s *Server) handleCreateTheme(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "themeId", "theme")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := newID(s.state.themes, cr.id, "themeId", "A Theme", cr.errs)
+// themes are created by POST /api/theme[/{themeId}] and patched by PATCH
+// /api/theme/{themeId} (a global API: themes belong to no tenant).
+var themes = document{key: "theme", param: "themeId", noun: "A Theme",
+	stored: func(st *state) map[string]map[string]any { return st.themes },
+	build:  (*Server).newTheme, check: func(_ *Server, theme map[string]any, errs *apiErrors) { checkTheme(theme, errs) }}
+
+// newTheme is a new theme. With sourceThemeId the source's templates, messages and
+// stylesheet are copied and the request's theme fields are applied over the copy
+// (FusionAuth's Themes API); without it FusionAuth needs every template, which this
+// server does not keep, so it answers [blank]theme.templates. Callers hold s.mu.
+func (s *Server) newTheme(_ *reqCtx, cr createRequest, _ string) map[string]any {
 	theme := map[string]any{"type": "advanced", "templates": map[string]any{}}
 	if src := asString(cr.body["sourceThemeId"]); src != "" {
 		sid, ok := canonicalUUID(src)
@@ -52,43 +49,7 @@ func (s *Server) handleCreateTheme(w http.ResponseWriter, r *http.Request, rc *r
 	} else if _, ok := cr.obj["templates"]; !ok {
 		cr.errs.field("theme.templates", "[blank]theme.templates", "You must specify the [theme.templates] property or a [sourceThemeId].")
 	}
-	theme = mergeOriginal(theme, cr.obj)
-	now := s.now().UnixMilli()
-	theme["id"], theme["insertInstant"], theme["lastUpdateInstant"] = id, now, now
-	checkTheme(theme, cr.errs)
-	if cr.errs.has() {
-		writeErrors(w, http.StatusBadRequest, cr.errs)
-		return
-	}
-	s.state.themes[id] = theme
-	writeJSON(w, http.StatusOK, map[string]any{"theme": cloneMap(theme)})
-}
-
-// handlePatchTheme serves PATCH /api/theme/{themeId}.
-func (s *Server) handlePatchTheme(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, kind, raw, ok := s.readPatch(w, r, "themeId")
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.state.themes[id]
-	if cur == nil {
-		writeEmpty(w, http.StatusNotFound)
-		return
-	}
-	theme, errs, ok := patchObject(w, kind, "theme", cur, raw)
-	if !ok {
-		return
-	}
-	checkTheme(theme, errs)
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	theme["id"], theme["insertInstant"], theme["lastUpdateInstant"] = id, cur["insertInstant"], s.now().UnixMilli()
-	s.state.themes[id] = theme
-	writeJSON(w, http.StatusOK, map[string]any{"theme": cloneMap(theme)})
+	return mergeOriginal(theme, cr.obj)
 }
 
 // checkTheme validates a theme: a name, and a stylesheet that cannot close the <style>

@@ -16,29 +16,13 @@ import (
 	"time"
 )
 
-// handleCreateWebhook serves POST /api/webhook[/{webhookId}].
-func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	req, ok := readCreate(w, r, "webhookId", "webhook")
-	if !ok {
-		return
-	}
-	wh, errs := req.obj, req.errs
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := newID(s.state.webhooks, req.id, "webhookId", "A Webhook", errs)
-	now := s.now().UnixMilli()
-	wh["id"] = id
-	wh["insertInstant"] = now
-	wh["lastUpdateInstant"] = now
-	s.normalizeWebhook(wh, errs)
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	s.state.webhooks[id] = wh
-	s.state.webhookOrder = append(s.state.webhookOrder, id)
-	writeJSON(w, http.StatusOK, map[string]any{"webhook": cloneMap(wh)})
-}
+// webhooks are created by POST /api/webhook[/{webhookId}]; events go to them in the
+// order they were created.
+var webhooks = document{key: "webhook", param: "webhookId", noun: "A Webhook",
+	stored:  func(st *state) map[string]map[string]any { return st.webhooks },
+	build:   func(_ *Server, _ *reqCtx, cr createRequest, _ string) map[string]any { return cr.obj },
+	check:   (*Server).normalizeWebhook,
+	created: func(st *state, id string) { st.webhookOrder = append(st.webhookOrder, id) }}
 
 // normalizeWebhook validates a webhook and coerces its typed fields. Callers hold s.mu.
 func (s *Server) normalizeWebhook(wh map[string]any, errs *apiErrors) {
