@@ -50,49 +50,20 @@ func (s *Server) normalizeApplication(app map[string]any, errs *apiErrors) {
 	if oc.m["enabledGrants"] == nil {
 		oc.m["enabledGrants"] = []any{"authorization_code", "refresh_token"}
 	}
-	if b, ok := oc.boolean("requireRegistration"); ok {
-		oc.m["requireRegistration"] = b
-	} else {
-		oc.m["requireRegistration"] = false
-	}
+	oc.setBool("requireRegistration", false)
 	app["oauthConfiguration"] = oc.m
 	lc := af.sub("loginConfiguration")
-	for name, def := range map[string]bool{"requireAuthentication": true, "generateRefreshTokens": true, "allowTokenRefresh": false} {
-		if b, ok := lc.boolean(name); ok {
-			lc.m[name] = b
-		} else {
-			lc.m[name] = def
-		}
-	}
+	lc.setBool("requireAuthentication", true)
+	lc.setBool("generateRefreshTokens", true)
+	lc.setBool("allowTokenRefresh", false)
 	app["loginConfiguration"] = lc.m
 	rcfg := af.sub("registrationConfiguration")
-	if b, ok := rcfg.boolean("enabled"); ok {
-		rcfg.m["enabled"] = b
-	} else {
-		rcfg.m["enabled"] = false
-	}
+	rcfg.setBool("enabled", false)
 	app["registrationConfiguration"] = rcfg.m
 	jc := af.sub("jwtConfiguration")
-	if b, ok := jc.boolean("enabled"); ok {
-		jc.m["enabled"] = b
-	} else {
-		jc.m["enabled"] = false
-	}
-	for _, name := range []string{"accessTokenKeyId", "idTokenKeyId"} {
-		if jc.present(name) {
-			kid, ok := canonicalUUID(jc.str(name))
-			if !ok || s.state.keys[kid] == nil {
-				errs.field(jc.path(name), "[invalid]"+jc.path(name), "The ["+jc.path(name)+"] property does not reference an existing Key.")
-				continue
-			}
-			jc.m[name] = kid
-		}
-	}
-	if jc.present("timeToLiveInSeconds") {
-		if v, ok := jc.integer("timeToLiveInSeconds"); ok {
-			jc.m["timeToLiveInSeconds"] = v
-		}
-	}
+	jc.setBool("enabled", false)
+	s.keyReferences(jc)
+	jc.keepInt("timeToLiveInSeconds")
 	app["jwtConfiguration"] = jc.m
 	roles, _ := app["roles"].([]any)
 	out := make([]any, 0, len(roles))

@@ -298,6 +298,48 @@ func (f fields) integer(name string) (int64, bool) {
 	return 0, false
 }
 
+// setBool stores name as a boolean ("true" becomes true), def when it is absent or
+// invalid (an invalid one is also an error).
+func (f fields) setBool(name string, def bool) {
+	if b, ok := f.boolean(name); ok {
+		f.m[name] = b
+	} else {
+		f.m[name] = def
+	}
+}
+
+// keepBool stores name as a boolean when it is set and valid ("true" becomes true).
+func (f fields) keepBool(name string) {
+	if b, ok := f.boolean(name); ok {
+		f.m[name] = b
+	}
+}
+
+// keepInt stores name as an integer when it is set and valid ("25" becomes 25), and
+// returns it.
+func (f fields) keepInt(name string) (int64, bool) {
+	v, ok := f.integer(name)
+	if ok {
+		f.m[name] = v
+	}
+	return v, ok
+}
+
+// reference checks an optional id property that must name an existing what ("Key"):
+// exists reports whether one has that (canonical) id. A reference is stored canonical;
+// any other value is FusionAuth's [invalid] field error.
+func (f fields) reference(name, what string, exists func(id string) bool) {
+	if !f.present(name) {
+		return
+	}
+	id, ok := canonicalUUID(f.str(name))
+	if !ok || !exists(id) {
+		f.errs.field(f.path(name), "[invalid]"+f.path(name), "The ["+f.path(name)+"] property does not reference an existing "+what+".")
+		return
+	}
+	f.m[name] = id
+}
+
 // object returns an object property (nil when absent or null).
 func (f fields) object(name string) map[string]any {
 	switch v := f.m[name].(type) {

@@ -92,27 +92,12 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 		errs.field("tenant.name", "[blank]tenant.name", "You must specify the [tenant.name] property.")
 	}
 	ec := tf.sub("emailConfiguration")
-	if ec.present("port") {
-		if v, ok := ec.integer("port"); ok {
-			ec.m["port"] = v
-		}
-	}
+	ec.keepInt("port")
 	for _, b := range []string{"verifyEmail", "verifyEmailWhenChanged", "implicitEmailVerificationAllowed"} {
-		if ec.present(b) {
-			if v, ok := ec.boolean(b); ok {
-				ec.m[b] = v
-			}
-		}
+		ec.keepBool(b)
 	}
 	for _, name := range []string{"forgotPasswordEmailTemplateId", "setPasswordEmailTemplateId", "verificationEmailTemplateId"} {
-		if ec.present(name) {
-			tid, ok := canonicalUUID(ec.str(name))
-			if !ok || s.state.templates[tid] == nil {
-				errs.field(ec.path(name), "[invalid]"+ec.path(name), "The ["+ec.path(name)+"] property does not reference an existing email template.")
-				continue
-			}
-			ec.m[name] = tid
-		}
+		ec.reference(name, "email template", func(id string) bool { return s.state.templates[id] != nil })
 	}
 	if len(ec.m) > 0 {
 		t["emailConfiguration"] = ec.m
@@ -120,11 +105,7 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 	events := tf.sub("eventConfiguration").sub("events")
 	for _, name := range sortedKeys(events.m) {
 		ev := events.sub(name)
-		if ev.present("enabled") {
-			if v, ok := ev.boolean("enabled"); ok {
-				ev.m["enabled"] = v
-			}
-		}
+		ev.keepBool("enabled")
 		if ev.present("transactionType") {
 			switch tt := ev.str("transactionType"); {
 			case tt == "None":
@@ -143,30 +124,18 @@ func (s *Server) normalizeTenant(t map[string]any, errs *apiErrors) {
 	} else {
 		t["eventConfiguration"] = map[string]any{"events": events.m}
 	}
-	jc := tf.sub("jwtConfiguration")
-	for _, name := range []string{"accessTokenKeyId", "idTokenKeyId"} {
-		if jc.present(name) {
-			kid, ok := canonicalUUID(jc.str(name))
-			if !ok || s.state.keys[kid] == nil {
-				errs.field(jc.path(name), "[invalid]"+jc.path(name), "The ["+jc.path(name)+"] property does not reference an existing Key.")
-			}
-		}
-	}
-	if tf.present("themeId") {
-		id, ok := canonicalUUID(tf.str("themeId"))
-		if !ok || s.state.themes[id] == nil {
-			errs.field("tenant.themeId", "[invalid]tenant.themeId", "The [tenant.themeId] property does not reference an existing Theme.")
-		} else {
-			t["themeId"] = id
-		}
-	}
+	s.keyReferences(tf.sub("jwtConfiguration"))
+	tf.reference("themeId", "Theme", func(id string) bool { return s.state.themes[id] != nil })
 	eic := tf.sub("externalIdentifierConfiguration")
-	if eic.present("changePasswordIdTimeToLiveInSeconds") {
-		if v, ok := eic.integer("changePasswordIdTimeToLiveInSeconds"); ok {
-			if v <= 0 {
-				errs.field(eic.path("changePasswordIdTimeToLiveInSeconds"), "[invalid]"+eic.path("changePasswordIdTimeToLiveInSeconds"), "The value must be greater than 0.")
-			}
-			eic.m["changePasswordIdTimeToLiveInSeconds"] = v
-		}
+	if v, ok := eic.keepInt("changePasswordIdTimeToLiveInSeconds"); ok && v <= 0 {
+		errs.field(eic.path("changePasswordIdTimeToLiveInSeconds"), "[invalid]"+eic.path("changePasswordIdTimeToLiveInSeconds"), "The value must be greater than 0.")
+	}
+}
+
+// keyReferences checks a jwtConfiguration's signing keys (a tenant's or an application's):
+// each set one must be an existing Key. Callers hold s.mu.
+func (s *Server) keyReferences(jc fields) {
+	for _, name := range []string{"accessTokenKeyId", "idTokenKeyId"} {
+		jc.reference(name, "Key", func(id string) bool { return s.state.keys[id] != nil })
 	}
 }

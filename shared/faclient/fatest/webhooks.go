@@ -44,11 +44,7 @@ func (s *Server) normalizeWebhook(wh map[string]any, errs *apiErrors) {
 			wh[name] = v
 		}
 	}
-	if b, ok := wf.boolean("global"); ok {
-		wh["global"] = b
-	} else {
-		wh["global"] = false
-	}
+	wf.setBool("global", false)
 	enabled := map[string]any{}
 	ev := wf.sub("eventsEnabled")
 	for _, name := range sortedKeys(ev.m) {
