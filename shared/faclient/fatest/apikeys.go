@@ -12,11 +12,7 @@ import (
 // lesser authority (a restricted caller only keys whose permissions it holds itself), and
 // a tenant-locked caller only keys locked to its own tenant; anything else is the 401
 // every insufficient key gets.
-func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "keyId", "apiKey")
-	if !ok {
-		return
-	}
+func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest) {
 	errs := cr.errs
 	f := fields{m: cr.obj, prefix: "apiKey.", errs: errs}
 	k := &apiKey{key: f.str("key"), keyManager: false}
@@ -59,11 +55,7 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, rc *
 
 // handleDeleteAPIKey serves DELETE /api/api-key/{keyId}: a key manager of equal or greater
 // authority removes the key.
-func (s *Server) handleDeleteAPIKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "keyId")
-	if !ok {
-		return
-	}
+func (s *Server) handleDeleteAPIKey(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := s.apiKeysByID()[id]

@@ -16,11 +16,7 @@ type emailTemplate struct {
 // handleCreateEmailTemplate serves POST /api/email/template[/{emailTemplateId}]. The
 // templates are parsed on save: anything outside the supported FreeMarker subset is a
 // 400 naming it (and so stops a kickstart).
-func (s *Server) handleCreateEmailTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	req, ok := readCreate(w, r, "emailTemplateId", "emailTemplate")
-	if !ok {
-		return
-	}
+func (s *Server) handleCreateEmailTemplate(w http.ResponseWriter, r *http.Request, rc *reqCtx, req createRequest) {
 	doc, errs := req.obj, req.errs
 	tf := fields{m: doc, prefix: "emailTemplate.", errs: errs}
 	et := &emailTemplate{doc: doc}

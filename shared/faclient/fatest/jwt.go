@@ -141,13 +141,8 @@ func (s *Server) issueUserToken(u *userRecord, app map[string]any, authenticatio
 // handleVend serves POST /api/jwt/vend (§10.1): the request's claims minus the reserved
 // ones, plus amr, iat, exp = iat + ttl and a fresh jti, signed with keyId (default: the
 // tenant's access-token key).
-func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
+func (s *Server) handleVend(w http.ResponseWriter, r *http.Request, rc *reqCtx, f fields) {
+	errs := f.errs
 	claimsIn := f.object("claims")
 	keyID := f.str("keyId")
 	ttl, hasTTL := f.integer("timeToLiveInSeconds")

@@ -231,11 +231,7 @@ func newHMACKey(id, name string, now int64) *keyRecord {
 
 // handleGenerateKey serves POST /api/key/generate[/{keyId}] for RSA keys (the only
 // kind the kickstart generates; FusionAuth's EC and HMAC generation is not implemented).
-func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "keyId", "key")
-	if !ok {
-		return
-	}
+func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest) {
 	errs := cr.errs
 	kf := fields{m: cr.obj, prefix: "key.", errs: errs}
 	name := strings.TrimSpace(kf.str("name"))
@@ -308,11 +304,7 @@ func (s *Server) addKey(k *keyRecord) {
 }
 
 // handleGetKey serves GET /api/key/{keyId}.
-func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "keyId")
-	if !ok {
-		return
-	}
+func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
 	s.mu.RLock()
 	k := s.state.keys[id]
 	s.mu.RUnlock()
@@ -341,11 +333,7 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 // certificate (the kickstart's webhook signing key): key.privateKey and key.certificate as
 // PEM, key.kid optional (default: the certificate's SHA-1 thumbprint, as for generated
 // keys). Importing without a certificate, or other kinds of keys, is not implemented.
-func (s *Server) handleImportKey(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "keyId", "key")
-	if !ok {
-		return
-	}
+func (s *Server) handleImportKey(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest) {
 	errs := cr.errs
 	kf := fields{m: cr.obj, prefix: "key.", errs: errs}
 	name := strings.TrimSpace(kf.str("name"))

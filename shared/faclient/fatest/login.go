@@ -26,13 +26,8 @@ type loginResult struct {
 }
 
 // handleLogin serves POST /api/login (§11).
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, rc *reqCtx, f fields) {
+	errs := f.errs
 	in := loginInput{
 		loginID:         strings.TrimSpace(f.str("loginId")),
 		password:        f.str("password"),

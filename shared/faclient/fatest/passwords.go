@@ -113,13 +113,8 @@ func (s *Server) liveChangePasswordLocked(id string) (*changePasswordRecord, *us
 }
 
 // handleForgotPassword serves POST /api/user/forgot-password (§9.1).
-func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
+func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc *reqCtx, f fields) {
+	errs := f.errs
 	loginID := strings.TrimSpace(f.str("loginId"))
 	state := f.object("state")
 	types := f.strings("loginIdTypes")
@@ -216,13 +211,8 @@ func (s *Server) handleCheckChangePassword(w http.ResponseWriter, r *http.Reques
 // handleChangePassword serves POST /api/user/change-password[/{changePasswordId}] (§9.3)
 // with a changePasswordId. The forms that change a password by loginId (API key) or by
 // JWT are not implemented.
-func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
+func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, rc *reqCtx, f fields) {
+	errs := f.errs
 	id := f.str("changePasswordId")
 	if id == "" {
 		id = r.PathValue("changePasswordId")

@@ -18,11 +18,7 @@ func registrationFor(u *userRecord, applicationID string) map[string]any {
 // handleRegister serves POST /api/user/registration[/{userId}]: with a "user" in the body
 // it creates the user and the registration in one call, as FusionAuth does; without one
 // it registers the existing user.
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "userId", "registration")
-	if !ok {
-		return
-	}
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest) {
 	id, body, errs := cr.id, cr.body, cr.errs
 	top := fields{m: body, errs: errs}
 	rf := fields{m: cr.obj, prefix: "registration.", errs: errs}

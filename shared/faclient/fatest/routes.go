@@ -9,44 +9,44 @@ package fatest
 func (s *Server) routeTable() []route {
 	return []route{
 		// Users (§3–§7).
-		{pattern: "POST /api/user", root: "/api/user", handle: s.handleCreateUser},
-		{pattern: "POST /api/user/{userId}", root: "/api/user", handle: s.handleCreateUser},
+		{pattern: "POST /api/user", root: "/api/user", handle: creates("userId", "user", s.handleCreateUser)},
+		{pattern: "POST /api/user/{userId}", root: "/api/user", handle: creates("userId", "user", s.handleCreateUser)},
 		{pattern: "GET /api/user", root: "/api/user", handle: s.handleLookupUser},
-		{pattern: "GET /api/user/{userId}", root: "/api/user", handle: s.handleGetUser},
-		{pattern: "PUT /api/user/{userId}", root: "/api/user", handle: s.handleReactivateUser},
+		{pattern: "GET /api/user/{userId}", root: "/api/user", handle: byID("userId", s.handleGetUser)},
+		{pattern: "PUT /api/user/{userId}", root: "/api/user", handle: byID("userId", s.handleReactivateUser)},
 		{pattern: "PATCH /api/user/{userId}", root: "/api/user", handle: s.handlePatchUser},
-		{pattern: "DELETE /api/user/{userId}", root: "/api/user", handle: s.handleDeleteUser},
+		{pattern: "DELETE /api/user/{userId}", root: "/api/user", handle: byID("userId", s.handleDeleteUser)},
 		{pattern: "DELETE /api/user/bulk", root: "/api/user/bulk", handle: s.handleBulkDelete},
 		{pattern: "POST /api/user/search", root: "/api/user/search", handle: s.handleSearch},
 		{pattern: "GET /api/user/search", root: "/api/user/search", handle: s.handleSearch},
 		{pattern: "PUT /api/user/search", root: "/api/user/search", handle: s.handleFlushSearch},
-		{pattern: "POST /api/user/registration", root: "/api/user/registration", handle: s.handleRegister},
-		{pattern: "POST /api/user/registration/{userId}", root: "/api/user/registration", handle: s.handleRegister},
+		{pattern: "POST /api/user/registration", root: "/api/user/registration", handle: creates("userId", "registration", s.handleRegister)},
+		{pattern: "POST /api/user/registration/{userId}", root: "/api/user/registration", handle: creates("userId", "registration", s.handleRegister)},
 
 		// Passwords (§9).
-		{pattern: "POST /api/user/forgot-password", root: "/api/user/forgot-password", auth: authOptional, handle: s.handleForgotPassword},
+		{pattern: "POST /api/user/forgot-password", root: "/api/user/forgot-password", auth: authOptional, handle: takesJSON(s.handleForgotPassword)},
 		{pattern: "GET /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleCheckChangePassword},
-		{pattern: "POST /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
-		{pattern: "POST /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: s.handleChangePassword},
+		{pattern: "POST /api/user/change-password", root: "/api/user/change-password", auth: authOptional, handle: takesJSON(s.handleChangePassword)},
+		{pattern: "POST /api/user/change-password/{changePasswordId}", root: "/api/user/change-password", auth: authOptional, handle: takesJSON(s.handleChangePassword)},
 
 		// Keys and JWTs (§10).
-		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
-		{pattern: "POST /api/key/generate", root: "/api/key/generate", global: true, handle: s.handleGenerateKey},
-		{pattern: "POST /api/key/import/{keyId}", root: "/api/key/import", global: true, handle: s.handleImportKey},
-		{pattern: "POST /api/key/import", root: "/api/key/import", global: true, handle: s.handleImportKey},
-		{pattern: "GET /api/key/{keyId}", root: "/api/key", global: true, handle: s.handleGetKey},
+		{pattern: "POST /api/key/generate/{keyId}", root: "/api/key/generate", global: true, handle: creates("keyId", "key", s.handleGenerateKey)},
+		{pattern: "POST /api/key/generate", root: "/api/key/generate", global: true, handle: creates("keyId", "key", s.handleGenerateKey)},
+		{pattern: "POST /api/key/import/{keyId}", root: "/api/key/import", global: true, handle: creates("keyId", "key", s.handleImportKey)},
+		{pattern: "POST /api/key/import", root: "/api/key/import", global: true, handle: creates("keyId", "key", s.handleImportKey)},
+		{pattern: "GET /api/key/{keyId}", root: "/api/key", global: true, handle: byID("keyId", s.handleGetKey)},
 		{pattern: "GET /.well-known/jwks.json", auth: authNone, handle: s.handleJWKS},
-		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: s.handleVend},
+		{pattern: "POST /api/jwt/vend", root: "/api/jwt/vend", handle: takesJSON(s.handleVend)},
 
 		// Login (§11).
-		{pattern: "POST /api/login", root: "/api/login", auth: authOptional, handle: s.handleLogin},
+		{pattern: "POST /api/login", root: "/api/login", auth: authOptional, handle: takesJSON(s.handleLogin)},
 
 		// Configuration (§12–§13).
 		{pattern: "POST /api/application", root: "/api/application", handle: s.createDocument(applications)},
 		{pattern: "POST /api/application/{applicationId}", root: "/api/application", handle: s.createDocument(applications)},
-		{pattern: "POST /api/email/send/{emailTemplateId}", root: "/api/email/send", handle: s.handleSendEmail},
-		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
-		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: s.handleCreateEmailTemplate},
+		{pattern: "POST /api/email/send/{emailTemplateId}", root: "/api/email/send", handle: byID("emailTemplateId", s.handleSendEmail)},
+		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: creates("emailTemplateId", "emailTemplate", s.handleCreateEmailTemplate)},
+		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: creates("emailTemplateId", "emailTemplate", s.handleCreateEmailTemplate)},
 		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.createDocument(webhooks)},
 		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.createDocument(webhooks)},
 		{pattern: "POST /api/tenant", root: "/api/tenant", handle: s.createDocument(tenants)},
@@ -56,9 +56,9 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/theme/{themeId}", root: "/api/theme", global: true, handle: s.createDocument(themes)},
 		{pattern: "PATCH /api/theme/{themeId}", root: "/api/theme", global: true, handle: s.patchDocument(themes)},
 		// The API Keys API is not in FusionAuth's endpoint list: it needs a key manager.
-		{pattern: "POST /api/api-key", root: "/api/api-key", handle: s.handleCreateAPIKey},
-		{pattern: "POST /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleCreateAPIKey},
-		{pattern: "DELETE /api/api-key/{keyId}", root: "/api/api-key", handle: s.handleDeleteAPIKey},
+		{pattern: "POST /api/api-key", root: "/api/api-key", handle: creates("keyId", "apiKey", s.handleCreateAPIKey)},
+		{pattern: "POST /api/api-key/{keyId}", root: "/api/api-key", handle: creates("keyId", "apiKey", s.handleCreateAPIKey)},
+		{pattern: "DELETE /api/api-key/{keyId}", root: "/api/api-key", handle: byID("keyId", s.handleDeleteAPIKey)},
 
 		// OAuth 2.0 and OpenID Connect: no API key; the token endpoint authenticates the
 		// client itself and takes a form body.

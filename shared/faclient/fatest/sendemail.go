@@ -15,22 +15,17 @@ import (
 // every email was queued, else the recipients whose template failed to render
 // (results by user id, anonymousResults by address). The codes of the refusals (no
 // recipient, an unknown template or application or user) are inferred, not documented.
-func (s *Server) handleSendEmail(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	templateID, ok := pathUUID(w, r, "emailTemplateId")
+func (s *Server) handleSendEmail(w http.ResponseWriter, r *http.Request, rc *reqCtx, templateID string) {
+	f, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
+	errs := f.errs
 	userIDs := f.strings("userIds")
 	requestData := f.object("requestData")
 	appID := f.str("applicationId")
 	var addresses []string
-	if raw, present := body["toAddresses"]; present && raw != nil {
+	if raw, present := f.m["toAddresses"]; present && raw != nil {
 		list, isList := raw.([]any)
 		if !isList {
 			errs.field("toAddresses", "[invalid]toAddresses", "The [toAddresses] property must be an array of {address, display}.")

@@ -480,6 +480,31 @@ func readCreate(w http.ResponseWriter, r *http.Request, param, key string) (crea
 	return req, true
 }
 
+// readFields reads the request body as a JSON object (readRequest) with an empty error
+// list for the handler's validation; a bad body is answered here.
+func readFields(w http.ResponseWriter, r *http.Request) (fields, bool) {
+	body, ok := readRequest(w, r)
+	return fields{m: body, errs: &apiErrors{}}, ok
+}
+
+// takesJSON is h once the JSON body is read (readFields).
+func takesJSON(h func(w http.ResponseWriter, r *http.Request, rc *reqCtx, f fields)) handler {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		if f, ok := readFields(w, r); ok {
+			h(w, r, rc, f)
+		}
+	}
+}
+
+// byID is h once the UUID path parameter param is read (pathUUID).
+func byID(param string, h func(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string)) handler {
+	return func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+		if id, ok := pathUUID(w, r, param); ok {
+			h(w, r, rc, id)
+		}
+	}
+}
+
 // creates is h once the create request is read (readCreate: the optional id path
 // parameter param and the resource object under key); a bad request is answered here.
 func creates(param, key string, h func(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest)) handler {

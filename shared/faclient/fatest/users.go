@@ -316,11 +316,7 @@ func (s *Server) visibleUser(rc *reqCtx, id string) *userRecord {
 }
 
 // handleCreateUser serves POST /api/user and POST /api/user/{userId}.
-func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	cr, ok := readCreate(w, r, "userId", "user")
-	if !ok {
-		return
-	}
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, cr createRequest) {
 	req, unsupported := parseNewUserRequest(cr.body, cr.obj, cr.errs)
 	if unsupported != "" {
 		s.writeUnsupported(w, r, unsupported)
@@ -349,11 +345,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *re
 }
 
 // handleGetUser serves GET /api/user/{userId}.
-func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "userId")
-	if !ok {
-		return
-	}
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	s.writeUser(w, s.visibleUser(rc, id))
@@ -389,11 +381,7 @@ func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *re
 
 // handleReactivateUser serves PUT /api/user/{userId}?reactivate=true without a body, the
 // Reactivate User API. A full update (PUT with a user) is not implemented.
-func (s *Server) handleReactivateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "userId")
-	if !ok {
-		return
-	}
+func (s *Server) handleReactivateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
 	raw, err := readBody(r)
 	if err != nil {
 		writeEmpty(w, http.StatusBadRequest)
@@ -473,11 +461,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, rc *req
 }
 
 // handleDeleteUser serves DELETE /api/user/{userId}: soft (deactivate) unless hardDelete.
-func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, ok := pathUUID(w, r, "userId")
-	if !ok {
-		return
-	}
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
 	hard := r.URL.Query().Get("hardDelete") == "true"
 	body, ok := readRequest(w, r) // an empty body is an empty object: no hardDelete
 	if !ok {
