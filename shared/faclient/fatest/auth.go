@@ -122,6 +122,16 @@ func (s *Server) requireTenant(rc *reqCtx) (string, *apiErrors) {
 	return "", generalError("[TenantIdRequired]", "A Tenant Id is required to complete this request. To complete this request, you may assign a Tenant to your API key, or add the X-FusionAuth-TenantId HTTP request header with the Tenant Id.")
 }
 
+// answerTenant is requireTenant for a handler: a missing tenant is answered here.
+// Callers hold s.mu.
+func (s *Server) answerTenant(w http.ResponseWriter, rc *reqCtx) (string, bool) {
+	tenantID, terr := s.requireTenant(rc)
+	if terr != nil {
+		writeErrors(w, http.StatusBadRequest, terr)
+	}
+	return tenantID, terr == nil
+}
+
 // inTenant reports whether an object of tenant id is visible to the request.
 func (rc *reqCtx) inTenant(id string) bool {
 	return rc.tenantID == "" || strings.EqualFold(rc.tenantID, id)

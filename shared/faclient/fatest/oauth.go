@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -93,11 +94,19 @@ func (s *Server) oauthAppLocked(req oauthRequest) (app map[string]any, problem, 
 // redirectOAuthError sends the browser back to the verified redirect URI with an
 // OAuth error, the state echoed.
 func redirectOAuthError(w http.ResponseWriter, req oauthRequest, errType, reason string) {
+	redirectBack(w, req, url.Values{
+		"error":             {errType},
+		"error_reason":      {reason},
+		"error_description": {"The authorization request was refused: " + reason},
+	})
+}
+
+// redirectBack sends the browser to the request's verified redirect URI with params
+// added to its query and the state echoed.
+func redirectBack(w http.ResponseWriter, req oauthRequest, params url.Values) {
 	target, _ := url.Parse(req.redirectURI)
 	q := target.Query()
-	q.Set("error", errType)
-	q.Set("error_reason", reason)
-	q.Set("error_description", "The authorization request was refused: "+reason)
+	maps.Copy(q, params)
 	if req.state != "" {
 		q.Set("state", req.state)
 	}
@@ -208,18 +217,7 @@ func (s *Server) redirectWithCode(w http.ResponseWriter, req oauthRequest, userI
 		authType: authType, authTime: authTime, expires: s.now().Add(ttl),
 	}
 	s.mu.Unlock()
-	target, _ := url.Parse(req.redirectURI)
-	params := target.Query()
-	params.Set("code", code)
-	params.Set("locale", "en")
-	params.Set("userState", "Authenticated")
-	if req.state != "" {
-		params.Set("state", req.state)
-	}
-	target.RawQuery = params.Encode()
-	w.Header().Set("Location", target.String())
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusFound)
+	redirectBack(w, req, url.Values{"code": {code}, "locale": {"en"}, "userState": {"Authenticated"}})
 }
 
 // startSSO starts an SSO session for userID and sets its cookie (HttpOnly; not Secure,

@@ -148,9 +148,8 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request, rc
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
-	tenantID, terr := s.requireTenant(rc)
-	if terr != nil {
-		writeErrors(w, http.StatusBadRequest, terr)
+	tenantID, ok := s.answerTenant(w, rc)
+	if !ok {
 		return
 	}
 	u := s.findByLoginID(tenantID, loginID, types)

@@ -324,9 +324,8 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tenantID, terr := s.requireTenant(rc)
-	if terr != nil {
-		writeErrors(w, http.StatusBadRequest, terr)
+	tenantID, ok := s.answerTenant(w, rc)
+	if !ok {
 		return
 	}
 	u := s.buildUser(tenantID, cr.id, req, cr.errs)
@@ -371,9 +370,8 @@ func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tenantID, terr := s.requireTenant(rc)
-	if terr != nil {
-		writeErrors(w, http.StatusBadRequest, terr)
+	tenantID, ok := s.answerTenant(w, rc)
+	if !ok {
 		return
 	}
 	s.writeUser(w, s.findByLoginID(tenantID, q.Get("email"), []string{"email"}))
