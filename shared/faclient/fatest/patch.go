@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -257,32 +258,6 @@ func pointerParent(root any, p string) (parentPath string, parent any, last stri
 	return parentPath, parent, parts[len(parts)-1], nil
 }
 
-// pointerAdd adds v at p and returns the (possibly new) root.
-func pointerAdd(root any, p string, v any) (any, error) {
-	if p == "" {
-		return v, nil
-	}
-	parentPath, parent, last, err := pointerParent(root, p)
-	if err != nil {
-		return nil, err
-	}
-	switch c := parent.(type) {
-	case map[string]any:
-		c[last] = v
-		return root, nil
-	case []any:
-		i := len(c)
-		if last != "-" {
-			if i, err = strconv.Atoi(last); err != nil || i < 0 || i > len(c) {
-				return nil, fmt.Errorf("%q: bad array index", p)
-			}
-		}
-		c = append(c[:i], append([]any{v}, c[i:]...)...)
-		return pointerSet(root, parentPath, c)
-	}
-	return nil, fmt.Errorf("%q: parent is not a container", p)
-}
-
 // pointerRemove removes the value at p, returning the new root and the removed value.
 func pointerRemove(root any, p string) (any, any, error) {
 	if p == "" {
@@ -301,8 +276,8 @@ func pointerRemove(root any, p string) (any, any, error) {
 		delete(c, last)
 		return root, v, nil
 	case []any:
-		i, err := strconv.Atoi(last)
-		if err != nil || i < 0 || i >= len(c) {
+		i, ok := arrayIndex(last, len(c), false)
+		if !ok {
 			return nil, nil, fmt.Errorf("%q: bad array index", p)
 		}
 		v := c[i]
@@ -313,28 +288,52 @@ func pointerRemove(root any, p string) (any, any, error) {
 	return nil, nil, fmt.Errorf("%q: %w", p, errNoSuchPath)
 }
 
+// pointerAdd adds v at p (into an array it inserts, "-" appending) and returns the
+// (possibly new) root.
+func pointerAdd(root any, p string, v any) (any, error) { return pointerPut(root, p, v, true) }
+
 // pointerSet replaces the value at p (which exists) and returns the root.
-func pointerSet(root any, p string, v any) (any, error) {
+func pointerSet(root any, p string, v any) (any, error) { return pointerPut(root, p, v, false) }
+
+// pointerPut is pointerAdd when insert is set, else pointerSet.
+func pointerPut(root any, p string, v any, insert bool) (any, error) {
 	if p == "" {
 		return v, nil
 	}
-	_, parent, last, err := pointerParent(root, p)
+	parentPath, parent, last, err := pointerParent(root, p)
 	if err != nil {
 		return nil, err
 	}
 	switch c := parent.(type) {
 	case map[string]any:
 		c[last] = v
+		return root, nil
 	case []any:
-		i, err := strconv.Atoi(last)
-		if err != nil || i < 0 || i >= len(c) {
+		i, ok := arrayIndex(last, len(c), insert)
+		switch {
+		case !ok:
 			return nil, fmt.Errorf("%q: bad array index", p)
+		case insert:
+			return pointerSet(root, parentPath, slices.Insert(c, i, v))
+		default:
+			c[i] = v
+			return root, nil
 		}
-		c[i] = v
-	default:
-		return nil, fmt.Errorf("%q: parent is not a container", p)
 	}
-	return root, nil
+	return nil, fmt.Errorf("%q: parent is not a container", p)
+}
+
+// arrayIndex reads the last token of a pointer into an array of n elements: an index
+// below n, or, where an element may be inserted (insert), up to n, "-" meaning n.
+func arrayIndex(token string, n int, insert bool) (int, bool) {
+	if insert && token == "-" {
+		return n, true
+	}
+	i, err := strconv.Atoi(token)
+	if insert {
+		n++
+	}
+	return i, err == nil && i >= 0 && i < n
 }
 
 func escapeTokens(parts []string) []string {
