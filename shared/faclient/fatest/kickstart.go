@@ -241,15 +241,21 @@ func substitute(v any, vars map[string]string) (any, error) {
 	return v, nil
 }
 
+// kickstartList reads the kickstart's list name (raw): nil when it is absent.
+func kickstartList(raw any, name string) ([]any, error) {
+	list, ok := raw.([]any)
+	if !ok && raw != nil {
+		return nil, errors.New(name + " must be an array")
+	}
+	return list, nil
+}
+
 // kickstartAPIKeys creates the apiKeys; the first must be unrestricted, as FusionAuth
 // runs the requests with it.
 func (s *Server) kickstartAPIKeys(raw any) error {
-	if raw == nil {
-		return nil
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		return errors.New("apiKeys must be an array")
+	list, err := kickstartList(raw, "apiKeys")
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -295,12 +301,9 @@ func (s *Server) kickstartAPIKeys(raw any) error {
 
 // kickstartRequests runs the requests through the handler with the first API key.
 func (s *Server) kickstartRequests(raw any) error {
-	if raw == nil {
-		return nil
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		return errors.New("requests must be an array")
+	list, err := kickstartList(raw, "requests")
+	if err != nil {
+		return err
 	}
 	s.mu.RLock()
 	key := s.state.firstKey

@@ -370,11 +370,9 @@ func (s *Server) handleLookupUser(w http.ResponseWriter, r *http.Request, rc *re
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tenantID, ok := s.answerTenant(w, rc)
-	if !ok {
-		return
+	if tenantID, ok := s.answerTenant(w, rc); ok {
+		s.writeUser(w, s.findByLoginID(tenantID, q.Get("email"), []string{"email"}))
 	}
-	s.writeUser(w, s.findByLoginID(tenantID, q.Get("email"), []string{"email"}))
 }
 
 // handleReactivateUser serves PUT /api/user/{userId}?reactivate=true without a body, the
@@ -460,28 +458,37 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, rc *req
 
 // handleDeleteUser serves DELETE /api/user/{userId}: soft (deactivate) unless hardDelete.
 func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, id string) {
-	hard := r.URL.Query().Get("hardDelete") == "true"
-	body, ok := readRequest(w, r) // an empty body is an empty object: no hardDelete
+	hard, ok := readHardDelete(w, r)
 	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	if v, set := (fields{m: body, errs: errs}).boolean("hardDelete"); set {
-		hard = v
-	}
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.visibleUser(rc, id)
-	if u == nil {
+	switch u := s.visibleUser(rc, id); {
+	case u == nil:
 		writeEmpty(w, http.StatusNotFound)
-		return
+	default:
+		s.deleteUserLocked(u, hard)
+		writeEmpty(w, http.StatusOK)
 	}
-	s.deleteUserLocked(u, hard)
-	writeEmpty(w, http.StatusOK)
+}
+
+// readHardDelete reads a delete's hardDelete, from the body (an empty body is an empty
+// object) over the query; a bad body is answered here.
+func readHardDelete(w http.ResponseWriter, r *http.Request) (hard, ok bool) {
+	f, ok := readFields(w, r)
+	if !ok {
+		return false, false
+	}
+	hard, set := f.boolean("hardDelete")
+	if !set {
+		hard = r.URL.Query().Get("hardDelete") == "true"
+	}
+	if f.errs.has() {
+		writeErrors(w, http.StatusBadRequest, f.errs)
+		return false, false
+	}
+	return hard, true
 }
 
 // deleteUserLocked hard-deletes or deactivates a user. Callers hold s.mu.
