@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,31 +157,11 @@ func normalize(v any) any {
 			out[i] = normalize(e)
 		}
 		return out
-	case int:
-		return int64(x)
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case uint:
-		return int64(x)
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case uint64:
-		if x > math.MaxInt64 {
-			return float64(x)
-		}
-		return int64(x)
-	case float32:
-		return float64(x)
 	case time.Time:
 		return x.UnixMilli()
+	}
+	if n, ok := goNumber(v); ok {
+		return n
 	}
 	// Anything else (structs, typed maps): round-trip through JSON.
 	b, err := json.Marshal(v)
@@ -192,6 +173,28 @@ func normalize(v any) any {
 		return fmt.Sprint(v)
 	}
 	return out
+}
+
+// goNumber converts a number of Go's built-in numeric types to int64, or to float64 when
+// it has a fraction or is too large for int64. A named type is not converted.
+func goNumber(v any) (any, bool) {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || rv.Type().PkgPath() != "" {
+		return nil, false
+	}
+	switch {
+	case rv.CanInt():
+		return rv.Int(), true
+	case rv.CanUint() && rv.Kind() != reflect.Uintptr:
+		u := rv.Uint()
+		if u > math.MaxInt64 {
+			return float64(u), true
+		}
+		return int64(u), true
+	case rv.CanFloat():
+		return rv.Float(), true
+	}
+	return nil, false
 }
 
 // cloneValue deep-copies a normalised JSON value.

@@ -12,36 +12,27 @@ import (
 	"unicode/utf8"
 )
 
-// toFloat converts a JSON-decoded (or hand-built) number to float64.
+// toFloat converts a JSON-decoded (or hand-built) number to float64: a float64 or a
+// json.Number as decoded, or a number of Go's other built-in numeric types.
 func toFloat(v any) (float64, bool) {
 	switch n := v.(type) {
 	case float64:
 		return n, true
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case float32:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case int8:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case uint16:
-		return float64(n), true
-	case uint8:
-		return float64(n), true
-	case uint:
-		return float64(n), true
 	case json.Number:
 		f, err := n.Float64()
 		return f, err == nil
+	}
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || rv.Type().PkgPath() != "" { // nil, or a named type: not a number here
+		return 0, false
+	}
+	switch {
+	case rv.CanInt():
+		return float64(rv.Int()), true
+	case rv.CanUint() && rv.Kind() != reflect.Uintptr:
+		return float64(rv.Uint()), true
+	case rv.CanFloat():
+		return rv.Float(), true
 	}
 	return 0, false
 }

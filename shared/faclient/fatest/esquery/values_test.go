@@ -1,6 +1,7 @@
 package esquery
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -83,5 +84,37 @@ func TestAnalyze(t *testing.T) {
 				t.Errorf("analyze(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestToFloat pins which values count as numbers: JSON's (float64, json.Number) and Go's
+// built-in numeric types of a hand-built document, not strings, named types or nil.
+func TestToFloat(t *testing.T) {
+	type count int
+	tests := []struct {
+		v    any
+		want float64
+		ok   bool
+	}{
+		{1.5, 1.5, true},
+		{json.Number("42"), 42, true},
+		{json.Number("x"), 0, false},
+		{int8(-3), -3, true},
+		{int(7), 7, true},
+		{int64(1 << 40), 1 << 40, true},
+		{uint8(200), 200, true},
+		{uint64(1 << 63), 1 << 63, true},
+		{float32(0.5), 0.5, true},
+		{"3", 0, false},
+		{count(3), 0, false},
+		{uintptr(3), 0, false},
+		{nil, 0, false},
+		{true, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := toFloat(tt.v)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("toFloat(%T %v) = %v, %v; want %v, %v", tt.v, tt.v, got, ok, tt.want, tt.ok)
+		}
 	}
 }
