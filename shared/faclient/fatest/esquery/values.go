@@ -80,84 +80,18 @@ func parseISODate(s string, needDay bool) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	month, day, hour, minute, sec, nsec := 1, 1, 0, 0, 0, 0
-	i := 4
-	if i < len(s) && s[i] == '-' {
-		if month, ok = digits(s, i+1, 2); !ok {
-			return 0, false
-		}
-		i += 3
-		if i < len(s) && s[i] == '-' {
-			if day, ok = digits(s, i+1, 2); !ok {
-				return 0, false
-			}
-			i += 3
-		} else if needDay {
-			return 0, false
-		}
-	} else if needDay {
+	month, day, hour, minute, sec, nsec, offset := 1, 1, 0, 0, 0, 0, 0
+	p := dateScan{s: s, i: 4}
+	if hasDay := p.part('-', &month) && p.part('-', &day); needDay && !hasDay {
 		return 0, false
 	}
-	offset := 0
-	if i < len(s) && s[i] == 'T' {
-		if hour, ok = digits(s, i+1, 2); !ok {
-			return 0, false
+	if p.part('T', &hour) {
+		if p.part(':', &minute) && p.part(':', &sec) {
+			nsec = p.fraction()
 		}
-		i += 3
-		if i < len(s) && s[i] == ':' {
-			if minute, ok = digits(s, i+1, 2); !ok {
-				return 0, false
-			}
-			i += 3
-			if i < len(s) && s[i] == ':' {
-				if sec, ok = digits(s, i+1, 2); !ok {
-					return 0, false
-				}
-				i += 3
-				if i < len(s) && (s[i] == '.' || s[i] == ',') {
-					i++
-					n, scale := 0, 100000000
-					for n < 9 && i < len(s) && s[i] >= '0' && s[i] <= '9' {
-						nsec += int(s[i]-'0') * scale
-						scale /= 10
-						i++
-						n++
-					}
-					if n == 0 {
-						return 0, false
-					}
-				}
-			}
-		}
-		if i < len(s) {
-			switch s[i] {
-			case 'Z':
-				i++
-			case '+', '-':
-				sign := 1
-				if s[i] == '-' {
-					sign = -1
-				}
-				oh, ok := digits(s, i+1, 2)
-				if !ok || oh > 18 {
-					return 0, false
-				}
-				i += 3
-				om := 0
-				if i < len(s) && s[i] == ':' {
-					i++
-				}
-				if i < len(s) {
-					if om, ok = digits(s, i, 2); !ok || om > 59 {
-						return 0, false
-					}
-					i += 2
-				}
-				offset = sign * (oh*3600 + om*60)
-			}
-		}
+		offset = p.zone()
 	}
-	if i != len(s) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+	if p.bad || p.i != len(s) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return 0, false
 	}
 	if day > daysIn(year, month) {
@@ -165,6 +99,83 @@ func parseISODate(s string, needDay bool) (int64, bool) {
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
 	return t.UnixMilli() - int64(offset)*1000, true
+}
+
+// dateScan reads the parts of an ISO date after its year. bad records a part that was
+// begun and not finished; nothing is read after it.
+type dateScan struct {
+	s   string
+	i   int
+	bad bool
+}
+
+// at reports whether the next byte is one of set.
+func (p *dateScan) at(set string) bool {
+	return !p.bad && p.i < len(p.s) && strings.IndexByte(set, p.s[p.i]) >= 0
+}
+
+// part reads sep and two digits into *v, when sep comes next.
+func (p *dateScan) part(sep byte, v *int) bool {
+	if p.bad || p.i >= len(p.s) || p.s[p.i] != sep {
+		return false
+	}
+	n, ok := digits(p.s, p.i+1, 2)
+	if !ok {
+		p.bad = true
+		return false
+	}
+	*v, p.i = n, p.i+3
+	return true
+}
+
+// fraction reads a decimal fraction of a second (".fff" or ",fff", up to nine digits)
+// as nanoseconds, when one comes next.
+func (p *dateScan) fraction() (nsec int) {
+	if !p.at(".,") {
+		return 0
+	}
+	p.i++
+	n, scale := 0, 100000000
+	for n < 9 && p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+		nsec += int(p.s[p.i]-'0') * scale
+		scale /= 10
+		p.i++
+		n++
+	}
+	p.bad = n == 0
+	return nsec
+}
+
+// zone reads "Z", "±hh", "±hhmm" or "±hh:mm" as seconds east of UTC, when one comes next.
+func (p *dateScan) zone() (offset int) {
+	switch {
+	case p.at("Z"):
+		p.i++
+	case p.at("+-"):
+		sign := 1
+		if p.s[p.i] == '-' {
+			sign = -1
+		}
+		oh, ok := digits(p.s, p.i+1, 2)
+		if !ok || oh > 18 {
+			p.bad = true
+			return 0
+		}
+		p.i += 3
+		om := 0
+		if p.at(":") {
+			p.i++
+		}
+		if p.i < len(p.s) {
+			if om, ok = digits(p.s, p.i, 2); !ok || om > 59 {
+				p.bad = true
+				return 0
+			}
+			p.i += 2
+		}
+		offset = sign * (oh*3600 + om*60)
+	}
+	return offset
 }
 
 func daysIn(year, month int) int {

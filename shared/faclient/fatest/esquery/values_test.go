@@ -118,3 +118,55 @@ func TestToFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestParseISODate pins strict_date_optional_time: every optional part, the zone forms,
+// and what is refused.
+func TestParseISODate(t *testing.T) {
+	at := func(y, mo, d, h, mi, s, ns int, zone int) int64 {
+		return time.Date(y, time.Month(mo), d, h, mi, s, ns, time.UTC).UnixMilli() - int64(zone)*1000
+	}
+	tests := []struct {
+		in      string
+		needDay bool
+		want    int64
+		ok      bool
+	}{
+		{"2025", false, at(2025, 1, 1, 0, 0, 0, 0, 0), true},
+		{"2025", true, 0, false},
+		{"2025-06", false, at(2025, 6, 1, 0, 0, 0, 0, 0), true},
+		{"2025-06", true, 0, false},
+		{"2025-06-15", true, at(2025, 6, 15, 0, 0, 0, 0, 0), true},
+		{"2025T10", false, at(2025, 1, 1, 10, 0, 0, 0, 0), true},
+		{"2025-06T10:20", false, at(2025, 6, 1, 10, 20, 0, 0, 0), true},
+		{"2025-06-15T12", true, at(2025, 6, 15, 12, 0, 0, 0, 0), true},
+		{"2025-06-15T12:30", true, at(2025, 6, 15, 12, 30, 0, 0, 0), true},
+		{"2025-06-15T12:30:45", true, at(2025, 6, 15, 12, 30, 45, 0, 0), true},
+		{"2025-06-15T12:30:45.123Z", true, at(2025, 6, 15, 12, 30, 45, 123e6, 0), true},
+		{"2025-06-15T12:30:45,5+02:00", true, at(2025, 6, 15, 12, 30, 45, 5e8, 7200), true},
+		{"2025-06-15T12:30:45+0530", true, at(2025, 6, 15, 12, 30, 45, 0, 5*3600+30*60), true},
+		{"2025-06-15T12:30-01", true, at(2025, 6, 15, 12, 30, 0, 0, -3600), true},
+		{"2025-06-15T12Z", true, at(2025, 6, 15, 12, 0, 0, 0, 0), true},
+		{"2025-06-15T12:30:45.123456789Z", true, at(2025, 6, 15, 12, 30, 45, 123456789, 0), true},
+		{"2025-06-15T12:30:45.1234567891Z", true, 0, false},
+		{"2025-06-15T12:30:45.Z", true, 0, false},
+		{"2025-06-15T12:30:45-19:00", true, 0, false},
+		{"2025-06-15T12:30:45+02:60", true, 0, false},
+		{"2025-06-15T24:00", true, 0, false},
+		{"2025-06-15T12:3", true, 0, false},
+		{"2025-06-15T12:30:4", true, 0, false},
+		{"2025-06-1", false, 0, false},
+		{"2025-6-15", false, 0, false},
+		{"2025-02-30", true, 0, false},
+		{"2024-02-29", true, at(2024, 2, 29, 0, 0, 0, 0, 0), true},
+		{"2025-13-01", true, 0, false},
+		{"2025-06-15X", true, 0, false},
+		{"2025-06-15T", true, 0, false},
+		{"25-06-15", false, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseISODate(tt.in, tt.needDay)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("parseISODate(%q, %v) = %d, %v; want %d, %v", tt.in, tt.needDay, got, ok, tt.want, tt.ok)
+		}
+	}
+}
