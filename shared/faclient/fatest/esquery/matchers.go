@@ -1,8 +1,10 @@
 package esquery
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -186,44 +188,21 @@ type bound struct {
 }
 
 func (b *bound) cmpNum(f float64, lower bool) bool {
-	switch {
-	case !b.set:
-		return true
-	case !b.isNum:
-		return false
-	case lower && b.incl:
-		return f >= b.num
-	case lower:
-		return f > b.num
-	case b.incl:
-		return f <= b.num
-	default:
-		return f < b.num
-	}
+	// NaN satisfies no bound, as no comparison with it holds.
+	return !b.set || b.isNum && !math.IsNaN(f) && b.admits(cmp.Compare(f, b.num), lower)
 }
 
 func (b *bound) cmpMillis(ms int64, lower bool) bool {
-	switch {
-	case !b.set:
-		return true
-	case !b.isDate:
-		return false
-	case lower && b.incl:
-		return ms >= b.ms
-	case lower:
-		return ms > b.ms
-	case b.incl:
-		return ms <= b.ms
-	default:
-		return ms < b.ms
-	}
+	return !b.set || b.isDate && b.admits(cmp.Compare(ms, b.ms), lower)
 }
 
 func (b *bound) cmpStr(s string, lower bool) bool {
-	if !b.set {
-		return true
-	}
-	c := strings.Compare(s, b.str)
+	return !b.set || b.admits(strings.Compare(s, b.str), lower)
+}
+
+// admits reports whether a value that compares c (negative, zero, positive) with the
+// bound's satisfies it as the lower bound (lower) or the upper one.
+func (b *bound) admits(c int, lower bool) bool {
 	switch {
 	case lower && b.incl:
 		return c >= 0
