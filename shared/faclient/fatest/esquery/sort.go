@@ -147,19 +147,21 @@ func Sort(docs []map[string]any, fields []SortField) error {
 			return fmt.Errorf("sort field %d: %w", i, err)
 		}
 		specs[i] = sortSpec{kind: kind, path: f.path}
-		switch sf.Order {
-		case "", "asc":
-		case "desc":
-			specs[i].desc = true
-		default:
-			return fmt.Errorf("sort field %d: %w", i, unsupported("sort order %q", sf.Order))
-		}
-		switch sf.Missing {
-		case "", "_last":
-		case "_first":
-			specs[i].missing = true
-		default:
-			return fmt.Errorf("sort field %d: %w", i, unsupported("sort missing %q", sf.Missing))
+		// Two options of two values each; empty is the first.
+		for _, o := range []struct {
+			name, value, off, on string
+			set                  *bool
+		}{
+			{"order", sf.Order, "asc", "desc", &specs[i].desc},
+			{"missing", sf.Missing, "_last", "_first", &specs[i].missing},
+		} {
+			switch o.value {
+			case "", o.off:
+			case o.on:
+				*o.set = true
+			default:
+				return fmt.Errorf("sort field %d: %w", i, unsupported("sort %s %q", o.name, o.value))
+			}
 		}
 	}
 	idField, _ := resolveField("id")

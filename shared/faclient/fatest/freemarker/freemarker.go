@@ -458,27 +458,33 @@ func (e expression) eval(vars map[string]any) (any, error) {
 		}
 		return v, nil
 	case "not":
-		v, err := e.x.eval(vars)
+		b, err := evalAs[bool](*e.x, vars, "the ! operator", "a boolean")
 		if err != nil {
 			return nil, err
-		}
-		b, ok := v.(bool)
-		if !ok {
-			return nil, errors.New("the ! operator needs a boolean")
 		}
 		return !b, nil
 	case "builtin":
-		v, err := e.x.eval(vars)
+		s, err := evalAs[string](*e.x, vars, "?"+e.builtin, "a string")
 		if err != nil {
 			return nil, err
-		}
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("?%s needs a string, got %T", e.builtin, v)
 		}
 		return urlEscape(s), nil
 	}
 	return nil, fmt.Errorf("unknown expression %q", e.op)
+}
+
+// evalAs evaluates x, an operand of op that needs a T (kind, e.g. "a string").
+func evalAs[T any](x expression, vars map[string]any, op, kind string) (T, error) {
+	var t T
+	v, err := x.eval(vars)
+	if err != nil {
+		return t, err
+	}
+	t, ok := v.(T)
+	if !ok {
+		return t, fmt.Errorf("%s needs %s, got %T", op, kind, v)
+	}
+	return t, nil
 }
 
 // Render renders the template with vars. A missing value that is not guarded by ! or ??
