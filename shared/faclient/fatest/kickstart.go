@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,9 +115,7 @@ func (s *Server) kickstartVariables(raw any, overrides map[string]string) (map[s
 			vars[k] = str
 		}
 	}
-	for k, v := range overrides {
-		vars[k] = v
-	}
+	maps.Copy(vars, overrides)
 	return vars, nil
 }
 
