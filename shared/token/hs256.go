@@ -18,6 +18,16 @@ type hs256 struct {
 	now     func() time.Time
 }
 
+// over returns the token type T that wrap makes of the signer over keys (newHS256), or
+// the keys' problem.
+func over[T any](keys []Key, now func() time.Time, wrap func(*hs256) *T) (*T, error) {
+	h, err := newHS256(keys, now)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(h), nil
+}
+
 // newHS256 checks keys (the rules of ParseKeys) and returns the signer over them. now is
 // the clock; nil means time.Now.
 func newHS256(keys []Key, now func() time.Time) (*hs256, error) {

@@ -1,10 +1,6 @@
 package token
 
-import (
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
-)
+import "time"
 
 // PurposeSession is the purpose claim of a signed-in session: a visitor token (purpose
 // anonymous-visitor) is never taken for one, nor the other way round.
@@ -19,26 +15,11 @@ const SessionTTL = 30 * 24 * time.Hour
 // FusionAuth: their user id and an expiry, with the same function-held keys as the
 // visitor cookie. It is safe for concurrent use and does no I/O.
 type Session struct {
-	h *hs256
+	userTokens // purpose PurposeSession, valid for SessionTTL
 }
 
 // NewSession returns a Session that signs with keys[0] and verifies with any of keys
 // (the rules of ParseKeys apply). now is the clock; nil means time.Now.
 func NewSession(keys []Key, now func() time.Time) (*Session, error) {
-	h, err := newHS256(keys, now)
-	if err != nil {
-		return nil, err
-	}
-	return &Session{h: h}, nil
-}
-
-// Sign returns a session token for userID, valid for SessionTTL.
-func (s *Session) Sign(userID string) (string, error) {
-	return s.h.sign(PurposeSession, SessionTTL, jwt.MapClaims{ClaimUserID: userID})
-}
-
-// Verify checks a session token and returns its user id; resign reports a token signed
-// with an older key. Errors are *Error.
-func (s *Session) Verify(token string) (userID string, resign bool, err error) {
-	return verifyUser(s.h, token, PurposeSession, maxVisitorLen)
+	return over(keys, now, func(h *hs256) *Session { return &Session{userTokens{h, PurposeSession, SessionTTL}} })
 }

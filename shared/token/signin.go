@@ -36,11 +36,7 @@ type SignIn struct {
 // NewSignIn returns a SignIn over keys (the rules of ParseKeys apply). now is the
 // clock; nil means time.Now.
 func NewSignIn(keys []Key, now func() time.Time) (*SignIn, error) {
-	h, err := newHS256(keys, now)
-	if err != nil {
-		return nil, err
-	}
-	return &SignIn{h: h}, nil
+	return over(keys, now, func(h *hs256) *SignIn { return &SignIn{h: h} })
 }
 
 // Sign returns a flow token valid for SignInTTL.

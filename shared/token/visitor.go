@@ -25,35 +25,34 @@ const maxVisitorLen = 1024
 // Visitor signs and verifies visitor cookies with the function-held keys. It is safe
 // for concurrent use and does no I/O.
 type Visitor struct {
-	h *hs256
+	userTokens // purpose PurposeVisitor, valid for VisitorTTL
 }
 
 // NewVisitor returns a Visitor that signs with keys[0] and verifies with any of keys
 // (the rules of ParseKeys apply). now is the clock; nil means time.Now.
 func NewVisitor(keys []Key, now func() time.Time) (*Visitor, error) {
-	h, err := newHS256(keys, now)
-	if err != nil {
-		return nil, err
-	}
-	return &Visitor{h: h}, nil
+	return over(keys, now, func(h *hs256) *Visitor { return &Visitor{userTokens{h, PurposeVisitor, VisitorTTL}} })
 }
 
-// Sign returns a visitor token naming userID, signed with the first key (its kid in
-// the header), valid for VisitorTTL.
-func (v *Visitor) Sign(userID string) (string, error) {
-	return v.h.sign(PurposeVisitor, VisitorTTL, jwt.MapClaims{ClaimUserID: userID})
+// userTokens signs and verifies the tokens of one purpose that name a user: the
+// visitor's and the session's.
+type userTokens struct {
+	h       *hs256
+	purpose string
+	ttl     time.Duration
 }
 
-// Verify checks a visitor token and returns the user id it names. resign is true when
-// a key other than the first signed it: the caller should send the visitor a token
-// from Sign on this visit, so that the old key can be retired. Errors are *Error.
-func (v *Visitor) Verify(token string) (userID string, resign bool, err error) {
-	return verifyUser(v.h, token, PurposeVisitor, maxVisitorLen)
+// Sign returns a token naming userID, signed with the first key (its kid in the
+// header).
+func (u userTokens) Sign(userID string) (string, error) {
+	return u.h.sign(u.purpose, u.ttl, jwt.MapClaims{ClaimUserID: userID})
 }
 
-// verifyUser verifies a token of purpose that names a user and returns that user.
-func verifyUser(h *hs256, token, purpose string, maxLen int) (userID string, resign bool, err error) {
-	claims, resign, err := h.verify(token, purpose, maxLen)
+// Verify checks a token and returns the user id it names. resign is true when a key
+// other than the first signed it: the caller should send a token from Sign on this
+// visit, so that the old key can be retired. Errors are *Error.
+func (u userTokens) Verify(token string) (userID string, resign bool, err error) {
+	claims, resign, err := u.h.verify(token, u.purpose, maxVisitorLen)
 	if err != nil {
 		return "", false, err
 	}
