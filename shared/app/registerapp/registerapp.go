@@ -59,15 +59,7 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the application's OAuth client secret (ClientSecret). Nothing here calls FusionAuth:
 // its JWKS is fetched when the first ID token arrives.
 func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, log *slog.Logger) (*Function, error) {
-	visitors, err := token.NewVisitor(keys, nil)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	sessions, err := token.NewSession(keys, nil)
-	if err != nil {
-		return nil, fmt.Errorf("register: %w", err)
-	}
-	flows, err := token.NewSignIn(keys, nil)
+	cookies, err := token.NewCookies(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
@@ -96,8 +88,8 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 	return &Function{
 		Register: &site.Register{
 			Conversions: conv,
-			Tokens:      visitors,
-			Sessions:    sessions,
+			Tokens:      cookies.Visitor,
+			Sessions:    cookies.Session,
 			CookieName:  cfg.Cookie.Name,
 			SessionName: site.DefaultSessionCookie,
 			Origin:      cfg.Origin,
@@ -105,9 +97,9 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 		},
 		SignIn: &site.SignIn{
 			Flow:        oidc,
-			FlowTokens:  flows,
-			Sessions:    sessions,
-			Visitors:    visitors,
+			FlowTokens:  cookies.SignIn,
+			Sessions:    cookies.Session,
+			Visitors:    cookies.Visitor,
 			Accounts:    anon.NewAccounts(fa, conv),
 			CookieName:  cfg.Cookie.Name,
 			SessionName: site.DefaultSessionCookie,

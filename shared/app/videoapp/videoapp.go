@@ -17,18 +17,14 @@ import (
 // (app.FusionAuth) and keys the cookies' signing keys (cookiekeys.Load): signing and
 // checking the visitor cookie and the session needs no FusionAuth call.
 func New(cfg config.Video, fa *faclient.Client, keys []token.Key, log *slog.Logger) (*site.Video, error) {
-	tokens, err := token.NewVisitor(keys, nil)
-	if err != nil {
-		return nil, fmt.Errorf("video: %w", err)
-	}
-	sessions, err := token.NewSession(keys, nil)
+	cookies, err := token.NewCookies(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
 	return &site.Video{
 		Visits:      anon.New(fa),
-		Tokens:      tokens,
-		Sessions:    sessions,
+		Tokens:      cookies.Visitor,
+		Sessions:    cookies.Session,
 		CookieName:  cfg.Cookie.Name,
 		SessionName: site.DefaultSessionCookie,
 		VideoURL:    cfg.VideoURL,
