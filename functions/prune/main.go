@@ -30,12 +30,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	// Each run's metrics go to stdout, where CloudWatch picks them up.
+	pruner, err := pruneapp.Build(ctx, cfg, sm, os.Stdout, log)
 	if err != nil {
 		return err
 	}
-	// Each run's metrics go to stdout, where CloudWatch picks them up.
-	pruner := pruneapp.New(cfg, fa, os.Stdout, log)
 	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (prune.Summary, error) {
 		return pruner.ForEvent(ev.Detail).Run(ctx)
 	})

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
-	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
@@ -31,20 +30,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
-	fa, secret, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
-	if err != nil {
-		return err
-	}
-	clientSecret, err := registerapp.ClientSecret(secret)
-	if err != nil {
-		return err
-	}
-	keys, err := cookieKeys()
-	if err != nil {
-		return err
-	}
-	h, err := registerapp.New(cfg, fa, keys, clientSecret, log)
+	h, err := registerapp.Build(ctx, cfg, sm, log)
 	if err != nil {
 		return err
 	}

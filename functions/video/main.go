@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/changebank/anonuser/shared/app"
-	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/lambdahttp"
@@ -29,16 +28,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cookieKeys := cookiekeys.Fetch(ctx, sm, cfg.Cookie.KeysSecretID) // alongside the API key
-	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
-	if err != nil {
-		return err
-	}
-	keys, err := cookieKeys()
-	if err != nil {
-		return err
-	}
-	h, err := videoapp.New(cfg, fa, keys, log)
+	h, err := videoapp.Build(ctx, cfg, sm, log)
 	if err != nil {
 		return err
 	}

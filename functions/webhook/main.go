@@ -29,12 +29,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	fa, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
-	if err != nil {
-		return err
-	}
-	secret, _ := keys.Value(webhookapp.SecretField)
-	h, err := webhookapp.New(ctx, cfg, fa, secret, log)
+	h, err := webhookapp.Build(ctx, cfg, sm, log)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/app"
-	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/app/pruneapp"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/app/videoapp"
@@ -205,7 +205,12 @@ func (s *Stack) secrets(cookieKeys string) (localSecrets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local register secret: %w", err)
 	}
-	if cookieKeys == "" {
+	if cookieKeys != "" {
+		// Checked here to name the variable; each function parses its secret again.
+		if _, err := token.ParseKeys([]byte(cookieKeys)); err != nil {
+			return nil, fmt.Errorf("COOKIE_KEYS: %w", err)
+		}
+	} else {
 		secret := make([]byte, token.MinSecretLen)
 		if _, err := rand.Read(secret); err != nil {
 			return nil, fmt.Errorf("generate a cookie key: %w", err)
@@ -240,79 +245,57 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		Variable: func(name string) string { return s.Variables[name] }}
 	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
 	mux := http.NewServeMux()
-
-	videoCfg, err := config.LoadVideo(env("video"))
-	if err != nil {
-		return nil, fmt.Errorf("video function: %w", err)
+	for _, f := range []struct {
+		name  string
+		paths []string
+		start coldStart
+	}{
+		{"video", []string{"/video"}, wire(config.LoadVideo, videoapp.Build)},
+		{"register", registerapp.Paths, wire(config.LoadRegister, registerapp.Build)},
+		{"webhook", []string{"/webhook"}, wire(config.LoadWebhook, webhookapp.Build)},
+	} {
+		h, err := f.start(ctx, env(f.name), sm, log.With("function", f.name))
+		if err != nil {
+			return nil, fmt.Errorf("%s function: %w", f.name, err)
+		}
+		for _, path := range f.paths {
+			mux.Handle(path, h)
+		}
 	}
-	fa, _, err := app.FusionAuth(ctx, videoCfg.FusionAuth, sm)
-	if err != nil {
-		return nil, fmt.Errorf("video function: %w", err)
-	}
-	keys, err := cookiekeys.Load(ctx, sm, videoCfg.Cookie.KeysSecretID)
-	if err != nil {
-		return nil, fmt.Errorf("video function (COOKIE_KEYS): %w", err)
-	}
-	video, err := videoapp.New(videoCfg, fa, keys, log.With("function", "video"))
-	if err != nil {
-		return nil, fmt.Errorf("video function: %w", err)
-	}
-	mux.Handle("/video", video)
-
-	registerCfg, err := config.LoadRegister(env("register"))
-	if err != nil {
-		return nil, fmt.Errorf("register function: %w", err)
-	}
-	fa, registerSecret, err := app.FusionAuth(ctx, registerCfg.FusionAuth, sm)
-	if err != nil {
-		return nil, fmt.Errorf("register function: %w", err)
-	}
-	clientSecret, err := registerapp.ClientSecret(registerSecret)
-	if err != nil {
-		return nil, fmt.Errorf("register function: %w", err)
-	}
-	keys, err = cookiekeys.Load(ctx, sm, registerCfg.Cookie.KeysSecretID)
-	if err != nil {
-		return nil, fmt.Errorf("register function (COOKIE_KEYS): %w", err)
-	}
-	register, err := registerapp.New(registerCfg, fa, keys, clientSecret, log.With("function", "register"))
-	if err != nil {
-		return nil, fmt.Errorf("register function: %w", err)
-	}
-	for _, path := range registerapp.Paths {
-		mux.Handle(path, register)
-	}
-
-	webhookCfg, err := config.LoadWebhook(env("webhook"))
-	if err != nil {
-		return nil, fmt.Errorf("webhook function: %w", err)
-	}
-	fa, apiKey, err := app.FusionAuth(ctx, webhookCfg.FusionAuth, sm)
-	if err != nil {
-		return nil, fmt.Errorf("webhook function: %w", err)
-	}
-	secret, _ := apiKey.Value(webhookapp.SecretField)
-	webhook, err := webhookapp.New(ctx, webhookCfg, fa, secret, log.With("function", "webhook"))
-	if err != nil {
-		return nil, fmt.Errorf("webhook function: %w", err)
-	}
-	mux.Handle("/webhook", webhook)
-
 	pruneCfg, err := config.LoadPrune(env("prune"))
 	if err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
-	fa, _, err = app.FusionAuth(ctx, pruneCfg.FusionAuth, sm)
-	if err != nil {
+	s.log = log.With("function", "prune")
+	// No CloudWatch here: the summary is logged.
+	if s.pruner, err = pruneapp.Build(ctx, pruneCfg, sm, nil, s.log); err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
-	s.log = log.With("function", "prune")
-	s.pruner = pruneapp.New(pruneCfg, fa, nil, s.log) // no CloudWatch here: the summary is logged
 
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
 	return mux, nil
+}
+
+// coldStart is what a function's Lambda entry point does before lambda.Start: its
+// configuration read from env, its API key (and cookie keys) from sm, then its wiring.
+type coldStart func(ctx context.Context, env *config.Env, sm apikey.SecretReader, log *slog.Logger) (http.Handler, error)
+
+// wire is the coldStart of an HTTP function: load is its config.Load*, build its wiring
+// package's Build.
+func wire[C any, H http.Handler](load func(*config.Env) (C, error), build func(context.Context, C, apikey.SecretReader, *slog.Logger) (H, error)) coldStart {
+	return func(ctx context.Context, env *config.Env, sm apikey.SecretReader, log *slog.Logger) (http.Handler, error) {
+		cfg, err := load(env)
+		if err != nil {
+			return nil, err
+		}
+		h, err := build(ctx, cfg, sm, log)
+		if err != nil {
+			return nil, err // not h: a nil *T in an http.Handler is not nil
+		}
+		return h, nil
+	}
 }
 
 // Close stops the servers.

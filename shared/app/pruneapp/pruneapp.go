@@ -3,14 +3,27 @@
 package pruneapp
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/prune"
 )
+
+// Build is the prune function's cold start once cfg is read: its FusionAuth client with
+// the API key from its secret, then New. functions/prune and the local stack call it.
+func Build(ctx context.Context, cfg config.Prune, sm apikey.SecretReader, metrics io.Writer, log *slog.Logger) (*prune.Pruner, error) {
+	fa, _, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, fa, metrics, log), nil
+}
 
 // New returns the prune pass for cfg. fa is the function's own FusionAuth client; each
 // run writes its metrics to metrics (nil: nowhere) and logs its summary to log.

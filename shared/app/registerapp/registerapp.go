@@ -4,6 +4,7 @@
 package registerapp
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/signin/openid"
@@ -52,6 +54,22 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.Register.ServeHTTP(w, r)
 	}
+}
+
+// Build is the register function's cold start once cfg is read: its FusionAuth client
+// with the API key from its secret and the cookie keys from theirs
+// (app.FusionAuthAndCookieKeys), the OAuth client secret from the function's secret
+// (ClientSecret), then New. functions/register and the local stack call it.
+func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, log *slog.Logger) (*Function, error) {
+	fa, secret, keys, err := app.FusionAuthAndCookieKeys(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
+	if err != nil {
+		return nil, err
+	}
+	clientSecret, err := ClientSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, fa, keys, clientSecret, log)
 }
 
 // New builds the register function for cfg. fa is the function's own FusionAuth client

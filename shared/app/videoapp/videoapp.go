@@ -3,15 +3,29 @@
 package videoapp
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 )
+
+// Build is the video function's cold start once cfg is read: its FusionAuth client with
+// the API key from its secret and the cookie keys from theirs
+// (app.FusionAuthAndCookieKeys), then New. functions/video and the local stack call it.
+func Build(ctx context.Context, cfg config.Video, sm apikey.SecretReader, log *slog.Logger) (*site.Video, error) {
+	fa, _, keys, err := app.FusionAuthAndCookieKeys(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, fa, keys, log)
+}
 
 // New builds the GET /video handler for cfg. fa is the function's own FusionAuth client
 // (app.FusionAuth) and keys the cookies' signing keys (cookiekeys.Load): signing and

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
@@ -18,6 +20,18 @@ import (
 // SecretField is the field of the webhook's JSON secret that holds the shared secret
 // FusionAuth sends in cfg.SecretHeader.
 const SecretField = "webhookSecret"
+
+// Build is the webhook function's cold start once cfg is read: its FusionAuth client with
+// the API key from its secret, whose SecretField is the shared secret, then New.
+// functions/webhook and the local stack call it.
+func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, log *slog.Logger) (*site.Webhook, error) {
+	fa, source, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
+	if err != nil {
+		return nil, err
+	}
+	secret, _ := source.Value(SecretField)
+	return New(ctx, cfg, fa, secret, log)
+}
 
 // New builds the webhook handler for cfg. fa is the function's own FusionAuth client and
 // secret the shared secret FusionAuth sends ("" for none): with neither a secret nor a
