@@ -26,7 +26,7 @@ func TestPatchOperationEncoding(t *testing.T) {
 			`{"op":"add","path":"/user/data/s","value":""}`},
 		"replace": {faclient.PatchOperation{Op: "replace", Path: "/user/data/watchCount", Value: 3}, `{"op":"replace","path":"/user/data/watchCount","value":3}`},
 		"remove":  {faclient.PatchOperation{Op: "remove", Path: "/user/data/x", Value: 1}, `{"op":"remove","path":"/user/data/x"}`},
-		"move":    {faclient.PatchOperation{Op: "move", Path: "/user/data/b", From: "/user/data/a"}, `{"from":"/user/data/a","op":"move","path":"/user/data/b"}`},
+		"move":    {faclient.PatchOperation{Op: "move", Path: "/user/data/b", From: "/user/data/a"}, `{"op":"move","path":"/user/data/b","from":"/user/data/a"}`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

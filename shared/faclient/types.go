@@ -60,14 +60,26 @@ type PatchOperation struct {
 // "value" for add, replace and test even when it is null or zero (a test for 0 must not
 // turn into a test without a value), "from" for move and copy.
 func (o PatchOperation) MarshalJSON() ([]byte, error) {
-	m := map[string]any{"op": o.Op, "path": o.Path}
+	// Structs, not a map: a visit encodes several operations, and a map costs an
+	// allocation per member and a sort.
 	switch o.Op {
 	case "add", "replace", "test":
-		m["value"] = o.Value
+		return json.Marshal(struct {
+			Op    string `json:"op"`
+			Path  string `json:"path"`
+			Value any    `json:"value"`
+		}{o.Op, o.Path, o.Value})
 	case "move", "copy":
-		m["from"] = o.From
+		return json.Marshal(struct {
+			Op   string `json:"op"`
+			Path string `json:"path"`
+			From string `json:"from"`
+		}{o.Op, o.Path, o.From})
 	}
-	return json.Marshal(m)
+	return json.Marshal(struct {
+		Op   string `json:"op"`
+		Path string `json:"path"`
+	}{o.Op, o.Path})
 }
 
 // JWTVendRequest asks FusionAuth to sign claims with a Key Master key.

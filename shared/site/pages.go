@@ -76,3 +76,18 @@ func renderError(w http.ResponseWriter, err error, log *slog.Logger) {
 	}
 	render(w, status, "error", p, log)
 }
+
+// watches is a watch count as the pages say it: the number and "time" or "times".
+// The word is worked out here, not with eq in the templates, which would call through
+// reflection on every page.
+type watches struct {
+	N    int
+	Word string
+}
+
+func watchesOf(n int) watches {
+	if n == 1 {
+		return watches{N: n, Word: "time"}
+	}
+	return watches{N: n, Word: "times"}
+}

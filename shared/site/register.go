@@ -23,7 +23,7 @@ type Register struct {
 
 type registerPage struct {
 	Title     string
-	Count     int
+	Count     watches
 	Email     string
 	Sent      bool
 	Converted bool
@@ -91,7 +91,7 @@ func (h *Register) page(w http.ResponseWriter, r *http.Request, v visitor, statu
 	h.keep(w, r, v)
 	p := registerPage{
 		Title:   "Create your account",
-		Count:   profile.WatchCount,
+		Count:   watchesOf(profile.WatchCount),
 		Email:   profile.Email,
 		Sent:    profile.EmailPending,
 		Problem: form.Problem,

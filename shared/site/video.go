@@ -2,7 +2,6 @@ package site
 
 import (
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 
@@ -24,9 +23,8 @@ type Video struct {
 type videoPage struct {
 	Title        string
 	VideoURL     string
-	Poster       template.URL
 	Counted      bool
-	Count        int
+	Count        watches
 	Converted    bool
 	EmailPending bool
 	InviteSignIn bool // the visitor cookie named a profile that is now an account
@@ -41,7 +39,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		renderError(w, errMethod, v.Logger)
 		return
 	}
-	page := videoPage{Title: "Watch", VideoURL: v.VideoURL, Poster: poster}
+	page := videoPage{Title: "Watch", VideoURL: v.VideoURL}
 	if v.signedIn(w, r, &page) {
 		return
 	}
@@ -108,7 +106,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Counted = true
-	page.Count = profile.WatchCount
+	page.Count = watchesOf(profile.WatchCount)
 	page.Converted = !profile.Anonymous
 	page.EmailPending = profile.EmailPending
 	render(w, http.StatusOK, "video", page, v.Logger)
@@ -157,18 +155,8 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	if resign {
 		_ = setSessionCookie(w, v.SessionName, v.Sessions, userID) // on failure the old one still works
 	}
-	page.Counted, page.Count, page.Converted = true, profile.WatchCount, true
+	page.Counted, page.Count, page.Converted = true, watchesOf(profile.WatchCount), true
 	page.Viewer = viewer{SignedIn: true, Email: profile.Email}
 	render(w, http.StatusOK, "video", *page, v.Logger)
 	return true
 }
-
-// poster is the still shown before the video plays: an inline SVG, so the page loads
-// nothing from elsewhere until the visitor presses play.
-const poster = template.URL("data:image/svg+xml;charset=utf-8," +
-	"%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1600 900'%3E" +
-	"%3Cdefs%3E%3ClinearGradient id='g' x1='0' y1='0' x2='1' y2='1'%3E%3Cstop offset='0' stop-color='%230b6e4f'/%3E%3Cstop offset='1' stop-color='%231d2433'/%3E%3C/linearGradient%3E%3C/defs%3E" +
-	"%3Crect width='1600' height='900' fill='url(%23g)'/%3E" +
-	"%3Ccircle cx='800' cy='410' r='110' fill='rgba(255,255,255,.15)'/%3E%3Cpath d='M765 345 L765 475 L875 410 Z' fill='white'/%3E" +
-	"%3Ctext x='800' y='620' font-family='system-ui,sans-serif' font-size='64' font-weight='700' fill='white' text-anchor='middle'%3EHow ChangeBank works%3C/text%3E" +
-	"%3C/svg%3E")

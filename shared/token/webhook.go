@@ -40,10 +40,6 @@ var ErrKeyUnavailable = errors.New("webhook signing key unavailable")
 // maxJWKSBytes bounds a JWKS answer; FusionAuth's holds a few keys of about 1 KB each.
 const maxJWKSBytes = 1 << 20
 
-// fetchTimeout bounds every JWKS fetch, at start and on a delivery alike: long enough
-// for a real round trip, short enough to leave the invocation its budget.
-const fetchTimeout = 5 * time.Second
-
 // Webhook checks FusionAuth's webhook signatures against its JWKS, fetched at start and
 // cached. It is safe for concurrent use.
 //
@@ -57,6 +53,7 @@ type Webhook struct {
 	kid, jwksURL string
 	client       *http.Client
 	refreshMin   time.Duration
+	fetchTimeout time.Duration // bounds every JWKS fetch, at start and on a delivery alike
 	now          func() time.Time
 	parser       *jwt.Parser
 
@@ -89,6 +86,8 @@ func NewWebhook(ctx context.Context, o WebhookOptions) (*Webhook, error) {
 	// FusionAuth's signature JWT carries iat; per its docs no exp is promised.
 	v := &Webhook{
 		kid: o.KID, jwksURL: o.JWKSURL, client: o.HTTPClient, refreshMin: o.RefreshMin, now: o.Now,
+		// Long enough for a real round trip, short enough to leave the invocation its budget.
+		fetchTimeout: 5 * time.Second,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{o.Algorithm}),
 			jwt.WithIssuedAt(),
@@ -125,7 +124,7 @@ func (v *Webhook) key(ctx context.Context, t *jwt.Token) (any, error) {
 // fetchLocked fetches the key set, in at most fetchTimeout. Callers hold v.mu.
 func (v *Webhook) fetchLocked(ctx context.Context) error {
 	v.fetchOK = false
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, v.fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.jwksURL, nil)
 	if err != nil {
