@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/changebank/anonuser/shared/anon"
 )
@@ -56,6 +58,17 @@ func render(w http.ResponseWriter, status int, page string, data any, log *slog.
 type errorPage struct {
 	Title, Heading, Message string
 	Viewer                  viewer
+}
+
+// allowMethods reports whether r's method is one of allowed; any other is answered 405
+// with an Allow header listing them.
+func allowMethods(w http.ResponseWriter, r *http.Request, log *slog.Logger, allowed ...string) bool {
+	if slices.Contains(allowed, r.Method) {
+		return true
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	renderError(w, errMethod, log)
+	return false
 }
 
 // renderError writes the error page for err, with the status statusOf gives it.

@@ -39,9 +39,7 @@ type signinPage struct {
 
 // ServeHTTP dispatches GET and HEAD by path.
 func (h *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		renderError(w, errMethod, h.Logger)
+	if !allowMethods(w, r, h.Logger, http.MethodGet, http.MethodHead) {
 		return
 	}
 	switch r.URL.Path {

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -34,9 +35,7 @@ type videoPage struct {
 
 // ServeHTTP implements GET and HEAD /video.
 func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		renderError(w, errMethod, v.Logger)
+	if !allowMethods(w, r, v.Logger, http.MethodGet, http.MethodHead) {
 		return
 	}
 	page := videoPage{Title: "Watch", VideoURL: v.VideoURL}
@@ -70,10 +69,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
 		switch {
 		case errors.Is(err, anon.ErrContended):
-			// A metric, not an error page: the visitor sees the page with the count as
-			// last read, and the log counts the one watch that was dropped.
-			v.Logger.WarnContext(ctx, "watch count dropped: the profile was overtaken by other writes on every attempt",
-				"userId", userID, "droppedWatches", 1)
+			v.droppedWatch(ctx, "profile", userID)
 			err = nil
 			if resign {
 				setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
@@ -140,8 +136,7 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	}
 	switch {
 	case errors.Is(err, anon.ErrContended):
-		v.Logger.WarnContext(ctx, "watch count dropped: the account was overtaken by other writes on every attempt",
-			"userId", userID, "droppedWatches", 1)
+		v.droppedWatch(ctx, "account", userID)
 		err = nil
 	case errors.Is(err, anon.ErrGone):
 		v.Logger.InfoContext(ctx, "session names a deleted account; signing out", "userId", userID)
@@ -159,4 +154,12 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	page.Viewer = viewer{SignedIn: true, Email: profile.Email}
 	render(w, http.StatusOK, "video", *page, v.Logger)
 	return true
+}
+
+// droppedWatch logs a watch of whose ("profile", "account") lost to other writes on
+// every attempt: a metric, not an error page. The visitor sees the page with the count
+// as last read, and the log counts the one watch that was dropped.
+func (v *Video) droppedWatch(ctx context.Context, whose, userID string) {
+	v.Logger.WarnContext(ctx, "watch count dropped: the "+whose+" was overtaken by other writes on every attempt",
+		"userId", userID, "droppedWatches", 1)
 }
