@@ -178,22 +178,16 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	// Every per-user step reads and writes through anon's test-and-set, counted here.
 	updates := anon.NewUpdater(countingStore{Store: p.store, calls: &calls})
 
-	reconciled, stop, err := p.eachMatch(ctx, loggedInStubs, &budget, &calls, func(id string) (bool, error) {
-		if p.opts.DryRun {
-			return p.wouldConvert(ctx, updates, id)
-		}
-		converted, err := anon.Convert(ctx, updates, id, now)
-		if converted {
-			p.log.InfoContext(ctx, "stub converted by reconciliation: its login webhook did not convert it", "userId", id)
-		}
-		return converted, err
-	})
-	s.Reconciled = reconciled
+	var err error
+	s.Reconciled, err = p.eachUser(ctx, &s, loggedInStubs, &budget, &calls,
+		"stub converted by reconciliation: its login webhook did not convert it", func(id string) (bool, error) {
+			if p.opts.DryRun {
+				return p.wouldConvert(ctx, updates, id)
+			}
+			return anon.Convert(ctx, updates, id, now)
+		})
 	if err != nil {
 		return p.finish(s, calls), fmt.Errorf("reconcile logged-in stubs: %w", err)
-	}
-	if stop != "" {
-		s.Complete, s.StoppedBy = false, stop
 	}
 
 	stale := staleStubs(now.Add(-p.opts.Retention), now.Add(-min(p.opts.RetentionOneVisit, p.opts.Retention)))
@@ -233,22 +227,15 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 
 	if s.Complete {
 		cutoff := now.Add(-p.opts.PendingEmail)
-		released, stop, err := p.eachMatch(ctx, expiredPendingEmails(cutoff), &budget, &calls, func(id string) (bool, error) {
-			if p.opts.DryRun {
-				return true, nil
-			}
-			released, err := anon.Release(ctx, updates, id, cutoff, now)
-			if released {
-				p.log.InfoContext(ctx, "unverified email released", "userId", id)
-			}
-			return released, err
-		})
-		s.EmailsReleased = released
+		s.EmailsReleased, err = p.eachUser(ctx, &s, expiredPendingEmails(cutoff), &budget, &calls,
+			"unverified email released", func(id string) (bool, error) {
+				if p.opts.DryRun {
+					return true, nil
+				}
+				return anon.Release(ctx, updates, id, cutoff, now)
+			})
 		if err != nil {
 			return p.finish(s, calls), fmt.Errorf("release pending emails: %w", err)
-		}
-		if stop != "" {
-			s.Complete, s.StoppedBy = false, stop
 		}
 	}
 
@@ -288,6 +275,23 @@ func (p *Pruner) wouldConvert(ctx context.Context, updates *anon.Updater, id str
 		return false, nil
 	}
 	return would, err
+}
+
+// eachUser is eachMatch for one of the pass's per-user steps: each user act handled in
+// a real run is logged with the message done, and a stop before the end marks s
+// incomplete. It returns how many act handled.
+func (p *Pruner) eachUser(ctx context.Context, s *Summary, query string, budget *int64, calls *int, done string, act func(id string) (bool, error)) (int64, error) {
+	n, stop, err := p.eachMatch(ctx, query, budget, calls, func(id string) (bool, error) {
+		handled, err := act(id)
+		if handled && !p.opts.DryRun {
+			p.log.InfoContext(ctx, done, "userId", id)
+		}
+		return handled, err
+	})
+	if err == nil && stop != "" {
+		s.Complete, s.StoppedBy = false, stop
+	}
+	return n, err
 }
 
 // eachMatch pages through the users query matches, sorted by id, and acts on each
