@@ -19,7 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/changebank/anonuser/e2e/flow"
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 const (
@@ -99,7 +99,7 @@ func TestJourney(t *testing.T) {
 	}
 
 	requests := watchRequests(tab, tg.Hosts())
-	regular, err := flow.KickstartVariables()
+	regular, err := kickstart.RepoVariables()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +619,7 @@ func screenshotDir(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv("ARTIFACTS_DIR")
 	if base == "" {
-		root, err := fatest.ModuleRoot()
+		root, err := kickstart.ModuleRoot()
 		if err != nil {
 			tb.Fatalf("find the module root: %v", err)
 		}

@@ -5,20 +5,19 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/changebank/anonuser/shared/devserver"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 // Environment variables that select a running stack instead of the in-memory one.
@@ -93,7 +92,7 @@ func openRunning(tb testing.TB, appURL string) *Target {
 		tb.Fatalf("%s is set, so the test runs against a running stack, but %s %s not set (see e2e/flow's package doc)",
 			EnvAppURL, strings.Join(missing, " and "), map[bool]string{true: "is", false: "are"}[len(missing) == 1])
 	}
-	vars, err := KickstartVariables()
+	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		tb.Fatalf("running stack: %v", err)
 	}
@@ -276,52 +275,4 @@ func TokenUserID(token string) (string, error) {
 // previous run registered.
 func UniqueEmail(local string) string {
 	return fmt.Sprintf("%s+%d@example.com", local, time.Now().UnixNano())
-}
-
-// KickstartVariables reads the fixed variables of kickstart/kickstart.json (ids and dev
-// keys), which a FusionAuth configured from that file shares; values the file computes
-// (#{…}) are left out.
-func KickstartVariables() (map[string]string, error) {
-	path, err := kickstartFile()
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read kickstart: %w", err)
-	}
-	var ks struct {
-		Variables map[string]any `json:"variables"`
-	}
-	if err := json.Unmarshal(data, &ks); err != nil {
-		return nil, fmt.Errorf("parse kickstart: %w", err)
-	}
-	vars := map[string]string{}
-	for k, v := range ks.Variables {
-		if s, ok := v.(string); ok && !strings.Contains(s, "#{") {
-			vars[k] = s
-		}
-	}
-	return vars, nil
-}
-
-// kickstartFile finds kickstart/kickstart.json in the nearest directory above the
-// working directory that holds go.mod (tests run in their package's directory). This
-// package keeps out of the FusionAuth stand-in, which has the same walk, because only
-// the local stack and tools may import that (e2e/architecture).
-func kickstartFile() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "kickstart", "kickstart.json"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find the module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -76,7 +77,7 @@ func bootstrap(tb testing.TB, name string) string {
 	buildOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		root, err := fatest.ModuleRoot()
+		root, err := kickstart.ModuleRoot()
 		if err != nil {
 			buildErr = err
 			return

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 const module = "github.com/changebank/anonuser/"
@@ -76,7 +76,7 @@ func deps(tb testing.TB, root, function string, tags string) []string {
 // function's package, a package nobody placed in linkedBy, or the SDK's SSO, STS, IMDS
 // or sign-in clients.
 func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 // build with -tags awsdefaultchain (for local runs with a profile) links it; the Lambda
 // build does not.
 func TestDefaultChainStaysBehindItsTag(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 // stack is the parsed template plus what the decoding had to resolve.
@@ -171,7 +171,7 @@ func (st *stack) resolve(node any, path, key string, numbers map[string]float64)
 // processor registers its tag resolvers in a package-level map on every call, so
 // templates are never parsed concurrently (no t.Parallel in this package).
 var loadRepoTemplate = sync.OnceValues(func() (*stack, error) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,7 @@ import (
 
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -116,7 +117,7 @@ func run(n int, only string, arm64, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		return err
 	}

@@ -54,9 +54,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -82,11 +81,11 @@ func run(args []string, log *slog.Logger) error {
 	if len(args) == 0 {
 		return errors.New("usage: samlocal prepare|serve|credentials [flags]")
 	}
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		return err
 	}
-	vars, err := flow.KickstartVariables()
+	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		return err
 	}

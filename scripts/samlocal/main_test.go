@@ -17,10 +17,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/changebank/anonuser/e2e/flow"
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/lambdahttp"
 	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
@@ -132,7 +132,7 @@ func TestEventIsAFunctionURLEvent(t *testing.T) {
 // the template copy for that function (sam local ignores the others), and the copy differs
 // from template.yaml by the one declaration.
 func TestPreparedFilesMatchTheTemplate(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 	if !ok || !strings.Contains(globals[strings.Index(globals, "\nGlobals:\n"):], added) {
 		t.Fatalf("template copy: the declaration is not in Globals")
 	}
-	vars, err := flow.KickstartVariables()
+	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 }
 
 func TestSecretsHoldTheKickstartKeys(t *testing.T) {
-	vars, err := flow.KickstartVariables()
+	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +229,11 @@ func TestSecretsHoldTheKickstartKeys(t *testing.T) {
 // FusionAuth gave the kickstart's webhook signing key, which no file knows beforehand.
 func TestPrepareReadsTheWebhookKIDFromFusionAuth(t *testing.T) {
 	fa := fatest.NewTestServer(t, fatest.Options{})
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, err := flow.KickstartVariables()
+	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/signin"
 )
 
@@ -340,7 +341,7 @@ func TestSSOSessionAndLogout(t *testing.T) {
 // TestHostedPagesCarryTheTheme: the visitors' tenant's theme (Kickstart's ChangeBank
 // stylesheet) is on FusionAuth's login page.
 func TestHostedPagesCarryTheTheme(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

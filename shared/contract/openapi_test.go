@@ -21,7 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 // specPathEnv overrides where the FusionAuth OpenAPI file is read from.
@@ -86,7 +86,7 @@ func specFile() (string, error) {
 	if p := os.Getenv(specPathEnv); p != "" {
 		return p, nil
 	}
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		return "", err
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 // Target names, also the subtest names.
@@ -129,7 +129,7 @@ func (tg target) open(t testing.TB) *env {
 		e.spec, _ = optionalSpec(t)
 		e.baseURL = strings.TrimRight(os.Getenv(envURL), "/")
 		e.adminKey = os.Getenv(envAPIKey)
-		vars, err := kickstartVariables()
+		vars, err := kickstart.RepoVariables()
 		if err != nil {
 			t.Fatalf("real target: %v", err)
 		}
@@ -424,34 +424,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-// kickstartVariables reads the variables of kickstart/kickstart.json: a real FusionAuth
-// configured from that file has the same fixed ids (signing keys, application,
-// tenant).
-func kickstartVariables() (map[string]string, error) {
-	root, err := fatest.ModuleRoot()
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(root, "kickstart", "kickstart.json")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read kickstart: %w", err)
-	}
-	var ks struct {
-		Variables map[string]string `json:"variables"`
-	}
-	if err := json.Unmarshal(data, &ks); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", file, err)
-	}
-	vars := map[string]string{}
-	for k, v := range ks.Variables {
-		if !strings.Contains(v, "#{") { // #{ENV.…}/#{UUID()} values are not knowable here
-			vars[k] = v
-		}
-	}
-	return vars, nil
 }
 
 // asFAError returns the FusionAuth error answer inside err.

@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/changebank/anonuser/shared/app/webhookapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/token"
@@ -68,11 +67,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.Logger = app.NewLogger(os.Stderr)
 	}
 	if o.Kickstart == "" {
-		root, err := moduleRoot()
+		path, err := kickstart.Path()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: run from the repository", err)
 		}
-		o.Kickstart = filepath.Join(root, "kickstart", "kickstart.json")
+		o.Kickstart = path
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -101,7 +100,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 
 func (s *Stack) startFusionAuth(o Options) error {
 	if o.FusionAuthURL != "" {
-		vars, err := readVariables(o.Kickstart)
+		vars, err := kickstart.Variables(o.Kickstart)
 		if err != nil {
 			return err
 		}
@@ -315,38 +314,6 @@ func (s *Stack) closeFusionAuth() error {
 		return nil
 	}
 	return s.FusionAuth.Close()
-}
-
-// readVariables reads the fixed variables of a kickstart file (ids and dev keys), for
-// a real FusionAuth that was configured from the same file.
-func readVariables(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("kickstart: %w", err)
-	}
-	defer f.Close()
-	var ks struct {
-		Variables map[string]any `json:"variables"`
-	}
-	if err := json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&ks); err != nil {
-		return nil, fmt.Errorf("kickstart %s: %w", path, err)
-	}
-	vars := map[string]string{}
-	for k, v := range ks.Variables {
-		if s, ok := v.(string); ok {
-			vars[k] = s
-		}
-	}
-	return vars, nil
-}
-
-// moduleRoot finds the directory holding go.mod, walking up from the working directory.
-func moduleRoot() (string, error) {
-	root, err := fatest.ModuleRoot()
-	if err != nil {
-		return "", fmt.Errorf("%w: run from the repository", err)
-	}
-	return root, nil
 }
 
 // schedule stands in for the EventBridge rule: a prune pass every interval.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/devserver"
-	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/kickstart"
 	"github.com/changebank/anonuser/shared/token/tokentest"
 )
 
@@ -22,7 +22,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)
 // TestBannerAndREADMEShowTheSamePruneCommand: the command the start-up banner prints for
 // the default address is the one the README gives.
 func TestBannerAndREADMEShowTheSamePruneCommand(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestBannerAndREADMEShowTheSamePruneCommand(t *testing.T) {
 // configuration through config.Load*, so a value Lambda would refuse stops it too, with
 // the same message, before any FusionAuth call.
 func TestConfigurationIsValidatedAsInLambda(t *testing.T) {
-	root, err := fatest.ModuleRoot()
+	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

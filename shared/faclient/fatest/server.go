@@ -11,13 +11,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/changebank/anonuser/shared/kickstart"
 )
 
 // Options configure a Server. The zero value is a bare server on a random loopback port.
@@ -180,11 +180,11 @@ type TB interface {
 func NewTestServer(tb TB, opts Options) *Server {
 	tb.Helper()
 	if opts.Kickstart == "" {
-		root, err := ModuleRoot()
+		path, err := kickstart.Path()
 		if err != nil {
 			tb.Fatalf("fatest: %v", err)
 		}
-		opts.Kickstart = filepath.Join(root, "kickstart", "kickstart.json")
+		opts.Kickstart = path
 	}
 	s, err := Start(opts)
 	if err != nil {
@@ -196,26 +196,6 @@ func NewTestServer(tb TB, opts Options) *Server {
 		}
 	})
 	return s
-}
-
-// ModuleRoot returns the directory holding go.mod, found by walking up from the working
-// directory (under go test, the package's directory). Tests and tools use it to find the
-// repository's files (kickstart/kickstart.json, testdata, artifacts).
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // newServer builds a server with the default tenant, the admin application and the
