@@ -20,6 +20,7 @@ const module = "github.com/changebank/anonuser/"
 var linkedBy = map[string][]string{
 	"shared/app":             functions,
 	"shared/apikey":          functions,
+	"shared/backoff":         functions, // the FusionAuth and Secrets Manager clients' retries
 	"shared/config":          functions,
 	"shared/faclient":        functions,
 	"shared/secrets":         functions,

@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
-	"github.com/changebank/anonuser/shared/token"
 )
 
 // NewLogger returns the JSON logger every function uses; LOG_LEVEL (debug, info,
@@ -48,20 +46,4 @@ func FusionAuth(ctx context.Context, cfg config.FusionAuth, secrets apikey.Secre
 		return nil, nil, fmt.Errorf("fusionauth client: %w", err)
 	}
 	return fa, keys, nil
-}
-
-// FusionAuthAndCookieKeys is FusionAuth for a function that also signs cookies: it reads
-// the cookie keys from their secret (cookiekeys.Load) at the same time as the API key,
-// one round trip at cold start instead of two.
-func FusionAuthAndCookieKeys(ctx context.Context, cfg config.FusionAuth, cookieKeysID string, secrets apikey.SecretReader) (*faclient.Client, *apikey.Source, []token.Key, error) {
-	cookieKeys := cookiekeys.Fetch(ctx, secrets, cookieKeysID)
-	fa, source, err := FusionAuth(ctx, cfg, secrets)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	keys, err := cookieKeys()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return fa, source, keys, nil
 }

@@ -9,6 +9,9 @@ import (
 	"fmt"
 
 	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -54,4 +57,20 @@ func Fetch(ctx context.Context, sm apikey.SecretReader, secretID string) func() 
 		r := <-done
 		return r.keys, r.err
 	}
+}
+
+// WithFusionAuth is app.FusionAuth for a function that also signs cookies: it reads the
+// cookie keys from their secret secretID (Load) at the same time as the API key, one
+// round trip at cold start instead of two.
+func WithFusionAuth(ctx context.Context, cfg config.FusionAuth, secretID string, sm apikey.SecretReader) (*faclient.Client, *apikey.Source, []token.Key, error) {
+	cookieKeys := Fetch(ctx, sm, secretID)
+	fa, source, err := app.FusionAuth(ctx, cfg, sm)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keys, err := cookieKeys()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return fa, source, keys, nil
 }

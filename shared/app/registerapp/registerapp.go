@@ -12,7 +12,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/signin/openid"
@@ -58,10 +58,10 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Build is the register function's cold start once cfg is read: its FusionAuth client
 // with the API key from its secret and the cookie keys from theirs
-// (app.FusionAuthAndCookieKeys), the OAuth client secret from the function's secret
+// (cookiekeys.WithFusionAuth), the OAuth client secret from the function's secret
 // (ClientSecret), then New. functions/register and the local stack call it.
 func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, log *slog.Logger) (*Function, error) {
-	fa, secret, keys, err := app.FusionAuthAndCookieKeys(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
+	fa, secret, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
-	"github.com/changebank/anonuser/shared/app"
+	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
@@ -18,9 +18,9 @@ import (
 
 // Build is the video function's cold start once cfg is read: its FusionAuth client with
 // the API key from its secret and the cookie keys from theirs
-// (app.FusionAuthAndCookieKeys), then New. functions/video and the local stack call it.
+// (cookiekeys.WithFusionAuth), then New. functions/video and the local stack call it.
 func Build(ctx context.Context, cfg config.Video, sm apikey.SecretReader, log *slog.Logger) (*site.Video, error) {
-	fa, _, keys, err := app.FusionAuthAndCookieKeys(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
+	fa, _, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
 	}
