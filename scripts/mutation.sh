@@ -8,7 +8,8 @@
 #
 # Results go to $ARTIFACTS_DIR/mutation/ (default artifacts/mutation/): one gremlins JSON
 # and log per package. A package in the bars file that does not exist yet is skipped with
-# a message, except under CI=true, where it fails. .ci/run runs this when MUTATION=1.
+# a message, except under CI=true, where it fails. .ci/run runs this after the tests
+# (MUTATION=0 skips it).
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3  # the approved patched toolchain (see README)
 cd "$(dirname "$0")/.."

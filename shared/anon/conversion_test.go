@@ -197,7 +197,7 @@ func TestUpdateGivesUpAfterTwentyAttempts(t *testing.T) {
 	id := s.stub(t)
 	s.fa.InjectFaultCode("PATCH /api/user/{userId}", http.StatusBadRequest, "[JSONPatchTestFailed]", 1000)
 	store := &countingStore{Client: s.client}
-	got, err := anon.NewUpdater(store).Update(context.Background(), id, func(u faclient.User) (anon.Edit, error) {
+	got, err := anon.NewUpdater(store).WithoutWaits().Update(context.Background(), id, func(u faclient.User) (anon.Edit, error) {
 		u.Data["watchCount"] = 99
 		return anon.Edit{Data: u.Data}, nil
 	})
@@ -254,6 +254,30 @@ func TestRecordWatchAndProfile(t *testing.T) {
 	p = anon.ProfileOf(s.user(t, id))
 	if p.Email != "someone@example.com" || !p.EmailPending {
 		t.Errorf("profile %+v, want the address pending", p)
+	}
+}
+
+// TestPagesReadWithoutCounting: the register page (Visitor) and the landing after
+// sign-in (Account) read the profile without counting a watch; a profile deleted since
+// (prune, a merge) is ErrGone, so the page starts over instead of showing a stale one.
+func TestPagesReadWithoutCounting(t *testing.T) {
+	s := newStand(t)
+	ctx := context.Background()
+	id := s.stub(t)
+	if p, err := s.conv.Visitor(ctx, id); err != nil || p.UserID != id || p.WatchCount != 1 {
+		t.Errorf("Visitor = %+v, %v; want the profile with its 1 watch", p, err)
+	}
+	if p, err := s.visits.Account(ctx, id); err != nil || p.UserID != id || p.WatchCount != 1 {
+		t.Errorf("Account = %+v, %v; want the profile with its 1 watch, still 1", p, err)
+	}
+	if err := s.admin.DeleteUser(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.conv.Visitor(ctx, id); !errors.Is(err, anon.ErrGone) {
+		t.Errorf("Visitor of a deleted profile: %v, want ErrGone", err)
+	}
+	if _, err := s.visits.Account(ctx, id); !errors.Is(err, anon.ErrGone) {
+		t.Errorf("Account of a deleted account: %v, want ErrGone", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package anon_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 
 	"github.com/changebank/anonuser/shared/anon"
@@ -56,12 +57,22 @@ func (m *mergeEnv) data(t *testing.T, id string) map[string]any {
 	return u.User.Data
 }
 
+// accountAndStub creates an account with 5 watches and a stub with 3.
+func (m *mergeEnv) accountAndStub(t *testing.T) (account, stub string) {
+	t.Helper()
+	return m.user(t, map[string]any{"watchCount": 5}), m.user(t, map[string]any{"anonymousUser": true, "watchCount": 3})
+}
+
+// accountsOver is the sign-in's Accounts over store.
+func accountsOver(store anon.ConversionStore) *anon.Accounts {
+	return anon.NewAccounts(store, anon.NewConverter(store, anon.ConverterOptions{}))
+}
+
 func TestMergeAddsTheStubOnceAndDeletesIt(t *testing.T) {
 	m := newMergeEnv(t)
 	ctx := context.Background()
-	account := m.user(t, map[string]any{"watchCount": 5})
-	stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 3})
-	a := anon.NewAccounts(m.store, anon.NewConverter(m.store, anon.ConverterOptions{}))
+	account, stub := m.accountAndStub(t)
+	a := accountsOver(m.store)
 	m.fa.ResetCalls()
 	settled, err := a.SignedIn(ctx, account, stub)
 	if err != nil || settled != anon.Merged {
@@ -89,7 +100,7 @@ func TestMergeLeavesAccountsAlone(t *testing.T) {
 	m := newMergeEnv(t)
 	account := m.user(t, map[string]any{"watchCount": 5})
 	other := m.user(t, map[string]any{"anonymousUser": false, "watchCount": 9}) // a converted profile: someone's account
-	a := anon.NewAccounts(m.store, anon.NewConverter(m.store, anon.ConverterOptions{}))
+	a := accountsOver(m.store)
 	if merged, err := a.Merge(context.Background(), other, account); err != nil || merged {
 		t.Fatalf("Merge of an account: %v, %v; want nothing merged", merged, err)
 	}
@@ -105,7 +116,7 @@ func TestMergeIntoAnAccountWithoutData(t *testing.T) {
 	m := newMergeEnv(t)
 	account := m.user(t, nil)
 	stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 2})
-	a := anon.NewAccounts(m.store, anon.NewConverter(m.store, anon.ConverterOptions{}))
+	a := accountsOver(m.store)
 	if merged, err := a.Merge(context.Background(), stub, account); err != nil || !merged {
 		t.Fatalf("Merge=%v, %v", merged, err)
 	}
@@ -141,10 +152,9 @@ func (r *racingStore) PatchUserJSONPatch(ctx context.Context, id string, ops []f
 
 func TestMergeKeepsAConcurrentVisit(t *testing.T) {
 	m := newMergeEnv(t)
-	account := m.user(t, map[string]any{"watchCount": 5})
-	stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 3})
+	account, stub := m.accountAndStub(t)
 	store := &racingStore{Client: m.store, admin: m.admin, account: account, races: 2}
-	a := anon.NewAccounts(store, anon.NewConverter(store, anon.ConverterOptions{}))
+	a := accountsOver(store)
 	if merged, err := a.Merge(context.Background(), stub, account); err != nil || !merged {
 		t.Fatalf("Merge=%v, %v", merged, err)
 	}
@@ -155,15 +165,87 @@ func TestMergeKeepsAConcurrentVisit(t *testing.T) {
 
 func TestMergeGivesUpWhenTheAccountNeverSettles(t *testing.T) {
 	m := newMergeEnv(t)
-	account := m.user(t, map[string]any{"watchCount": 5})
-	stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 3})
+	account, stub := m.accountAndStub(t)
 	store := &racingStore{Client: m.store, admin: m.admin, account: account, races: 100}
-	a := anon.NewAccounts(store, anon.NewConverter(store, anon.ConverterOptions{}))
+	a := accountsOver(store).WithoutWaits()
 	merged, err := a.Merge(context.Background(), stub, account)
 	if merged || !errors.Is(err, anon.ErrContended) {
 		t.Fatalf("Merge=%v, %v; want ErrContended after the bounded retries", merged, err)
 	}
 	if _, err := m.admin.RetrieveUser(context.Background(), stub); err != nil {
 		t.Errorf("stub after a failed merge: %v, want kept", err)
+	}
+}
+
+// TestMergeReportsAStubItCouldNotDelete: the stub's delete fails after its count was
+// added. The caller hears of it (the stub still exists and still names the count), and
+// the next sign-in with the same cookie deletes the stub without adding its count twice.
+func TestMergeReportsAStubItCouldNotDelete(t *testing.T) {
+	m := newMergeEnv(t)
+	ctx := context.Background()
+	account, stub := m.accountAndStub(t)
+	a := accountsOver(m.store)
+	m.fa.InjectFault("DELETE /api/user/{userId}", http.StatusInternalServerError, 1)
+	merged, err := a.Merge(ctx, stub, account)
+	if !merged || !errors.Is(err, anon.ErrUnavailable) {
+		t.Fatalf("Merge with the stub's delete failing = %v, %v; want merged and ErrUnavailable", merged, err)
+	}
+	if got := m.data(t, account)["watchCount"]; got != float64(8) {
+		t.Errorf("watchCount %v, want 8", got)
+	}
+	if settled, err := a.SignedIn(ctx, account, stub); err != nil || settled != anon.Merged {
+		t.Fatalf("the next sign-in with the cookie: %v, %v; want the merge finished", settled, err)
+	}
+	if got := m.data(t, account)["watchCount"]; got != float64(8) {
+		t.Errorf("watchCount after the repeated merge %v, want still 8", got)
+	}
+	if _, err := m.admin.RetrieveUser(ctx, stub); !faclient.IsNotFound(err) {
+		t.Errorf("stub after the repeated merge: %v, want deleted", err)
+	}
+}
+
+// TestMergedStubsStayBounded: an account that many stubs were merged into keeps only
+// the newest maxMergedStubs (20) of their ids, so its data does not grow with every
+// device the person ever used, and the newest merge is still recognised.
+func TestMergedStubsStayBounded(t *testing.T) {
+	m := newMergeEnv(t)
+	ctx := context.Background()
+	account := m.user(t, map[string]any{"watchCount": 0})
+	a := accountsOver(m.store)
+	var stubs []string
+	for range 22 {
+		stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 1})
+		if merged, err := a.Merge(ctx, stub, account); err != nil || !merged {
+			t.Fatalf("Merge=%v, %v", merged, err)
+		}
+		stubs = append(stubs, stub)
+	}
+	d := m.data(t, account)
+	got, _ := d[anon.DataMergedStubs].([]any)
+	if d["watchCount"] != float64(22) || len(got) != 20 || got[0] != stubs[2] || got[19] != stubs[21] {
+		t.Errorf("account data %v, want watchCount 22 and the newest 20 stubs, oldest first", d)
+	}
+}
+
+// TestSigningInAsTheStubConvertsIt: the person signed in as the very user their
+// anonymous cookie names (they proved its address and logged in): the stub becomes an
+// account here, whether or not the webhook got there first. A FusionAuth outage is
+// reported, with nothing settled.
+func TestSigningInAsTheStubConvertsIt(t *testing.T) {
+	s := newStand(t)
+	ctx := context.Background()
+	stub := s.stub(t)
+	s.request(t, stub, "me@example.com")
+	s.setPassword(t, "me@example.com")
+	a := anon.NewAccounts(s.client, s.conv)
+	s.fa.InjectFault("GET /api/user/{userId}", http.StatusServiceUnavailable, 3)
+	if settled, err := a.SignedIn(ctx, stub, stub); settled != anon.NothingToSettle || !errors.Is(err, anon.ErrUnavailable) {
+		t.Errorf("FusionAuth failing: %v, %v; want nothing settled and ErrUnavailable", settled, err)
+	}
+	if settled, err := a.SignedIn(ctx, stub, stub); settled != anon.Converted || err != nil {
+		t.Fatalf("SignedIn as the stub = %v, %v; want Converted", settled, err)
+	}
+	if u := s.user(t, stub); u.Data[anon.DataAnonymous] != false || u.Username != "" {
+		t.Errorf("after sign-in: username %q data %v, want a converted account", u.Username, u.Data)
 	}
 }

@@ -539,3 +539,80 @@ func TestDryRunSummaryReadsAsDry(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunInSmallBatchesReportsTheSame: a dry run reports what the real run then
+// does, also when the work spans several pages and batches: it never counts a stub
+// twice or past what matched, nor stops before the last page.
+func TestDryRunInSmallBatchesReportsTheSame(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 5, pendingExpired: 10, loggedIn: 7, freshStubs: 2}, e.now)
+	dry, err := e.pruner(prune.Options{DryRun: true, BatchSize: 3}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := e.pruner(prune.Options{BatchSize: 3}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real.Deleted != 5 || real.EmailsReleased != 10 || real.Reconciled != 7 || !real.Complete {
+		t.Fatalf("real run in batches of 3: %+v, want 5 deleted, 10 released, 7 converted", real)
+	}
+	dry.DryRun, dry.FusionAuthCalls, real.FusionAuthCalls = false, 0, 0
+	if dry != real {
+		t.Errorf("dry run=%+v\nreal run=%+v, want the same numbers", dry, real)
+	}
+}
+
+// TestStopsWithLessThanTheMarginLeft: by default a run stops when less than 5 s of the
+// invocation are left, before changing anything, so Lambda never cuts a batch short;
+// with exactly the margin left (here a margin of an hour) it still runs.
+func TestStopsWithLessThanTheMarginLeft(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{staleStubs: 2}, e.now)
+	run := func(o prune.Options, left time.Duration) prune.Summary {
+		t.Helper()
+		ctx, cancel := context.WithDeadline(context.Background(), e.now.Add(left))
+		defer cancel()
+		s, err := e.pruner(o).Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := run(prune.Options{}, 5*time.Second-time.Millisecond); s.Complete || s.StoppedBy != "deadline" || s.Deleted != 0 {
+		t.Errorf("just under 5 s left: %+v, want a stop by the deadline before deleting", s)
+	}
+	for _, id := range ids["staleStubs"] {
+		if !e.exists(id) {
+			t.Errorf("stale stub %s deleted by a run that had no time", id)
+		}
+	}
+	if s := run(prune.Options{Margin: time.Hour}, time.Hour); !s.Complete || s.Deleted != 2 {
+		t.Errorf("exactly the margin left: %+v, want a complete run", s)
+	}
+}
+
+// failingWriter is a metrics destination that refuses every write.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// TestMetricsFailureIsWarnedNotFatal: metrics that cannot be written do not fail the
+// run (its work is done) but are logged as a warning; written metrics warn of nothing.
+func TestMetricsFailureIsWarnedNotFatal(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 2}, e.now)
+	for _, tc := range []struct {
+		metrics io.Writer
+		warned  bool
+	}{{failingWriter{}, true}, {new(bytes.Buffer), false}} {
+		var logs bytes.Buffer
+		p := prune.New(e.client, prune.Options{Now: e.clock.Now, Metrics: tc.metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
+		if _, err := p.Run(context.Background()); err != nil {
+			t.Fatalf("metrics %T: Run: %v", tc.metrics, err)
+		}
+		if warned := strings.Contains(logs.String(), `"level":"WARN","msg":"prune metrics not written"`); warned != tc.warned {
+			t.Errorf("metrics %T: warned=%v, want %v:\n%s", tc.metrics, warned, tc.warned, logs.String())
+		}
+	}
+}

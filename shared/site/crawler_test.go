@@ -85,10 +85,13 @@ func TestOnlyBrowserNavigationsCreateStubs(t *testing.T) {
 		"Safari without fetch metadata": {bare(safari), true},
 		"no User-Agent":                 {map[string]string{"User-Agent": ""}, false},
 		"no User-Agent, no metadata":    {bare(""), false},
-		"Chrome, no-cors fetch":         {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "video"}, false},
-		"Chrome, script fetch":          {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, false},
-		"Chrome, page in an iframe":     {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Dest": "iframe"}, false},
-		"Chrome, image":                 {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}, false},
+		// The least current version counts; one before it does not.
+		"Chrome 100":                {nav(strings.Replace(chrome126, "Chrome/126.", "Chrome/100.", 1)), true},
+		"Chrome 99":                 {nav(strings.Replace(chrome126, "Chrome/126.", "Chrome/99.", 1)), false},
+		"Chrome, no-cors fetch":     {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "video"}, false},
+		"Chrome, script fetch":      {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, false},
+		"Chrome, page in an iframe": {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Dest": "iframe"}, false},
+		"Chrome, image":             {map[string]string{"User-Agent": chrome126, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}, false},
 	}
 	for name, ua := range crawlers {
 		cases["crawler: "+name] = tc{bare(ua), false}

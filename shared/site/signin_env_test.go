@@ -238,6 +238,11 @@ func wantSignedIn(tb testing.TB, resp *http.Response) {
 	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge <= 0 {
 		tb.Fatalf("session cookie %+v, want HttpOnly Secure SameSite=Lax Path=/ with a lifetime", c)
 	}
+	// The landing mark is for the next /video only, and for a minute at most: a page
+	// opened later counts its watch as usual.
+	if w := cookieNamed(resp, "signed_in"); w == nil || w.Path != "/video" || w.MaxAge <= 0 || w.MaxAge > 60 {
+		tb.Fatalf("landing cookie %+v, want Path=/video for at most a minute", w)
+	}
 }
 
 func cookieNamed(resp *http.Response, name string) *http.Cookie {

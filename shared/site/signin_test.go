@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/site"
 )
@@ -339,6 +342,14 @@ func TestCallbackRefusals(t *testing.T) {
 			if now := e.logText(); !strings.Contains(now[len(logged):], tc.logged) {
 				t.Errorf("log does not say %q:\n%s", tc.logged, now[len(logged):])
 			}
+			// The visitor's doing is a warning; our outage is an error, which alarms.
+			level := `"level":"WARN","msg":"sign-in refused"`
+			if tc.status >= http.StatusInternalServerError {
+				level = `"level":"ERROR","msg":"sign-in failed"`
+			}
+			if now := e.logText(); !strings.Contains(now[len(logged):], level) {
+				t.Errorf("log does not say %s:\n%s", level, now[len(logged):])
+			}
 			if !strings.Contains(page, `id="try-again" href="/login"`) {
 				t.Errorf("page does not offer to sign in again:\n%s", page)
 			}
@@ -393,6 +404,14 @@ func TestLogoutEndsBothSessions(t *testing.T) {
 	}
 	if c := cookieNamed(resp, site.DefaultSessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Errorf("session cookie after logout: %v, want cleared", c)
+	}
+	// The signed-out mark is for the landing only: five minutes at most, so a visit
+	// long after the logout starts an anonymous profile as usual.
+	if c := cookieNamed(resp, "signed_out"); c == nil || c.Path != "/video" || c.MaxAge <= 0 || c.MaxAge > 300 {
+		t.Errorf("signed-out mark %+v, want Path=/video for at most five minutes", c)
+	}
+	if !strings.Contains(e.logText(), `"msg":"signed out","userId":"`+id+`"`) {
+		t.Errorf("log does not say who signed out:\n%s", e.logText())
 	}
 	out := b.fusionAuth(t, http.MethodGet, loc.String(), nil)
 	page := body(t, out)
@@ -467,5 +486,68 @@ func TestHeaderAlwaysOffersLogIn(t *testing.T) {
 		if !strings.Contains(page, `id="nav-login" href="/login"`) || !strings.Contains(page, `id="nav-create-account"`) || strings.Contains(page, "Log out") {
 			t.Errorf("anonymous page header: want Log in and Create account, no Log out:\n%s", page)
 		}
+	}
+}
+
+// TestLogoutWithoutASessionSignsNobodyOut: /logout without a session still ends
+// FusionAuth's SSO session, but the log names nobody as signed out.
+func TestLogoutWithoutASessionSignsNobodyOut(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBrowser(t)
+	resp := b.get(t, site.LogoutPath)
+	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc.Path != "/oauth2/logout" {
+		t.Fatalf("logout: status %d Location %q, want 302 to FusionAuth's /oauth2/logout", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if strings.Contains(e.logText(), `"msg":"signed out"`) {
+		t.Errorf("a logout without a session logged a sign-out:\n%s", e.logText())
+	}
+}
+
+// TestLogoutIsAGetAndHeadLogsIn: HEAD /login behaves as GET (it starts a sign-in); a
+// POST to /logout is not a logout (TestMethodsNotAllowed has the other 405s): 405, and
+// the session stays.
+func TestLogoutIsAGetAndHeadLogsIn(t *testing.T) {
+	e := newEnv(t)
+	_, email, password := e.regular()
+	b := e.newBrowser(t)
+	wantSignedIn(t, b.signIn(t, email, password))
+	session := b.cookie(site.DefaultSessionCookie)
+
+	w := httptest.NewRecorder()
+	e.register.ServeHTTP(w, httptest.NewRequest(http.MethodHead, origin+site.LoginPath, nil))
+	if w.Code != http.StatusFound {
+		t.Errorf("HEAD /login: status %d, want 302 as GET", w.Code)
+	}
+	r := httptest.NewRequest(http.MethodPost, origin+site.LogoutPath, strings.NewReader(""))
+	r.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	w = httptest.NewRecorder()
+	e.register.ServeHTTP(w, r)
+	if resp := w.Result(); resp.StatusCode != http.StatusMethodNotAllowed || len(resp.Cookies()) != 0 {
+		t.Errorf("POST /logout: status %d cookies %v, want 405 and the session left alone", resp.StatusCode, resp.Cookies())
+	}
+}
+
+// settlerFunc is a Settler with its behaviour in a function field.
+type settlerFunc func(ctx context.Context, accountID, stubID string) (anon.Settled, error)
+
+func (f settlerFunc) SignedIn(ctx context.Context, accountID, stubID string) (anon.Settled, error) {
+	return f(ctx, accountID, stubID)
+}
+
+// TestUnexpectedSignInFailureIsAnError: a failure nobody named (a bug of ours) is a
+// 500 page with no session, logged as an error so that it alarms, like an outage.
+func TestUnexpectedSignInFailureIsAnError(t *testing.T) {
+	e := newEnv(t)
+	_, email, password := e.regular()
+	e.register.SignIn.Accounts = settlerFunc(func(context.Context, string, string) (anon.Settled, error) {
+		return anon.NothingToSettle, errors.New("settling failed in a way nobody named")
+	})
+	b, _ := e.watcher(t, 1)
+	resp := b.signIn(t, email, password)
+	if resp.StatusCode != http.StatusInternalServerError || cookieNamed(resp, site.DefaultSessionCookie) != nil {
+		t.Errorf("status %d, session %v; want 500 and no session", resp.StatusCode, cookieNamed(resp, site.DefaultSessionCookie))
+	}
+	if !strings.Contains(e.logText(), `"level":"ERROR","msg":"sign-in failed"`) {
+		t.Errorf("log does not say the sign-in failed as an error:\n%s", e.logText())
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/signin"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -55,7 +56,9 @@ type Client struct {
 	publicURL string
 }
 
-// New returns a Client for o. Every option but HTTPClient and Now is required.
+// New returns a Client for o. Every option but HTTPClient and Now is required; without
+// an HTTPClient it calls FusionAuth with faclient.DefaultHTTPClient(), the bounds of
+// every other call to FusionAuth.
 func New(o Options) (*Client, error) {
 	var missing []string
 	for _, opt := range [][2]string{{"ClientID", o.ClientID}, {"ClientSecret", o.ClientSecret}, {"PublicURL", o.PublicURL},
@@ -68,7 +71,7 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("signin: missing options %s", strings.Join(missing, ", "))
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+		o.HTTPClient = faclient.DefaultHTTPClient()
 	}
 	public, internal := strings.TrimRight(o.PublicURL, "/"), strings.TrimRight(o.URL, "/")
 	keys := &keySet{remote: oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), o.HTTPClient), internal+signin.JWKSPath)}

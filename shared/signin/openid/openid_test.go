@@ -160,3 +160,61 @@ func TestNewNamesMissingOptions(t *testing.T) {
 		t.Errorf("err=%v, want one naming the missing options", err)
 	}
 }
+
+// TestFinishRefusesAStolenOrSpentCode: FusionAuth refusing the code is the visitor's
+// ErrCode (start again), never ErrUnavailable and never an identity. An attacker who
+// intercepted a victim's code and presents it from a flow of their own has the state
+// of that flow but not the victim's PKCE verifier; a code already exchanged (a replayed
+// callback) is spent. FusionAuth answers both 400 invalid_grant.
+func TestFinishRefusesAStolenOrSpentCode(t *testing.T) {
+	fa := newServer(t)
+	c := newClient(t, fa, fa.Variable("clientSecret"))
+	_, target, _ := c.Start(signin.Login) // the victim's sign-in
+	stolen := callback(t, fa, target)
+	attacker, _, _ := c.Start(signin.Login)
+	q := url.Values{"code": {stolen.Get("code")}, "state": {attacker.State}}
+	if id, err := c.Finish(context.Background(), q, &attacker); !errors.Is(err, signin.ErrCode) || id != (signin.Identity{}) {
+		t.Errorf("a victim's code from the attacker's flow: %+v, %v; want ErrCode and nobody", id, err)
+	}
+
+	flow, target, _ := c.Start(signin.Login)
+	q = callback(t, fa, target)
+	if _, err := c.Finish(context.Background(), q, &flow); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := c.Finish(context.Background(), q, &flow); !errors.Is(err, signin.ErrCode) || id != (signin.Identity{}) {
+		t.Errorf("the same callback again: %+v, %v; want ErrCode and nobody", id, err)
+	}
+}
+
+// TestFinishCallsAFailingTokenEndpointAnOutage: a token endpoint that fails (5xx) is
+// ErrUnavailable (try again later), not the visitor's ErrCode, even at exactly 500.
+func TestFinishCallsAFailingTokenEndpointAnOutage(t *testing.T) {
+	fa := newServer(t)
+	c := newClient(t, fa, fa.Variable("clientSecret"))
+	for _, status := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		flow, target, _ := c.Start(signin.Login)
+		q := callback(t, fa, target)
+		fa.InjectFault("POST /oauth2/token", status, 1)
+		if _, err := c.Finish(context.Background(), q, &flow); !errors.Is(err, signin.ErrUnavailable) || errors.Is(err, signin.ErrCode) {
+			t.Errorf("token endpoint %d: %v, want ErrUnavailable", status, err)
+		}
+	}
+}
+
+// TestLogoutURLEndsFusionAuthsSession: the logout link is FusionAuth's public logout
+// page for this application, so signing out also ends FusionAuth's SSO session.
+func TestLogoutURLEndsFusionAuthsSession(t *testing.T) {
+	fa := newServer(t)
+	c, err := openid.New(openid.Options{
+		ClientID: fa.Variable("applicationId"), ClientSecret: "s", PublicURL: "https://login.changebank.example/",
+		URL: fa.URL(), Issuer: fa.URL(), RedirectURL: redirect,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://login.changebank.example" + signin.LogoutPath + "?client_id=" + url.QueryEscape(fa.Variable("applicationId"))
+	if got := c.LogoutURL(); got != want {
+		t.Errorf("LogoutURL() = %s, want %s", got, want)
+	}
+}
