@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/changebank/anonuser/shared/clocktest"
 	"io"
 	"net/http"
 	"os"
@@ -404,27 +405,10 @@ func randomHex(n int) string {
 // testPassword is long enough for FusionAuth's default password rules.
 const testPassword = "contract-test-password-1"
 
-// fakeClock is the compatible server's clock, moved by tests.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the compatible server's clock, moved by tests: the one fake clock.
+type fakeClock = clocktest.Clock
 
-func newFakeClock(start time.Time) *fakeClock { return &fakeClock{now: start} }
-
-// Now returns the clock's time.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock(start time.Time) *fakeClock { return clocktest.New(start) }
 
 // asFAError returns the FusionAuth error answer inside err.
 func asFAError(err error) (*faclient.Error, bool) {
