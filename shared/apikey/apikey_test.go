@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
@@ -29,23 +30,8 @@ var (
 
 const secretID = "anonuser/video-api-key"
 
-// fakeClock is a settable clock for Source.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// fakeClock is a settable clock for Source.Now: the one fake clock.
+type fakeClock = clocktest.Clock
 
 // env is a Source loaded through the real SDK client from a fake endpoint, with a fake clock.
 type env struct {
@@ -63,7 +49,7 @@ func newEnv(tb testing.TB, value string) *env {
 	if err != nil {
 		tb.Fatalf("Load: got error %v, want nil", err)
 	}
-	clock := &fakeClock{t: time.Date(2025, time.November, 25, 12, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, time.November, 25, 12, 0, 0, 0, time.UTC))
 	src.Now = clock.Now
 	logs := &syncBuffer{}
 	src.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 )
 
@@ -142,24 +142,9 @@ func path(m map[string]any, p string) any {
 }
 
 // clock is a movable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = clocktest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return clocktest.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // newServer starts a server from the project's kickstart with a movable clock.
 func newServer(tb testing.TB, opts fatest.Options) (*fatest.Server, *clock) {

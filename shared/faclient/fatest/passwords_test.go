@@ -186,9 +186,9 @@ func TestChangePasswordIDs(t *testing.T) {
 	}{
 		"expires after the tenant's 600 s": {func(t *testing.T, s *fatest.Server, c *clock) {
 			id := forgot(t, s, "ids@example.com", false)
-			c.Add(599 * time.Second)
+			c.Advance(599 * time.Second)
 			wantStatus(t, do(t, s, http.MethodGet, "/api/user/change-password/"+id, "", nil), http.StatusOK)
-			c.Add(time.Second)
+			c.Advance(time.Second)
 			wantStatus(t, do(t, s, http.MethodGet, "/api/user/change-password/"+id, "", nil), http.StatusNotFound)
 			wantStatus(t, do(t, s, http.MethodPost, "/api/user/change-password", "", map[string]any{"changePasswordId": id, "password": "new-password-1"}), http.StatusNotFound)
 		}},
@@ -197,7 +197,7 @@ func TestChangePasswordIDs(t *testing.T) {
 				map[string]any{"tenant": map[string]any{"externalIdentifierConfiguration": map[string]any{"changePasswordIdTimeToLiveInSeconds": 30}}})
 			wantStatus(t, r, http.StatusOK)
 			id := forgot(t, s, "ids@example.com", false)
-			c.Add(31 * time.Second)
+			c.Advance(31 * time.Second)
 			wantStatus(t, do(t, s, http.MethodGet, "/api/user/change-password/"+id, "", nil), http.StatusNotFound)
 		}},
 		"a change revokes the user's other ids": {func(t *testing.T, s *fatest.Server, c *clock) {

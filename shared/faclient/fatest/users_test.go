@@ -232,7 +232,7 @@ func TestPatchUser(t *testing.T) {
 			id := createUser(t, s, k.video, map[string]any{"username": "stubname", "email": "stub@example.com", "firstName": "Ann",
 				"password": "long-enough-pw", "data": map[string]any{"anonymousUser": true, "watchCount": 1, "tags": []any{"a"}}})
 			created := float64(c.Now().UnixMilli())
-			c.Add(time.Minute)
+			c.Advance(time.Minute)
 			ct := tc.contentType
 			if ct == "" {
 				ct = "application/json"
