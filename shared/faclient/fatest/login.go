@@ -72,8 +72,8 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// login authenticates a user, records the login and fires user.login.success, whose
-// webhooks are delivered before it returns, without the lock held.
+// login authenticates a user, fires user.login.success, whose webhooks are delivered
+// without the lock held, and then records the login.
 func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 	errs := &apiErrors{}
 	if in.oneTimePassword == "" {
@@ -175,7 +175,6 @@ func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 		}
 	}
 	targets := s.eventRoutingLocked(tenantID, "user.login.success")
-	stampLogin(u.doc, appID, now)
 	eventFields := map[string]any{
 		"authenticationType": authType,
 		"connectorId":        connectorID,
@@ -196,6 +195,15 @@ func (s *Server) login(ctx context.Context, in loginInput) loginResult {
 		}
 		s.deliverEvent(ctx, targets, "user.login.success", body)
 	}
+	// The login is committed after its webhooks ran, as FusionAuth persists an
+	// operation's final state only once they finish ("Writing a webhook"): a webhook
+	// that reads the user sees it as before the login. Only the login's own fields are
+	// written, onto the user as it is now (a webhook may have written it meanwhile).
+	s.mu.Lock()
+	if cur := s.state.users[userID]; cur != nil {
+		stampLogin(cur.doc, appID, now)
+	}
+	s.mu.Unlock()
 	resp["user"] = after
 	return loginResult{status: status, body: resp, userID: userID}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -327,5 +328,31 @@ func TestWebhookReadTimeout(t *testing.T) {
 	d := s.Deliveries()
 	if len(d) != 1 || d[0].Err == nil || d[0].Status != 0 {
 		t.Errorf("Deliveries = %+v, want one attempt that timed out without a status", d)
+	}
+}
+
+// TestLoginWebhookSeesTheUserBeforeTheLogin: FusionAuth runs a login's webhooks inside
+// the operation and persists its final state afterwards ("Writing a webhook"), so a
+// webhook that reads the user finds the login not yet recorded; once the login API has
+// answered, it is.
+func TestLoginWebhookSeesTheUserBeforeTheLogin(t *testing.T) {
+	s, c, rc := loginServer(t)
+	k := keysOf(s)
+	userID := s.Variable("regularUserId")
+	before, _ := s.User(userID)
+	c.Advance(time.Minute)
+	var during map[string]any
+	rc.mu.Lock()
+	rc.onEvent = func(map[string]any) { during, _ = s.User(userID) }
+	rc.mu.Unlock()
+	r := do(t, s, http.MethodPost, "/api/login", k.admin, map[string]any{
+		"loginId": "richard@example.com", "password": s.Variable("regularPassword"), "applicationId": s.Variable("applicationId"),
+	})
+	wantStatus(t, r, http.StatusOK)
+	if during == nil || during["lastLoginInstant"] != before["lastLoginInstant"] {
+		t.Errorf("the webhook saw lastLoginInstant %v, want it as before the login (%v)", during["lastLoginInstant"], before["lastLoginInstant"])
+	}
+	if after, _ := s.User(userID); after["lastLoginInstant"] != c.Now().UnixMilli() {
+		t.Errorf("after the login: lastLoginInstant %v, want %d", after["lastLoginInstant"], c.Now().UnixMilli())
 	}
 }

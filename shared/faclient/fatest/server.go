@@ -106,6 +106,8 @@ type obsState struct {
 	deliveries  []Delivery
 	faults      map[string]*fault
 	unsupported int
+
+	afterPatchRead func(userID string) // AfterPatchRead's hook
 }
 
 // URLVariable is the kickstart variable naming FusionAuth as browsers reach it (the

@@ -22,12 +22,16 @@ func TestCreateUser(t *testing.T) {
 	checks := map[string]any{
 		"username": "Stub-User-1", "active": true, "usernameStatus": "ACTIVE",
 		"tenantId": s.Variable("visitorTenantId"), "insertInstant": now, "lastUpdateInstant": now,
-		"passwordLastUpdateInstant": now, "data.anonymousUser": true, "data.watchCount": float64(1),
+		"lastLoginInstant": now, "data.anonymousUser": true, "data.watchCount": float64(1),
 	}
 	for p, want := range checks {
 		if got := path(u, p); got != want {
 			t.Errorf("user.%s = %v, want %v", p, got, want)
 		}
+	}
+	// The password is stamped when the hash is done, 27–140 ms after the insert.
+	if pw, _ := u["passwordLastUpdateInstant"].(float64); pw < now+27 || pw > now+140 {
+		t.Errorf("user.passwordLastUpdateInstant = %v, want 27–140 ms after insertInstant %v", pw, now)
 	}
 	for _, secret := range []string{"password", "salt"} {
 		if _, ok := u[secret]; ok {
