@@ -18,6 +18,10 @@ const (
 	DataEmailLastSentTo = "emailLastSentTo"   // the address of the newest of them
 	DataEmailReleasedAt = "emailReleasedAt"   // epoch ms when prune released an address the profile never proved
 	DataConvertedAt     = "convertedAt"       // epoch ms of the first login after conversion
+	// DataAddressPassword is the stub's passwordLastUpdateInstant as it was when the stub
+	// was given its address, recorded in that same write: a password instant past it is
+	// the proof of the address (PasswordSet).
+	DataAddressPassword = "addressPasswordInstant"
 )
 
 // userIDPattern is FusionAuth's user id: a canonical UUID, lower-case as FusionAuth
@@ -72,9 +76,9 @@ type Service struct {
 	updates *Updater
 }
 
-// New returns a Service.
-func New(fa FusionAuth) *Service {
-	return &Service{fa: fa, updates: NewUpdater(fa)}
+// New returns a Service whose writes take their profile leases from locks (Updater).
+func New(fa FusionAuth, locks Locks) *Service {
+	return &Service{fa: fa, updates: NewUpdater(fa, locks)}
 }
 
 // StartProfile creates a stub user that has watched the video once: one FusionAuth
@@ -100,11 +104,12 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 	return ProfileOf(created.User), nil
 }
 
-// RecordWatch adds one to the visitor's watch count with test-and-set (Updater): two
-// FusionAuth calls (read, patch) when nobody else writes the user at the same moment,
-// and no count lost when someone does. If the user is overtaken on every attempt, the
-// error wraps ErrContended and the Profile is the user as last read: the visitor can
-// still be shown the page, and the caller reports the one dropped count. Only a stub
+// RecordWatch adds one to the visitor's watch count under the profile's lease
+// (Updater): two FusionAuth calls (read, patch), and no count lost when other visits of
+// the same profile run at the same moment. If the profile stays busy or is overtaken on
+// every attempt, the error wraps ErrContended and the Profile is the user as last read
+// (read once more if the lease was never had): the visitor can still be shown the page,
+// and the caller reports the one dropped count. Only a stub
 // counts through the visitor cookie: a user that is no longer anonymous is an account,
 // reached only by signing in (ErrNotAnonymous, nothing written). Errors: ErrGone,
 // ErrNotAnonymous, ErrContended, ErrUnavailable.
@@ -128,6 +133,13 @@ func (s *Service) recordWatch(ctx context.Context, userID string, stubOnly bool)
 	})
 	if err != nil && !errors.Is(err, ErrContended) {
 		return Profile{}, err
+	}
+	if err != nil && u.ID == "" {
+		// The lease was never had, so nothing was read: read once to show the page.
+		if u, rerr := readActive(ctx, s.fa, userID); rerr == nil {
+			return ProfileOf(u), err
+		}
+		return Profile{UserID: userID}, err
 	}
 	return ProfileOf(u), err
 }

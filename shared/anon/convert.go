@@ -49,8 +49,9 @@ type Converter struct {
 	duplicate time.Duration
 }
 
-// NewConverter returns a Converter over fa.
-func NewConverter(fa ConversionStore, opts ConverterOptions) *Converter {
+// NewConverter returns a Converter over fa whose writes take their profile leases from
+// locks (Updater).
+func NewConverter(fa ConversionStore, locks Locks, opts ConverterOptions) *Converter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -60,7 +61,7 @@ func NewConverter(fa ConversionStore, opts ConverterOptions) *Converter {
 	if opts.Limits.PerDay <= 0 {
 		opts.Limits.PerDay = DefaultLimits.PerDay
 	}
-	return &Converter{fa: fa, updates: NewUpdater(fa), opts: opts, now: opts.Now, duplicate: 15 * time.Second}
+	return &Converter{fa: fa, updates: NewUpdater(fa, locks), opts: opts, now: opts.Now, duplicate: 15 * time.Second}
 }
 
 // ConversionState is the forgot-password state that marks an anonymous conversion:
@@ -94,10 +95,11 @@ const (
 // (converted here if it has also logged in) and its address is not changed
 // (ErrNotAnonymous).
 //
-// Every change of the profile's data is test-and-set (Updater); the send is recorded
-// in data.emailSends before it is made, so concurrent requests send one email: the
-// one whose record lost the race sends nothing, and so does a request for the address
-// mailed less than 15 seconds before (a second click, a second tab). At most Limits.PerHour and PerDay
+// The whole request runs holding the stub's lease (Updater.Exclusive), so requests for
+// one profile run one after the other, and visits counted meanwhile wait for it; the
+// send is recorded in data.emailSends before it is made, so of concurrent requests one
+// sends and the next finds the record: a request for the address mailed less than 15
+// seconds before (a second click, a second tab) sends nothing. At most Limits.PerHour and PerDay
 // emails go out per profile; beyond them the request changes nothing and sends nothing,
 // and returns nil like a success. data.emailPendingSince is set once per profile and
 // moves with it: asking again, or for another address and back, does not delay the
@@ -105,15 +107,22 @@ const (
 //
 // FusionAuth calls: the same address again 3 (read, record, send); a first address 3
 // when free (read, record with the address, send), 4 when taken (the write refused as
-// a duplicate, then the record alone); another address 5 when free (read, record,
-// create, delete, send), 6 when taken (a second create without the address).
+// a duplicate, then the record alone); another address 6, free or taken (read, record,
+// create the fresh stub without an address, give it the address, refused as a duplicate
+// when taken, delete, send). Lock calls: 2 per stub written (take, release).
 //
 // Errors: ErrGone, ErrNotAnonymous, ErrInvalidEmail (FusionAuth refused the address),
 // ErrEmailNotSent (the profile is updated; the email failed), ErrContended,
 // ErrUnavailable.
 func (c *Converter) RequestConversion(ctx context.Context, userID, email string) (string, error) {
 	r := &conversionRequest{c: c, userID: userID, email: email, now: c.now()}
-	return r.run(ctx)
+	var target string
+	err := c.updates.Exclusive(ctx, userID, func(ctx context.Context) error {
+		var err error
+		target, err = r.run(ctx)
+		return err
+	})
+	return target, err
 }
 
 // conversionRequest is one run of RequestConversion.
@@ -227,6 +236,9 @@ func (r *conversionRequest) claim(withAddress bool) Change {
 			data[DataEmailRequested] = r.email
 		}
 		if r.plan == planInPlace && withAddress {
+			// The stub never had an address, so no link can have set its password: the
+			// password instant as read is the baseline of the proof (PasswordSet).
+			data[DataAddressPassword] = u.PasswordLastUpdateInstant
 			edit.Ops = []faclient.PatchOperation{{Op: "add", Path: "/user/email", Value: r.email}}
 		}
 		return edit, nil
@@ -259,7 +271,12 @@ func (r *conversionRequest) target() string {
 
 // move creates the fresh stub that carries the profile under the new address and
 // deletes the old one (u, as just written with the send recorded). The new stub's id is
-// MovedID: a request that lost the race to move can find it.
+// MovedID: a run interrupted after creating it finds it again. It is created without an
+// address and given it in a second write that records its password instant (the
+// baseline of the proof, PasswordSet): FusionAuth stamps that instant itself, after the
+// insert, so it is known only from the create answer, and no link can reach a stub
+// without an address. A duplicate refusal of that write means another account holds
+// the address: the stub keeps none.
 func (r *conversionRequest) move(ctx context.Context, u faclient.User) (string, error) {
 	username, err := RandomString(64)
 	if err != nil {
@@ -272,25 +289,33 @@ func (r *conversionRequest) move(ctx context.Context, u faclient.User) (string, 
 	data := cloneData(u.Data)
 	data[DataEmailRequested] = r.email
 	delete(data, DataEmailReleasedAt)
-	fresh := faclient.User{Username: username, Password: password, Email: r.email, Data: data}
+	delete(data, DataAddressPassword)
 	id := MovedID(r.userID, r.email)
-	_, err = r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: fresh})
-	if faclient.IsDuplicate(err, "user.email") {
-		r.taken = true
-		fresh.Email = ""
-		_, err = r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: fresh})
-	}
-	if faclient.IsDuplicate(err, "userId") {
+	var read *faclient.User
+	created, err := r.c.fa.CreateUser(ctx, id, faclient.UserRequest{User: faclient.User{Username: username, Password: password, Data: data}})
+	switch {
+	case err == nil:
+		read = &created.User
+	case faclient.IsDuplicate(err, "userId"):
 		// An earlier run of this same move created it and stopped before the end:
-		// finish that one, with the email its address calls for.
-		created, rerr := readActive(ctx, r.c.fa, id)
-		if rerr != nil {
-			return "", rerr
-		}
-		r.taken, err = !strings.EqualFold(created.Email, r.email), nil
-	}
-	if err != nil {
+		// finish that one (read afresh).
+	default:
 		return "", fusionAuthError(err, "move user "+r.userID+" to a fresh stub")
+	}
+	_, err = r.c.updates.update(ctx, id, read, func(u faclient.User) (Edit, error) {
+		if strings.EqualFold(u.Email, r.email) {
+			return Edit{}, nil // given it by the earlier run
+		}
+		data := u.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		data[DataAddressPassword] = u.PasswordLastUpdateInstant
+		return Edit{Data: data, Ops: []faclient.PatchOperation{{Op: "add", Path: "/user/email", Value: r.email}}}, nil
+	})
+	r.taken = errors.Is(err, ErrTaken)
+	if err != nil && !r.taken {
+		return "", fmt.Errorf("give the fresh stub %s its address: %w", id, err)
 	}
 	// Deleting the old stub is what kills its links. If it fails, nothing is sent and
 	// the visitor (already given the new stub) asks again; meanwhile the old links still
@@ -343,11 +368,11 @@ func (r *conversionRequest) send(ctx context.Context, target string) error {
 }
 
 // convertProved handles a stub that proved its address: an account in all but name. If
-// it has logged in too, it is converted now (the webhook may have failed); either way
+// it has logged in since, it is converted now (the webhook may have failed); either way
 // its address stays.
 func (r *conversionRequest) convertProved(ctx context.Context) error {
-	if r.proved.LastLoginInstant > 0 {
-		if _, err := Convert(ctx, r.c.updates, r.userID, r.now); err != nil {
+	if LoggedIn(*r.proved) {
+		if _, err := Reconcile(ctx, r.c.updates, r.userID, r.now); err != nil {
 			return err
 		}
 	}

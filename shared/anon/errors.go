@@ -37,9 +37,10 @@ var (
 	// the set-password email; submitting the same address again finishes the job.
 	ErrEmailNotSent = errors.New("set-password email not sent")
 
-	// ErrContended: a test-and-set update (Updater) was overtaken by other writes to the
-	// same user on every attempt and gave up. Nothing was written; what it was for
-	// (one watch, say) is dropped. Rare: it takes a burst of writes to one user.
+	// ErrContended: an update (Updater) waited too long for the profile's lease, or was
+	// overtaken on every attempt by writes without it, and gave up. Nothing was written;
+	// what it was for (one watch, say) is dropped. Rare: it takes a burst of writes to
+	// one user.
 	ErrContended = errors.New("update overtaken by other writes")
 
 	// ErrUnavailable: FusionAuth failed (5xx), could not be reached, did not answer in

@@ -12,26 +12,53 @@ import (
 	"github.com/changebank/anonuser/shared/faclient"
 )
 
-// PasswordSet reports whether the user's password changed after it was created. A stub
-// is created with a random password nobody knows, and only a set-password link sent to
-// its address can change it, so for a stub this means: someone proved they read the
-// stub's address. FusionAuth stamps a new user's insertInstant and
-// passwordLastUpdateInstant with the same instant (its User API example; pinned on both
-// targets by the contract test TestPasswordAndLoginInstants), and moves
-// passwordLastUpdateInstant when a password is set. It is returned on reads but is not
-// in the search index, so this is decided per user, after a read.
+// PasswordSet reports whether the stub's password was set after its address was: the
+// proof that someone read the address. A stub is created with a random password nobody
+// knows, and only a set-password link sent to its address can change it. The proof
+// compares the password's instant with DataAddressPassword, the stub's own
+// passwordLastUpdateInstant recorded in the same write that gave it its address (when no
+// link for it could exist yet), and not with insertInstant: FusionAuth stamps the
+// password some milliseconds after the insert (hashing time; 27-140 ms in the captures
+// of fusionauth-issues #824 and FusionAuth's blog, "an implementation detail" in #2048),
+// so a fresh stub's password is always "later" than its insert. FusionAuth moves
+// passwordLastUpdateInstant when a password is set (pinned on both targets by the
+// contract test TestPasswordAndLoginInstants). A stub without the record never asked
+// for an address it holds, so it proved none. passwordLastUpdateInstant is returned on
+// reads but is not in the search index, so this is decided per user, after a read.
 func PasswordSet(u faclient.User) bool {
-	return u.PasswordLastUpdateInstant > u.InsertInstant
+	at, recorded := instantOf(u.Data[DataAddressPassword])
+	return recorded && u.PasswordLastUpdateInstant > at
+}
+
+// LoggedIn reports whether the stub logged in after it proved its address. FusionAuth
+// records a login when a user is created with a password (fusionauth-issues #1312,
+// "working as designed": lastLoginInstant is the insert instant), so a stub's
+// lastLoginInstant is never absent; but with its random password nobody can log in as
+// a stub before its link set a new one, so only a login after that password counts.
+func LoggedIn(u faclient.User) bool {
+	return PasswordSet(u) && u.LastLoginInstant > u.PasswordLastUpdateInstant
 }
 
 // ProvedAddress reports whether a stub proved its current address: it has one, and its
-// password was set through a link after that address was set. A stub's address never
-// changes once set (a change of address moves the profile to a fresh stub; a released
-// address is never set again on the same stub), so "after the stub was created" is
-// "after its address was set" (PasswordSet).
+// password was set through a link after that address was set (PasswordSet). A stub's
+// address never changes once set (a change of address moves the profile to a fresh
+// stub; a released address is never set again on the same stub).
 func ProvedAddress(u faclient.User) bool {
 	anonymous, _ := u.Data[DataAnonymous].(bool)
 	return anonymous && u.Email != "" && PasswordSet(u)
+}
+
+// instantOf reads an epoch-ms JSON number from user.data.
+func instantOf(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // NeverAskedForAddress reports whether a stub may take its first address in place: it
@@ -72,21 +99,25 @@ func MovedID(userID, address string) string {
 // user deleted meanwhile is nothing to convert, not an error. It reports whether this
 // call converted the user. Errors: ErrContended, ErrUnavailable.
 func Convert(ctx context.Context, up *Updater, userID string, at time.Time) (bool, error) {
-	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
-		if !ProvedAddress(u) {
-			return Edit{}, false
-		}
-		data := u.Data
-		data[DataAnonymous] = false
-		data[DataConvertedAt] = at.UnixMilli()
-		delete(data, DataEmailPending)
-		delete(data, DataEmailRequested)
-		var ops []faclient.PatchOperation
-		if u.Username != "" {
-			ops = append(ops, faclient.PatchOperation{Op: "remove", Path: "/user/username"})
-		}
-		return Edit{Data: data, Ops: ops}, true
-	})
+	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) { return convertEdit(u, at) })
+}
+
+// convertEdit is Convert's change: nothing unless the stub proved its address.
+func convertEdit(u faclient.User, at time.Time) (Edit, bool) {
+	if !ProvedAddress(u) {
+		return Edit{}, false
+	}
+	data := u.Data
+	data[DataAnonymous] = false
+	data[DataConvertedAt] = at.UnixMilli()
+	delete(data, DataEmailPending)
+	delete(data, DataEmailRequested)
+	delete(data, DataAddressPassword)
+	var ops []faclient.PatchOperation
+	if u.Username != "" {
+		ops = append(ops, faclient.PatchOperation{Op: "remove", Path: "/user/username"})
+	}
+	return Edit{Data: data, Ops: ops}, true
 }
 
 // CompleteConversion converts the stub userID after FusionAuth reported its login
@@ -96,29 +127,44 @@ func (c *Converter) CompleteConversion(ctx context.Context, userID string) (bool
 }
 
 // Release takes back an address a stub asked for before cutoff and never proved, so
-// that its owner can use it: the address (if the stub holds it), the asked-for address
-// and emailPendingSince go, and data.emailReleasedAt is set (the profile's next address
-// then moves to a fresh stub, killing any link still outstanding for this one). A stub
-// that set a password or logged in is never released, nor a user that is not a stub
-// any more or asked later than cutoff: those are read fresh here, since
-// passwordLastUpdateInstant is not searchable. It reports whether it released.
+// that its owner can use it: the address (if the stub holds it), the asked-for address,
+// its password record and emailPendingSince go, and data.emailReleasedAt is set (the
+// profile's next address then moves to a fresh stub, killing any link still outstanding
+// for this one). A stub that set a password through its link (and so may have logged
+// in) is never released, nor a user that is not a stub any more or asked later than
+// cutoff: those are read fresh here, since passwordLastUpdateInstant is not searchable.
+// It reports whether it released.
 // Errors: ErrContended, ErrUnavailable.
 func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Time) (bool, error) {
 	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
 		anonymous, _ := u.Data[DataAnonymous].(bool)
 		since, asked := u.Data[DataEmailPending].(float64)
-		if !anonymous || !asked || int64(since) >= cutoff.UnixMilli() || PasswordSet(u) || u.LastLoginInstant > 0 {
+		if !anonymous || !asked || int64(since) >= cutoff.UnixMilli() || PasswordSet(u) {
 			return Edit{}, false
 		}
 		data := u.Data
 		delete(data, DataEmailPending)
 		delete(data, DataEmailRequested)
+		delete(data, DataAddressPassword)
 		data[DataEmailReleasedAt] = at.UnixMilli()
 		var ops []faclient.PatchOperation
 		if u.Email != "" {
 			ops = append(ops, faclient.PatchOperation{Op: "remove", Path: "/user/email"})
 		}
 		return Edit{Data: data, Ops: ops}, true
+	})
+}
+
+// Reconcile converts the stub userID if it proved its address and logged in since: its
+// login webhook failed (FusionAuth sends it once and forgets), so prune converts it. A
+// stub that did not, or a user gone meanwhile, is left alone. It reports whether it
+// converted. Errors: ErrContended, ErrUnavailable.
+func Reconcile(ctx context.Context, up *Updater, userID string, at time.Time) (bool, error) {
+	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
+		if !LoggedIn(u) {
+			return Edit{}, false
+		}
+		return convertEdit(u, at)
 	})
 }
 

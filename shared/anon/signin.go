@@ -36,9 +36,10 @@ type Accounts struct {
 }
 
 // NewAccounts returns Accounts over fa; conv completes conversions (the same function
-// the webhook calls, so either may come first).
+// the webhook calls, so either may come first), and its profile leases are the ones
+// merges take.
 func NewAccounts(fa AccountStore, conv *Converter) *Accounts {
-	return &Accounts{fa: fa, conv: conv, updates: NewUpdater(fa)}
+	return &Accounts{fa: fa, conv: conv, updates: NewUpdater(fa, conv.updates.locks)}
 }
 
 // Settled says what happened to the visitor's stub at sign-in.
@@ -76,14 +77,27 @@ func (a *Accounts) SignedIn(ctx context.Context, accountID, stubID string) (Sett
 
 // Merge adds the stub stubID's profile to the account accountID and deletes the stub:
 // watchCount is summed; the stub's own markers (anonymousUser, emailPendingSince,
-// convertedAt) are not carried over. The account is changed by test-and-set (Updater),
-// so a visit counted on another device at the same moment is not lost, and the stub's
-// id is recorded on the account in the same write, so a repeated merge adds nothing
-// twice. Four FusionAuth calls without contention (read stub, read account, patch
-// account, delete stub). It reports false, changing nothing, when the stub is gone or is
+// convertedAt) are not carried over. The merge holds the stub's lease throughout
+// (Updater.Exclusive), so a visit with the stub's cookie waits and then finds the stub
+// gone, and a second merge of it finds nothing to do; the account is changed under its
+// own lease, so a visit counted on another device at the same moment is not lost, and
+// the stub's id is recorded on the account in the same write, so a repeated merge
+// adds nothing twice. Four FusionAuth calls without contention (read stub, read
+// account, patch account, delete stub), and four lock calls. It reports false, changing nothing, when the stub is gone or is
 // not a stub. Errors: ErrGone (the account is gone), ErrContended (the account kept
 // changing: nothing merged, the stub kept), ErrUnavailable.
 func (a *Accounts) Merge(ctx context.Context, stubID, accountID string) (bool, error) {
+	merged := false
+	err := a.updates.Exclusive(ctx, stubID, func(ctx context.Context) error {
+		var err error
+		merged, err = a.merge(ctx, stubID, accountID)
+		return err
+	})
+	return merged, err
+}
+
+// merge is Merge with the stub's lease held.
+func (a *Accounts) merge(ctx context.Context, stubID, accountID string) (bool, error) {
 	stub, err := readActive(ctx, a.fa, stubID)
 	if errors.Is(err, ErrGone) {
 		return false, nil

@@ -29,11 +29,15 @@ func (e Edit) empty() bool { return e.Data == nil && len(e.Ops) == 0 }
 // have side effects outside its closure. An error stops the update and is returned as is.
 type Change func(u faclient.User) (Edit, error)
 
-// Updater applies read-modify-write changes to users with test-and-set: every write is a
-// JSON Patch whose first operations test that the user is still as read, so a write that
-// another one overtook changes nothing, and the change is re-read and re-applied.
-// FusionAuth has no increment and no transactions; this is its compare-and-set. It is
-// safe for concurrent use.
+// Updater applies read-modify-write changes to users, one writer per profile at a time:
+// every Update holds the profile's lease (Locks) from its read to its write. FusionAuth
+// has no increment, no transactions and no compare-and-set (a JSON Patch test is checked
+// against the user as read at the start of the request, and the write follows without a
+// lock: fusionauth-issues #3206), so the lease is what keeps two writers from both
+// writing from the same read. The write is still a JSON Patch whose first operations
+// test that the user is as read, which catches writers that hold no lease (FusionAuth
+// itself when a password is set, an administrator); such a write is re-read and
+// re-applied. It is safe for concurrent use.
 //
 // Every read-modify-write of profile data goes through Update: the visit count
 // (Service.RecordWatch), the email-send log and address of a conversion request
@@ -43,24 +47,28 @@ type Change func(u faclient.User) (Edit, error)
 // account's write succeeded).
 type Updater struct {
 	fa       ProfileStore
+	locks    Locks
+	wall     func() time.Time // the leases' clock: the machine's, since leases are shared between machines
 	attempts int
 	backoff  time.Duration // the first retry waits up to this long; each later one twice as long
 	maxWait  time.Duration
 }
 
-// NewUpdater returns an Updater over fa. Its retry bounds: with full jitter (a random
-// wait up to a bound that doubles from 2 ms to 256 ms), twenty writers racing for one
-// user spread out within a few rounds; twenty attempts wait at most about 4 s in all
-// before a change is given up.
-func NewUpdater(fa ProfileStore) *Updater {
-	return &Updater{fa: fa, attempts: 20, backoff: 2 * time.Millisecond, maxWait: 256 * time.Millisecond}
+// NewUpdater returns an Updater over fa whose writers take their leases from locks. Its
+// retry bounds: a busy lease and an overtaken write are retried after a random wait up
+// to a bound that doubles from 2 ms to 256 ms (full jitter); a writer waits at most
+// lockWait for a busy profile and makes at most twenty attempts at its write before the
+// change is given up (ErrContended).
+func NewUpdater(fa ProfileStore, locks Locks) *Updater {
+	return &Updater{fa: fa, locks: locks, wall: time.Now, attempts: 20, backoff: 2 * time.Millisecond, maxWait: 256 * time.Millisecond}
 }
 
-// Update reads userID, asks change for an Edit and writes it guarded by two tests: the
-// user's lastUpdateInstant and its whole user.data are as read. A guard that fails means
-// another write came first: Update waits a little (random, growing), re-reads and calls
-// change again, at most ten times. An uncontended update is two FusionAuth calls (read,
-// patch); an empty Edit is one (read).
+// Update takes userID's lease (unless the caller holds it: Exclusive), reads the user,
+// asks change for an Edit and writes it guarded by two tests: the user's
+// lastUpdateInstant and its whole user.data are as read. A guard that fails means a
+// writer without the lease came first: Update waits a little (random, growing), re-reads
+// and calls change again. An uncontended update is two FusionAuth calls (read, patch)
+// and two lock calls (take, release); an empty Edit is one FusionAuth call (read).
 //
 // Why both tests: RFC 6902's test cannot test that a key is absent (a test of a missing
 // path is refused as [invalidJSON], not failed), so user.data is tested as a whole,
@@ -72,16 +80,28 @@ func NewUpdater(fa ProfileStore) *Updater {
 // test (java-json-tools json-patch, RFC 6902 section 4.6), so 3 and 3.0 are equal.
 //
 // It returns the user as written (or as read, for an empty Edit). Errors: ErrGone (no
-// such user, or deactivated), ErrContended (the attempts ran out), the change's own
-// error, and what a refused write means (ErrTaken, ErrInvalidEmail, ErrUnavailable).
+// such user, or deactivated), ErrContended (the profile stayed busy, or the attempts ran
+// out), the change's own error, and what a refused write means (ErrTaken,
+// ErrInvalidEmail, ErrUnavailable; a failing lock store is ErrUnavailable too).
 func (up *Updater) Update(ctx context.Context, userID string, change Change) (faclient.User, error) {
 	return up.update(ctx, userID, nil, change)
 }
 
 // update is Update starting from read, the user as just read, when the caller has it
-// (a write it made from that read was refused without changing anything), saving a
-// read; nil reads first.
+// and holds the lease since (Exclusive; or it just created the user, whose id nobody
+// else knows yet), saving a read; nil reads first.
 func (up *Updater) update(ctx context.Context, userID string, read *faclient.User, change Change) (faclient.User, error) {
+	var written faclient.User
+	err := up.Exclusive(ctx, userID, func(ctx context.Context) error {
+		var err error
+		written, err = up.write(ctx, userID, read, change)
+		return err
+	})
+	return written, err
+}
+
+// write is update's read-modify-write, with the lease held.
+func (up *Updater) write(ctx context.Context, userID string, read *faclient.User, change Change) (faclient.User, error) {
 	for attempt := 0; ; attempt++ {
 		var u faclient.User
 		var err error
@@ -116,7 +136,7 @@ func (up *Updater) update(ctx context.Context, userID string, read *faclient.Use
 			return faclient.User{}, fusionAuthError(err, "update user "+userID)
 		}
 		if attempt+1 >= up.attempts {
-			return u, fmt.Errorf("%w: user %s: %d attempts overtaken by other writes", ErrContended, userID, up.attempts)
+			return u, fmt.Errorf("%w: user %s: %d attempts overtaken by writes without the lease", ErrContended, userID, up.attempts)
 		}
 		if err := backoff.Sleep(ctx, backoff.FullJitter(up.backoff, up.maxWait, attempt)); err != nil {
 			return faclient.User{}, fmt.Errorf("%w: update user %s: %w", ErrUnavailable, userID, err)

@@ -93,8 +93,13 @@ func IsDuplicate(err error, field string) bool {
 // IsPatchTestFailed reports whether FusionAuth refused a JSON Patch document because one
 // of its test operations found another value: 400 with the general error
 // [JSONPatchTestFailed] (prime-mvc's BaseJacksonContentHandler, which FusionAuth's API is
-// built on). Another writer came first; re-read and try again.
+// built on). Another writer came first; re-read and try again. A 409 Conflict is the
+// same lost race: FusionAuth answers it where it has optimistic locking (the identity
+// provider API since 1.65.0), and a user PATCH that gains it would answer so too.
 func IsPatchTestFailed(err error) bool {
 	var fe *Error
-	return errors.As(err, &fe) && fe.StatusCode == http.StatusBadRequest && fe.HasCode("[JSONPatchTestFailed]")
+	if !errors.As(err, &fe) {
+		return false
+	}
+	return fe.StatusCode == http.StatusConflict || fe.StatusCode == http.StatusBadRequest && fe.HasCode("[JSONPatchTestFailed]")
 }

@@ -54,6 +54,7 @@ func TestPatchUserJSONPatch(t *testing.T) {
 		"absent path":       {http.StatusBadRequest, `{"generalErrors":[{"code":"[invalidJSON]","message":"no such path in target JSON document"}]}`, false},
 		"other 400":         {http.StatusBadRequest, `{"fieldErrors":{"user.email":[{"code":"[duplicate]user.email","message":"m"}]}}`, false},
 		"code on a non-400": {http.StatusInternalServerError, `{"generalErrors":[{"code":"[JSONPatchTestFailed]","message":"m"}]}`, false},
+		"409 conflict":      {http.StatusConflict, ``, true},
 	}
 	for name, a := range answers {
 		t.Run(name, func(t *testing.T) {

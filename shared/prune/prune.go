@@ -46,12 +46,14 @@ type Options struct {
 // Pruner runs prune passes against FusionAuth.
 type Pruner struct {
 	store Store
+	locks anon.Locks
 	opts  Options
 	log   *slog.Logger
 }
 
-// New returns a Pruner with opts' defaults filled in.
-func New(store Store, opts Options, log *slog.Logger) *Pruner {
+// New returns a Pruner with opts' defaults filled in. Its per-user writes take the
+// profile leases from locks, the ones the other functions take (anon.Updater).
+func New(store Store, locks anon.Locks, opts Options, log *slog.Logger) *Pruner {
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour
 	}
@@ -76,7 +78,7 @@ func New(store Store, opts Options, log *slog.Logger) *Pruner {
 	if opts.Metrics == nil {
 		opts.Metrics = io.Discard
 	}
-	return &Pruner{store: store, opts: opts, log: log}
+	return &Pruner{store: store, locks: locks, opts: opts, log: log}
 }
 
 // Queries: FusionAuth takes Elasticsearch JSON as a string. Instants are epoch ms
@@ -86,55 +88,64 @@ func New(store Store, opts Options, log *slog.Logger) *Pruner {
 // only once untouched since oneVisitCutoff (which is not before cutoff): both idle
 // past the one-visit cutoff, and either past the full one or at one watch. Most
 // one-visit stubs are one-off visitors whose cookie is gone, and each costs a monthly
-// active user, so they go sooner. Never anyone who logged in (lastLoginInstant is
-// indexed): that is a person, whatever a failed webhook left in data. A stub without an
-// email cannot have set a password (only a link to its address can, and an address is
-// only released from a stub that did not), and passwordLastUpdateInstant is not
-// searchable; so "set a password or logged in" is this query's lastLoginInstant.
+// active user, so they go sooner. Never anyone who logged in since the one-visit
+// cutoff (lastLoginInstant is indexed): FusionAuth records a login when a user is
+// created with a password (fusionauth-issues #1312), so every stub has a
+// lastLoginInstant, its creation, which is not a later login; the query accepts it when
+// absent too, as the docs' older users have it. A stub without an email cannot have set
+// a password (only a link to its address can, and an address is only released from a
+// stub that did not) and so cannot have logged in; the clause keeps prune off a person
+// whatever a failed webhook left in data.
 func staleStubs(cutoff, oneVisitCutoff time.Time) string {
-	idleBefore := func(t time.Time) map[string]any {
-		return map[string]any{"range": map[string]any{"lastUpdateInstant": map[string]any{"lt": t.UnixMilli()}}}
+	idleBefore := func(field string, t time.Time) map[string]any {
+		return map[string]any{"range": map[string]any{field: map[string]any{"lt": t.UnixMilli()}}}
 	}
 	return mustJSON(map[string]any{"bool": map[string]any{
 		"filter": []any{
 			map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
-			idleBefore(oneVisitCutoff),
+			idleBefore("lastUpdateInstant", oneVisitCutoff),
 			map[string]any{"bool": map[string]any{
 				"should": []any{
-					idleBefore(cutoff),
+					idleBefore("lastUpdateInstant", cutoff),
 					map[string]any{"term": map[string]any{"data." + anon.DataWatchCount: 1}},
+				},
+				"minimum_should_match": 1,
+			}},
+			map[string]any{"bool": map[string]any{
+				"should": []any{
+					idleBefore("lastLoginInstant", oneVisitCutoff),
+					map[string]any{"bool": map[string]any{"must_not": []any{map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}}}}},
 				},
 				"minimum_should_match": 1,
 			}},
 		},
 		"must_not": []any{
 			map[string]any{"exists": map[string]any{"field": "email"}},
-			map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}},
 		},
 	}})
 }
 
 // expiredPendingEmails matches stubs that asked for an address before cutoff (free or
-// taken alike: both look the same to their visitor, so both are released the same) and
-// never logged in. Whether one set a password is read per user (anon.Release).
+// taken alike: both look the same to their visitor, so both are released the same).
+// Whether one proved its address (and so may have logged in) is read per user
+// (anon.Release): passwordLastUpdateInstant is not searchable, and every stub has a
+// lastLoginInstant from its creation.
 func expiredPendingEmails(cutoff time.Time) string {
 	return mustJSON(map[string]any{"bool": map[string]any{
 		"filter": []any{
 			map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
 			map[string]any{"range": map[string]any{"data." + anon.DataEmailPending: map[string]any{"lt": cutoff.UnixMilli()}}},
 		},
-		"must_not": []any{map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}}},
 	}})
 }
 
-// loggedInStubs matches stubs with an address that logged in: the webhook that should
-// have converted them failed (FusionAuth sends it once and forgets), so prune does.
-var loggedInStubs = mustJSON(map[string]any{"bool": map[string]any{"filter": []any{
-	map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}},
-	map[string]any{"exists": map[string]any{"field": "email"}},
-	map[string]any{"exists": map[string]any{"field": "lastLoginInstant"}},
-}}})
-
+// pendingStubs (pendingQuery) are what reconciliation reads: stubs holding an address,
+// some of which logged in after proving it while the webhook that should have converted
+// them failed (FusionAuth sends it once and forgets), so prune does. Which did is read
+// per user (anon.Reconcile): a login after the password was set, which no query can
+// express (the creation login makes lastLoginInstant's presence say nothing). One read
+// per pending stub per run: pending stubs are those asked within the pending window,
+// plus the few that proved an address and never signed in.
 var (
 	anonymousQuery = mustJSON(map[string]any{"term": map[string]any{"data." + anon.DataAnonymous: true}})
 	pendingQuery   = mustJSON(map[string]any{"bool": map[string]any{"filter": []any{
@@ -176,15 +187,15 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	now := p.opts.Now()
 	budget := int64(p.opts.MaxPerRun)
 	// Every per-user step reads and writes through anon's test-and-set, counted here.
-	updates := anon.NewUpdater(countingStore{Store: p.store, calls: &calls})
+	updates := anon.NewUpdater(countingStore{Store: p.store, calls: &calls}, p.locks)
 
 	var err error
-	s.Reconciled, err = p.eachUser(ctx, &s, loggedInStubs, &budget, &calls,
+	s.Reconciled, err = p.eachUser(ctx, &s, pendingQuery, &budget, &calls,
 		"stub converted by reconciliation: its login webhook did not convert it", func(id string) (bool, error) {
 			if p.opts.DryRun {
 				return p.wouldConvert(ctx, updates, id)
 			}
-			return anon.Convert(ctx, updates, id, now)
+			return anon.Reconcile(ctx, updates, id, now)
 		})
 	if err != nil {
 		return p.finish(s, calls), fmt.Errorf("reconcile logged-in stubs: %w", err)
@@ -263,12 +274,12 @@ func (p *Pruner) finish(s Summary, calls int) Summary {
 	return s
 }
 
-// wouldConvert is a dry run's conversion: read the stub and say whether Convert would
+// wouldConvert is a dry run's conversion: read the stub and say whether Reconcile would
 // convert it, changing nothing.
 func (p *Pruner) wouldConvert(ctx context.Context, updates *anon.Updater, id string) (bool, error) {
 	would := false
 	_, err := updates.Update(ctx, id, func(u faclient.User) (anon.Edit, error) {
-		would = anon.ProvedAddress(u)
+		would = anon.LoggedIn(u) && anon.ProvedAddress(u)
 		return anon.Edit{}, nil
 	})
 	if errors.Is(err, anon.ErrGone) {
