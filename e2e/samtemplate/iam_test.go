@@ -33,9 +33,10 @@ func checkPolicy(st *stack, sp spec) []string {
 	}
 	statements, problems := policyStatements(fn.Policies)
 	p = append(p, problems...)
-	if len(statements) != 1 {
-		return append(p, fmt.Sprintf("policy statements = %d, want exactly 1", len(statements)))
+	if len(statements) != 2 {
+		return append(p, fmt.Sprintf("policy statements = %d, want exactly 2 (its secrets, the profile leases)", len(statements)))
 	}
+	p = append(p, checkLeaseStatement(statements[1])...)
 	s := statements[0]
 	for k := range s {
 		if k != "Sid" && k != "Effect" && k != "Action" && k != "Resource" {
@@ -60,6 +61,28 @@ func checkPolicy(st *stack, sp spec) []string {
 		if strings.Contains(v, "*") {
 			p = append(p, fmt.Sprintf("statement has wildcard %q, want none", v))
 		}
+	}
+	return p
+}
+
+// checkLeaseStatement: the second statement lets the function take and release profile
+// leases (lock.DynamoDB: PutItem, DeleteItem) in the stack's one lease table, nothing
+// else: no read, scan or table-wide action.
+func checkLeaseStatement(s map[string]any) []string {
+	var p []string
+	for k := range s {
+		if k != "Sid" && k != "Effect" && k != "Action" && k != "Resource" {
+			p = append(p, fmt.Sprintf("lease statement key %s is present, want only Effect, Action, Resource", k))
+		}
+	}
+	if got := fmt.Sprint(s["Effect"]); got != "Allow" {
+		p = append(p, fmt.Sprintf("lease statement Effect = %s, want Allow", got))
+	}
+	if got, want := stringList(s["Action"]), []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}; !slices.Equal(got, want) {
+		p = append(p, fmt.Sprintf("lease statement Action = %v, want %v", got, want))
+	}
+	if got, want := stringList(s["Resource"]), []string{"GetAtt:ProfileLocksTable.Arn"}; !slices.Equal(got, want) {
+		p = append(p, fmt.Sprintf("lease statement Resource = %v, want %v (the lease table only)", got, want))
 	}
 	return p
 }

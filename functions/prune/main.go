@@ -30,8 +30,12 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	locks, err := app.ProfileLocks(ctx, cfg.FusionAuth, os.LookupEnv)
+	if err != nil {
+		return err
+	}
 	// Each run's metrics go to stdout, where CloudWatch picks them up.
-	pruner, err := pruneapp.Build(ctx, cfg, sm, os.Stdout, log)
+	pruner, err := pruneapp.Build(ctx, cfg, sm, locks, os.Stdout, log)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	h, err := videoapp.Build(ctx, cfg, sm, log)
+	locks, err := app.ProfileLocks(ctx, cfg.FusionAuth, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	h, err := videoapp.Build(ctx, cfg, sm, locks, log)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/lock"
 )
 
 func TestRandomString(t *testing.T) {
@@ -150,7 +151,7 @@ func TestAddressRefusedByFusionAuth(t *testing.T) {
 	for code, want := range map[string]error{"[tooLong]user.email": anon.ErrEmailTooLong, "[notEmail]user.email": anon.ErrInvalidEmail, "[blocked]user.email": anon.ErrInvalidEmail} {
 		t.Run(code, func(t *testing.T) {
 			store := &refusingStore{code: code}
-			_, err := anon.NewConverter(store, opts).RequestConversion(context.Background(), id, "x@example.com")
+			_, err := anon.NewConverter(store, lock.NewMemory(), opts).RequestConversion(context.Background(), id, "x@example.com")
 			if !errors.Is(err, want) || !errors.Is(err, anon.ErrInvalidEmail) {
 				t.Errorf("err=%v, want %v (an ErrInvalidEmail)", err, want)
 			}
@@ -160,7 +161,7 @@ func TestAddressRefusedByFusionAuth(t *testing.T) {
 		})
 	}
 	store := &refusingStore{code: "[duplicate]user.email"}
-	got, err := anon.NewConverter(store, opts).RequestConversion(context.Background(), id, "x@example.com")
+	got, err := anon.NewConverter(store, lock.NewMemory(), opts).RequestConversion(context.Background(), id, "x@example.com")
 	if err != nil || got != id || store.forgot != 0 || store.sent != 1 {
 		t.Errorf("duplicate: id=%s err=%v forgot=%d sent=%d, want success on the same stub and one account-exists email", got, err, store.forgot, store.sent)
 	}

@@ -34,9 +34,11 @@ func PasswordSet(u faclient.User) bool {
 // records a login when a user is created with a password (fusionauth-issues #1312,
 // "working as designed": lastLoginInstant is the insert instant), so a stub's
 // lastLoginInstant is never absent; but with its random password nobody can log in as
-// a stub before its link set a new one, so only a login after that password counts.
+// a stub before its link set a new one, so only a login since that password counts
+// (in the same millisecond too: the creation login is before the first password
+// instant, so it can never be one).
 func LoggedIn(u faclient.User) bool {
-	return PasswordSet(u) && u.LastLoginInstant > u.PasswordLastUpdateInstant
+	return PasswordSet(u) && u.LastLoginInstant >= u.PasswordLastUpdateInstant
 }
 
 // ProvedAddress reports whether a stub proved its current address: it has one, and its
@@ -137,9 +139,7 @@ func (c *Converter) CompleteConversion(ctx context.Context, userID string) (bool
 // Errors: ErrContended, ErrUnavailable.
 func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Time) (bool, error) {
 	return updateIf(ctx, up, userID, func(u faclient.User) (Edit, bool) {
-		anonymous, _ := u.Data[DataAnonymous].(bool)
-		since, asked := u.Data[DataEmailPending].(float64)
-		if !anonymous || !asked || int64(since) >= cutoff.UnixMilli() || PasswordSet(u) {
+		if !Releasable(u, cutoff) {
 			return Edit{}, false
 		}
 		data := u.Data
@@ -153,6 +153,14 @@ func Release(ctx context.Context, up *Updater, userID string, cutoff, at time.Ti
 		}
 		return Edit{Data: data, Ops: ops}, true
 	})
+}
+
+// Releasable reports whether Release would release u's address: a stub that asked for
+// one before cutoff and did not prove it.
+func Releasable(u faclient.User, cutoff time.Time) bool {
+	anonymous, _ := u.Data[DataAnonymous].(bool)
+	since, asked := instantOf(u.Data[DataEmailPending])
+	return anonymous && asked && since < cutoff.UnixMilli() && !PasswordSet(u)
 }
 
 // Reconcile converts the stub userID if it proved its address and logged in since: its

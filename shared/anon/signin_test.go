@@ -9,6 +9,7 @@ import (
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/lock"
 )
 
 // mergeEnv is the register function's client against the stand-in, and an admin.
@@ -65,7 +66,7 @@ func (m *mergeEnv) accountAndStub(t *testing.T) (account, stub string) {
 
 // accountsOver is the sign-in's Accounts over store.
 func accountsOver(store anon.ConversionStore) *anon.Accounts {
-	return anon.NewAccounts(store, anon.NewConverter(store, anon.ConverterOptions{}))
+	return anon.NewAccounts(store, anon.NewConverter(store, lock.NewMemory(), anon.ConverterOptions{}))
 }
 
 func TestMergeAddsTheStubOnceAndDeletesIt(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -34,7 +35,7 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	video, err := videoapp.New(cfg, client, []token.Key{tokentest.Key(t, "cookie-1")}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, err := videoapp.New(cfg, client, []token.Key{tokentest.Key(t, "cookie-1")}, lock.NewMemory(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,9 @@ type FusionAuth struct {
 	TenantID       string // FUSIONAUTH_TENANT_ID
 	ApplicationID  string // FUSIONAUTH_APPLICATION_ID
 	APIKeySecretID string // API_KEY_SECRET_ID: Secrets Manager id of this function's API key
+	// LocksTable is PROFILE_LOCKS_TABLE: the DynamoDB table of the per-profile write
+	// leases every function that writes profiles takes (package lock).
+	LocksTable string
 }
 
 func (e *Env) fusionAuth() FusionAuth {
@@ -14,6 +17,7 @@ func (e *Env) fusionAuth() FusionAuth {
 		TenantID:       e.UUID("FUSIONAUTH_TENANT_ID"),
 		ApplicationID:  e.UUID("FUSIONAUTH_APPLICATION_ID"),
 		APIKeySecretID: e.String("API_KEY_SECRET_ID"),
+		LocksTable:     e.String("PROFILE_LOCKS_TABLE"),
 	}
 }
 

@@ -20,7 +20,7 @@ func TestOneErrorNamesEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("LoadVideo accepted an empty configuration")
 	}
-	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "COOKIE_KEYS_SECRET_ID", "COOKIE_NAME"} {
+	for _, want := range []string{"FUSIONAUTH_URL", "FUSIONAUTH_TENANT_ID", "FUSIONAUTH_APPLICATION_ID", "API_KEY_SECRET_ID", "PROFILE_LOCKS_TABLE", "COOKIE_KEYS_SECRET_ID", "COOKIE_NAME"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
@@ -33,6 +33,7 @@ func TestValidConfigurations(t *testing.T) {
 		"FUSIONAUTH_TENANT_ID":             "D7D09513-A3F5-401C-9685-34AB6C552453",
 		"FUSIONAUTH_APPLICATION_ID":        "e9fdb985-9173-4e01-9d73-ac2d60d1dc8e",
 		"API_KEY_SECRET_ID":                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:video",
+		"PROFILE_LOCKS_TABLE":              "stack-ProfileLocksTable-1A2B3C",
 		"COOKIE_KEYS_SECRET_ID":            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cookie-keys",
 		"REGISTER_REDIRECT_URI":            "https://www.example.com/video",
 		"ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID": "3D8C1F52-6B7A-4E9D-A1C4-5F2E8B0D7C93",

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/pruneapp"
@@ -23,6 +24,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/kickstart"
+	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
 	"github.com/changebank/anonuser/shared/token"
@@ -157,6 +159,7 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 		"FUSIONAUTH_TENANT_ID":      e.Variable("visitorTenantId"),
 		"FUSIONAUTH_APPLICATION_ID": e.Variable("applicationId"),
 		"API_KEY_SECRET_ID":         e.SecretID(function),
+		"PROFILE_LOCKS_TABLE":       "local-profile-locks", // named for the configuration; the stack keeps its leases in memory
 	}
 	switch function {
 	case "video":
@@ -243,6 +246,8 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: s.Variables["webhookSigningKid"],
 		Variable: func(name string) string { return s.Variables[name] }}
 	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
+	// One lease table for every function, as the deployment's one DynamoDB table.
+	locks := lock.NewMemory()
 	mux := http.NewServeMux()
 	for _, f := range []struct {
 		name  string
@@ -253,7 +258,7 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		{"register", registerapp.Paths, wire(config.LoadRegister, registerapp.Build)},
 		{"webhook", []string{"/webhook"}, wire(config.LoadWebhook, webhookapp.Build)},
 	} {
-		h, err := f.start(ctx, env(f.name), sm, log.With("function", f.name))
+		h, err := f.start(ctx, env(f.name), sm, locks, log.With("function", f.name))
 		if err != nil {
 			return nil, fmt.Errorf("%s function: %w", f.name, err)
 		}
@@ -267,7 +272,7 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 	}
 	s.log = log.With("function", "prune")
 	// No CloudWatch here: the summary is logged.
-	if s.pruner, err = pruneapp.Build(ctx, pruneCfg, sm, nil, s.log); err != nil {
+	if s.pruner, err = pruneapp.Build(ctx, pruneCfg, sm, locks, nil, s.log); err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
 
@@ -278,18 +283,19 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 }
 
 // coldStart is what a function's Lambda entry point does before lambda.Start: its
-// configuration read from env, its API key (and cookie keys) from sm, then its wiring.
-type coldStart func(ctx context.Context, env *config.Env, sm apikey.SecretReader, log *slog.Logger) (http.Handler, error)
+// configuration read from env, its API key (and cookie keys) from sm, its profile leases
+// (locks: here the stack's one table in memory), then its wiring.
+type coldStart func(ctx context.Context, env *config.Env, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (http.Handler, error)
 
 // wire is the coldStart of an HTTP function: load is its config.Load*, build its wiring
 // package's Build.
-func wire[C any, H http.Handler](load func(*config.Env) (C, error), build func(context.Context, C, apikey.SecretReader, *slog.Logger) (H, error)) coldStart {
-	return func(ctx context.Context, env *config.Env, sm apikey.SecretReader, log *slog.Logger) (http.Handler, error) {
+func wire[C any, H http.Handler](load func(*config.Env) (C, error), build func(context.Context, C, apikey.SecretReader, anon.Locks, *slog.Logger) (H, error)) coldStart {
+	return func(ctx context.Context, env *config.Env, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (http.Handler, error) {
 		cfg, err := load(env)
 		if err != nil {
 			return nil, err
 		}
-		h, err := build(ctx, cfg, sm, log)
+		h, err := build(ctx, cfg, sm, locks, log)
 		if err != nil {
 			return nil, err // not h: a nil *T in an http.Handler is not nil
 		}

@@ -193,7 +193,7 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	s.Reconciled, err = p.eachUser(ctx, &s, pendingQuery, &budget, &calls,
 		"stub converted by reconciliation: its login webhook did not convert it", func(id string) (bool, error) {
 			if p.opts.DryRun {
-				return p.wouldConvert(ctx, updates, id)
+				return p.would(ctx, updates, id, func(u faclient.User) bool { return anon.LoggedIn(u) && anon.ProvedAddress(u) })
 			}
 			return anon.Reconcile(ctx, updates, id, now)
 		})
@@ -241,7 +241,7 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 		s.EmailsReleased, err = p.eachUser(ctx, &s, expiredPendingEmails(cutoff), &budget, &calls,
 			"unverified email released", func(id string) (bool, error) {
 				if p.opts.DryRun {
-					return true, nil
+					return p.would(ctx, updates, id, func(u faclient.User) bool { return anon.Releasable(u, cutoff) })
 				}
 				return anon.Release(ctx, updates, id, cutoff, now)
 			})
@@ -274,12 +274,12 @@ func (p *Pruner) finish(s Summary, calls int) Summary {
 	return s
 }
 
-// wouldConvert is a dry run's conversion: read the stub and say whether Reconcile would
-// convert it, changing nothing.
-func (p *Pruner) wouldConvert(ctx context.Context, updates *anon.Updater, id string) (bool, error) {
+// would is a dry run's per-user step: read the user and say whether the real step
+// would act on it (decide), changing nothing.
+func (p *Pruner) would(ctx context.Context, updates *anon.Updater, id string, decide func(u faclient.User) bool) (bool, error) {
 	would := false
 	_, err := updates.Update(ctx, id, func(u faclient.User) (anon.Edit, error) {
-		would = anon.LoggedIn(u) && anon.ProvedAddress(u)
+		would = decide(u)
 		return anon.Edit{}, nil
 	})
 	if errors.Is(err, anon.ErrGone) {

@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/clocktest"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/prune"
 )
 
@@ -46,15 +48,23 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 		}
 	}
 	ms := func(d time.Duration) int64 { return now.Add(-d).UnixMilli() }
+	// A stub as FusionAuth stores one created with its random password: the creation
+	// login at the insert, the password stamped after hashing; one holding an address
+	// records that password instant (anon.DataAddressPassword).
 	stub := func(i int, lastUpdate time.Duration, extra map[string]any) map[string]any {
 		data := map[string]any{"anonymousUser": true, "watchCount": 3}
-		u := map[string]any{"username": fmt.Sprintf("stub%060d", i), "data": data, "insertInstant": ms(lastUpdate + day), "lastUpdateInstant": ms(lastUpdate)}
+		insert := ms(lastUpdate + day)
+		u := map[string]any{"username": fmt.Sprintf("stub%060d", i), "data": data, "insertInstant": insert, "lastUpdateInstant": ms(lastUpdate),
+			"lastLoginInstant": insert, "passwordLastUpdateInstant": insert + 61}
 		for k, v := range extra {
 			if k == "emailPendingSince" {
 				data[k] = v
 				continue
 			}
 			u[k] = v
+		}
+		if u["email"] != nil {
+			data[anon.DataAddressPassword] = insert + 61
 		}
 		return u
 	}
@@ -104,7 +114,7 @@ func newEnv(tb testing.TB) *env {
 
 func (e *env) pruner(o prune.Options) *prune.Pruner {
 	o.Now = e.clock.Now
-	return prune.New(e.client, o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return prune.New(e.client, lock.NewMemory(), o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 }
 
 func (e *env) exists(id string) bool {
@@ -304,7 +314,7 @@ func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	defer cancel()
 	opts := prune.Options{BatchSize: 1000, Margin: 6 * time.Minute, Now: e.clock.Now}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s, err := prune.New(store, opts, log).Run(ctx)
+	s, err := prune.New(store, lock.NewMemory(), opts, log).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +330,7 @@ func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 	if int64(left) != 3000-s.Deleted {
 		t.Errorf("%d left after deleting %d of 3000", left, s.Deleted)
 	}
-	s2, err := prune.New(store, opts, log).Run(context.Background())
+	s2, err := prune.New(store, lock.NewMemory(), opts, log).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +368,7 @@ func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	p := prune.New(store, prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := prune.New(store, lock.NewMemory(), prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +405,7 @@ func TestRunReportsOnce(t *testing.T) {
 	e := newEnv(t)
 	seed(t, e.fa, population{staleStubs: 3}, e.now)
 	var metrics, logs bytes.Buffer
-	p := prune.New(e.client, prune.Options{Now: e.clock.Now, Metrics: &metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	p := prune.New(e.client, lock.NewMemory(), prune.Options{Now: e.clock.Now, Metrics: &metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
 	s, err := p.Run(context.Background())
 	if err != nil || s.Deleted != 3 {
 		t.Fatalf("summary=%+v err=%v, want 3 deleted", s, err)
@@ -607,7 +617,7 @@ func TestMetricsFailureIsWarnedNotFatal(t *testing.T) {
 		warned  bool
 	}{{failingWriter{}, true}, {new(bytes.Buffer), false}} {
 		var logs bytes.Buffer
-		p := prune.New(e.client, prune.Options{Now: e.clock.Now, Metrics: tc.metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
+		p := prune.New(e.client, lock.NewMemory(), prune.Options{Now: e.clock.Now, Metrics: tc.metrics}, slog.New(slog.NewJSONHandler(&logs, nil)))
 		if _, err := p.Run(context.Background()); err != nil {
 			t.Fatalf("metrics %T: Run: %v", tc.metrics, err)
 		}

@@ -18,6 +18,21 @@ import (
 // configuration chain when built with -tags awsdefaultchain, and fails naming the missing
 // variables otherwise.
 func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Client, error) {
+	o, err := EnvOptions(ctx, lookup, "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL")
+	if err != nil {
+		return nil, err
+	}
+	c, err := New(o)
+	if err != nil {
+		return nil, fmt.Errorf("secrets manager client from the environment: %w", err)
+	}
+	return c, nil
+}
+
+// EnvOptions reads what FromEnv reads, for any AWS service: region and credentials as
+// the Lambda runtime sets them (or the default chain, as FromEnv says), and the endpoint
+// from the first of endpointVars that is set. Package lock's DynamoDB client takes them.
+func EnvOptions(ctx context.Context, lookup func(string) (string, bool), endpointVars ...string) (Options, error) {
 	get := func(names ...string) string {
 		for _, n := range names {
 			if v, ok := lookup(n); ok && v != "" {
@@ -28,18 +43,14 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Client, 
 	}
 	o := Options{
 		Region:   get("AWS_REGION", "AWS_DEFAULT_REGION"),
-		Endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"),
+		Endpoint: get(endpointVars...),
 	}
 	id, secret := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")
 	if id == "" || secret == "" {
-		var err error
-		if o, err = defaultChain(ctx, o); err != nil {
-			return nil, err
-		}
-		return New(o)
+		return defaultChain(ctx, o)
 	}
 	if o.Region == "" {
-		return nil, errors.New("secrets manager client: AWS_REGION is not set (Lambda sets it)")
+		return Options{}, errors.New("secrets manager client: AWS_REGION is not set (Lambda sets it)")
 	}
 	o.Credentials = staticCredentials(aws.Credentials{
 		AccessKeyID:     id,
@@ -47,11 +58,7 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Client, 
 		SessionToken:    get("AWS_SESSION_TOKEN"),
 		Source:          "environment",
 	})
-	c, err := New(o)
-	if err != nil {
-		return nil, fmt.Errorf("secrets manager client from the environment: %w", err)
-	}
-	return c, nil
+	return o, nil
 }
 
 // staticCredentials hands out the same credentials on every call: Lambda's stay valid for

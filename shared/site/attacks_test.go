@@ -186,7 +186,7 @@ func TestFailedWebhookPruneKeepsAndConverts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pruner := prune.New(pruneClient, prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	pruner := prune.New(pruneClient, e.locks, prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	run := func(label string) prune.Summary {
 		t.Helper()
 		s, err := pruner.Run(context.Background())
@@ -272,7 +272,7 @@ func TestFreeAndTakenAreIndistinguishable(t *testing.T) {
 		movesStubs bool
 	}{
 		"first address":     {before: "", free: 3, taken: 4},
-		"change of address": {before: "first-%s@example.com", free: 5, taken: 6, movesStubs: true},
+		"change of address": {before: "first-%s@example.com", free: 6, taken: 6, movesStubs: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
@@ -472,7 +472,7 @@ func TestKeyOutage(t *testing.T) {
 	hook, err := webhookapp.New(context.Background(), config.Webhook{
 		FusionAuth: config.FusionAuth{URL: e.fa.URL(), TenantID: e.fa.Variable("visitorTenantId"), ApplicationID: e.fa.Variable("applicationId")},
 		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader,
-	}, e.hookClient, e.fa.Variable("webhookSecret"), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}, e.hookClient, e.fa.Variable("webhookSecret"), e.locks, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("the webhook must start while the JWKS is down: %v", err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -45,6 +46,7 @@ type env struct {
 	regClient  *faclient.Client
 	webhook    *site.Webhook
 	hookClient *faclient.Client
+	locks      *lock.Memory // the profile leases every function takes
 	hookURL    string
 	admin      *faclient.Client
 	clock      *clocktest.Clock // FusionAuth's clock, and the functions' (register's limits, the webhook's replay window)
@@ -94,7 +96,8 @@ func newEnv(tb testing.TB) *env {
 		return c
 	}
 	e.client, e.regClient, e.hookClient = client("videoApiKey"), client("registerApiKey"), client("webhookApiKey")
-	e.video, err = videoapp.New(cfg, e.client, e.keys, log)
+	e.locks = lock.NewMemory() // the functions' one lease table, as in a deployment
+	e.video, err = videoapp.New(cfg, e.client, e.keys, e.locks, log)
 	if err != nil {
 		tb.Fatalf("videoapp.New: %v", err)
 	}
@@ -106,13 +109,13 @@ func newEnv(tb testing.TB) *env {
 	regCfg.URL = e.proxy.URL
 	e.register, err = registerapp.New(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
 		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath,
-		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, e.fa.Variable("clientSecret"), log)
+		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, e.fa.Variable("clientSecret"), e.locks, log)
 	if err != nil {
 		tb.Fatalf("registerapp.New: %v", err)
 	}
 	e.webhook, err = webhookapp.New(context.Background(), config.Webhook{FusionAuth: faCfg,
 		SigningKID: e.fa.Variable("webhookSigningKid"), SecretHeader: site.DefaultSecretHeader},
-		e.hookClient, e.fa.Variable("webhookSecret"), log)
+		e.hookClient, e.fa.Variable("webhookSecret"), e.locks, log)
 	if err != nil {
 		tb.Fatalf("webhookapp.New: %v", err)
 	}
@@ -290,7 +293,7 @@ func (e *env) provedStub(tb testing.TB) (string, string) {
 // the test's clock, so that the email limits and emailPendingSince can be tested
 // without waiting.
 func (e *env) clockedConverter() *anon.Converter {
-	return anon.NewConverter(e.regClient, anon.ConverterOptions{
+	return anon.NewConverter(e.regClient, e.locks, anon.ConverterOptions{
 		ApplicationID:           e.fa.Variable("applicationId"),
 		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId"),
 		SignInURL:               origin + site.LoginPath,

@@ -60,7 +60,7 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with the API key from its secret and the cookie keys from theirs
 // (cookiekeys.WithFusionAuth), the OAuth client secret from the function's secret
 // (ClientSecret), then New. functions/register and the local stack call it.
-func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, log *slog.Logger) (*Function, error) {
+func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (*Function, error) {
 	fa, secret, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
@@ -69,14 +69,15 @@ func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, log
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, fa, keys, clientSecret, log)
+	return New(cfg, fa, keys, clientSecret, locks, log)
 }
 
 // New builds the register function for cfg. fa is the function's own FusionAuth client
 // (app.FusionAuth), keys the cookies' signing keys (cookiekeys.Load) and clientSecret
 // the application's OAuth client secret (ClientSecret). Nothing here calls FusionAuth:
-// its JWKS is fetched when the first ID token arrives.
-func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, log *slog.Logger) (*Function, error) {
+// its JWKS is fetched when the first ID token arrives. locks are the profile leases
+// every function shares (app.ProfileLocks).
+func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, locks anon.Locks, log *slog.Logger) (*Function, error) {
 	cookies, err := token.NewCookies(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
@@ -97,7 +98,7 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
-	conv := anon.NewConverter(fa, anon.ConverterOptions{
+	conv := anon.NewConverter(fa, locks, anon.ConverterOptions{
 		ApplicationID:           cfg.ApplicationID,
 		AccountExistsTemplateID: cfg.AccountExistsTemplateID,
 		SignInURL:               signInURL,

@@ -13,6 +13,7 @@ import (
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
 )
@@ -58,7 +59,7 @@ func BenchmarkReturningVisitProductCode(b *testing.B) {
 	}
 	keys := []token.Key{tokentest.Key(b, "bench")}
 	h, err := videoapp.New(config.Video{Cookie: config.Cookie{Name: "anon_user"}, VideoURL: "https://video.example/v.mp4"},
-		fa, keys, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		fa, keys, lock.NewMemory(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,27 +24,27 @@ const SecretField = "webhookSecret"
 // Build is the webhook function's cold start once cfg is read: its FusionAuth client with
 // the API key from its secret, whose SecretField is the shared secret, then New.
 // functions/webhook and the local stack call it.
-func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, log *slog.Logger) (*site.Webhook, error) {
+func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (*site.Webhook, error) {
 	fa, source, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return nil, err
 	}
 	secret, _ := source.Value(SecretField)
-	return New(ctx, cfg, fa, secret, log)
+	return New(ctx, cfg, fa, secret, locks, log)
 }
 
 // New builds the webhook handler for cfg. fa is the function's own FusionAuth client and
 // secret the shared secret FusionAuth sends ("" for none): with neither a secret nor a
 // signing key the webhook would accept anyone, so that configuration is refused before
-// any FusionAuth call.
-func New(ctx context.Context, cfg config.Webhook, fa *faclient.Client, secret string, log *slog.Logger) (*site.Webhook, error) {
+// any FusionAuth call. locks are the profile leases every function shares.
+func New(ctx context.Context, cfg config.Webhook, fa *faclient.Client, secret string, locks anon.Locks, log *slog.Logger) (*site.Webhook, error) {
 	if secret == "" && cfg.SigningKID == "" {
 		return nil, errors.New("webhook: neither WEBHOOK_SIGNING_KID nor a " + SecretField + " in the secret is set; refusing to accept unauthenticated calls")
 	}
 	h := &site.Webhook{
 		Secret:       secret,
 		SecretHeader: cfg.SecretHeader,
-		Conversions:  anon.NewConverter(fa, anon.ConverterOptions{ApplicationID: cfg.ApplicationID}),
+		Conversions:  anon.NewConverter(fa, locks, anon.ConverterOptions{ApplicationID: cfg.ApplicationID}),
 		Logger:       log,
 	}
 	if cfg.SigningKID != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/lock"
 )
 
 func TestRefusesConfigurationWithoutAuthentication(t *testing.T) {
@@ -20,7 +21,7 @@ func TestRefusesConfigurationWithoutAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Webhook{FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId")}}
-	_, err = webhookapp.New(context.Background(), cfg, client, "", slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	_, err = webhookapp.New(context.Background(), cfg, client, "", lock.NewMemory(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SIGNING_KID") {
 		t.Fatalf("err=%v, want a refusal naming WEBHOOK_SIGNING_KID", err)
 	}
