@@ -379,6 +379,7 @@ func TestEmailLimitsAndPendingSince(t *testing.T) {
 // submit sent one.
 func TestConcurrentSubmitsSendOne(t *testing.T) {
 	e := newEnv(t)
+	e.racy(t) // FusionAuth's PATCH races: the send record alone is no lock
 	submit := func(cookie, address string, n int) []*http.Response {
 		var wg sync.WaitGroup
 		resps := make([]*http.Response, n)
@@ -389,11 +390,11 @@ func TestConcurrentSubmitsSendOne(t *testing.T) {
 		return resps
 	}
 	cookie, id := e.newVisitor(t)
-	for _, resp := range submit(cookie, "twice@example.com", 2) {
+	for _, resp := range submit(cookie, "twice@example.com", 10) {
 		wantRedirectToRegister(t, resp)
 	}
 	if n := len(e.outboxTo("twice@example.com")); n != 1 {
-		t.Errorf("two concurrent submits sent %d emails, want 1", n)
+		t.Errorf("ten concurrent submits sent %d emails, want 1", n)
 	}
 	// A reload and the back button are GETs of the page the POST redirected to.
 	e.getRegister(t, cookie)

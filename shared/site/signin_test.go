@@ -199,6 +199,7 @@ func TestMergeIntoExistingAccount(t *testing.T) {
 // the merge adds exactly 3; neither write undoes the other.
 func TestConcurrentVisitsWhileMerging(t *testing.T) {
 	e := newEnv(t)
+	e.racy(t)
 	id, email, password := e.regular()
 	e.setWatchCount(t, id, 5)
 	a := e.newBrowser(t)
