@@ -368,6 +368,17 @@ func TestChangeOfAddressMoves(t *testing.T) {
 			if out := s.sent(address); len(out) != 1 || (out[0].ChangePasswordID != "") != tc.holds {
 				t.Errorf("emails to %s: %+v, want one: the set-password link when free, else the account-exists email", address, out)
 			}
+			if tc.holds {
+				// The fresh stub's own password instant is the baseline: its hashing
+				// gap proves nothing, the link does.
+				if u.Data[anon.DataAddressPassword] != float64(u.PasswordLastUpdateInstant) {
+					t.Errorf("moved stub: password record %v, want its password instant %d", u.Data[anon.DataAddressPassword], u.PasswordLastUpdateInstant)
+				}
+				s.setPassword(t, address)
+				if !anon.ProvedAddress(s.user(t, holder)) {
+					t.Error("the moved stub is not proved after its link")
+				}
+			}
 		})
 	}
 }

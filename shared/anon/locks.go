@@ -83,7 +83,7 @@ func parentHeld(ctx context.Context) *held {
 // for up to lockWait. It returns when the lease was taken (the lease runs leaseFor from
 // then).
 func (up *Updater) acquire(ctx context.Context, userID, owner string) (time.Time, error) {
-	deadline := up.wall().Add(lockWait)
+	deadline := up.wall().Add(up.lockWait)
 	for attempt := 0; ; attempt++ {
 		now := up.wall()
 		ok, err := up.locks.TryLock(ctx, "profile#"+userID, owner, now, now.Add(leaseFor))
@@ -95,7 +95,7 @@ func (up *Updater) acquire(ctx context.Context, userID, owner string) (time.Time
 		}
 		wait := backoff.FullJitter(up.backoff, up.maxWait, attempt)
 		if now.Add(wait).After(deadline) {
-			return time.Time{}, fmt.Errorf("%w: profile %s stayed locked by other writers for %s", ErrContended, userID, lockWait)
+			return time.Time{}, fmt.Errorf("%w: profile %s stayed locked by other writers for %s", ErrContended, userID, up.lockWait)
 		}
 		if err := backoff.Sleep(ctx, wait); err != nil {
 			return time.Time{}, fmt.Errorf("%w: lock profile %s: %w", ErrUnavailable, userID, err)

@@ -49,6 +49,7 @@ type Updater struct {
 	fa       ProfileStore
 	locks    Locks
 	wall     func() time.Time // the leases' clock: the machine's, since leases are shared between machines
+	lockWait time.Duration    // how long a writer waits for a busy profile
 	attempts int
 	backoff  time.Duration // the first retry waits up to this long; each later one twice as long
 	maxWait  time.Duration
@@ -60,7 +61,7 @@ type Updater struct {
 // lockWait for a busy profile and makes at most twenty attempts at its write before the
 // change is given up (ErrContended).
 func NewUpdater(fa ProfileStore, locks Locks) *Updater {
-	return &Updater{fa: fa, locks: locks, wall: time.Now, attempts: 20, backoff: 2 * time.Millisecond, maxWait: 256 * time.Millisecond}
+	return &Updater{fa: fa, locks: locks, wall: time.Now, lockWait: lockWait, attempts: 20, backoff: 2 * time.Millisecond, maxWait: 256 * time.Millisecond}
 }
 
 // Update takes userID's lease (unless the caller holds it: Exclusive), reads the user,
