@@ -19,16 +19,19 @@ const maxResultWindow = 10000
 type searchCriteria struct {
 	ids             []string
 	query           string
-	queryString     string // not implemented: refused when set
+	queryString     string
 	numberOfResults int64
 	startRow        int64
 	sortFields      []esquery.SortField
 	accurateTotal   bool
 	nextResults     string
-	set             map[string]bool // which criteria the request named
+	expand          []string        // the top-level expand parameter, when set
+	set             map[string]bool // which criteria the request named (and "expand")
 }
 
-// handleSearch serves POST and GET /api/user/search.
+// handleSearch serves POST and GET /api/user/search: ids, else query (Elasticsearch JSON),
+// else queryString (Lucene syntax), paged by startRow/numberOfResults or nextResults, sorted
+// by sortFields, trimmed by expand.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	errs := &apiErrors{}
 	var c searchCriteria
@@ -45,12 +48,12 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
-	status, resp := s.search(rc, c)
-	if e, ok := resp.(*apiErrors); ok {
-		writeErrors(w, status, e)
+	if e := s.checkExpand(c.expand); e != nil {
+		writeErrors(w, http.StatusBadRequest, e)
 		return
 	}
-	writeJSON(w, status, resp)
+	status, resp := s.search(rc, c)
+	s.answerSearch(w, c, status, resp)
 }
 
 // handleFlushSearch serves PUT /api/user/search, which flushes FusionAuth's search index.
@@ -72,8 +75,11 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	}
 	var cur *cursor
 	if c.set["nextResults"] {
+		// The docs: nextResults "cannot be used with the ids, query, queryString, or
+		// sortFields parameters. The startRow parameter must be 0 or omitted." Whether
+		// accurateTotal may come with it is not said; it is refused.
 		for _, k := range []string{"ids", "query", "queryString", "startRow", "sortFields", "accurateTotal"} {
-			if c.set[k] {
+			if c.set[k] && (k != "startRow" || c.startRow != 0) {
 				return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults",
 					"The [search.nextResults] property may only be combined with [search.numberOfResults]; [search."+k+"] is not allowed with it.")
 			}
@@ -82,7 +88,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		if cur, err = decodeCursor(c.nextResults); err != nil {
 			return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults", "The [search.nextResults] token is invalid.")
 		}
-		c.query, c.sortFields, c.accurateTotal = cur.Query, cur.SortFields, cur.AccurateTotal
+		c.query, c.queryString, c.sortFields, c.accurateTotal = cur.Query, cur.QueryString, cur.SortFields, cur.AccurateTotal
 	} else if c.startRow+c.numberOfResults > maxResultWindow && len(c.ids) == 0 {
 		return http.StatusBadRequest, fieldError("search.numberOfResults", "[tooLarge]search.numberOfResults",
 			fmt.Sprintf("The sum of [search.startRow] and [search.numberOfResults] may not exceed %d. Use [search.nextResults] to page beyond it.", maxResultWindow))
@@ -100,7 +106,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	total := len(matched)
 	n := int(c.numberOfResults)
 	var page []map[string]any
-	next := cursor{Query: c.query, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
+	next := cursor{Query: c.query, QueryString: c.queryString, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
 	if len(c.sortFields) == 0 {
 		// Without sortFields results come in insertion order: no sort needed, and the
 		// cursor is the last hit's position in that order.
@@ -192,24 +198,27 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 	return http.StatusOK, map[string]any{"total": len(users), "users": users}
 }
 
-// compileQuery compiles the Elasticsearch query of a search or bulk delete (prefix is
-// "search." or ""). On failure it returns a nil query with the status and Errors body to
-// answer; a queryString (Lucene syntax) and query kinds outside package esquery are not
-// implemented, and are refused and counted as unsupported.
+// compileQuery compiles the query of a search or bulk delete (prefix is "search." or ""):
+// query (Elasticsearch JSON) wins over queryString (Lucene syntax, after FusionAuth's
+// pre-processing), as in FusionAuth. On failure it returns a nil query with the status and
+// Errors body to answer; constructs outside package esquery are refused and counted as
+// unsupported.
 func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, *apiErrors) {
+	var q *esquery.Query
+	var err error
+	field := prefix + "query"
 	switch {
 	case query != "":
+		q, err = esquery.ParseAt([]byte(query), s.now())
 	case queryString != "":
-		s.countUnsupported()
-		return nil, http.StatusBadRequest, generalError("[UnsupportedRequest]",
-			"This FusionAuth-compatible test server does not implement ["+prefix+"queryString]; send an Elasticsearch ["+prefix+"query] instead.")
+		field = prefix + "queryString"
+		q, err = esquery.ParseQueryStringAt(esquery.PrepareQueryString(queryString), s.now())
 	default:
 		const msg = "You must specify either the [%[1]sids], [%[1]squery] or [%[1]squeryString] property."
 		return nil, http.StatusBadRequest, fieldError(prefix+"queryString", "[blank]"+prefix+"queryString", fmt.Sprintf(msg, prefix))
 	}
-	q, err := esquery.ParseAt([]byte(query), s.now())
 	if err != nil {
-		status, body := s.queryError(err, prefix+"query")
+		status, body := s.queryError(err, field)
 		return nil, status, body
 	}
 	return q, 0, nil

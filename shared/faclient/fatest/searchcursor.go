@@ -14,6 +14,7 @@ import (
 // values of the last hit returned (an Elasticsearch search_after, in effect).
 type cursor struct {
 	Query         string              `json:"q,omitempty"`
+	QueryString   string              `json:"qs,omitempty"` // as the request gave it, before PrepareQueryString
 	SortFields    []esquery.SortField `json:"sf,omitempty"`
 	AccurateTotal bool                `json:"at,omitempty"`
 	LastValues    map[string]any      `json:"ls,omitempty"`

@@ -23,6 +23,10 @@ func parseSearchBody(body map[string]any, errs *apiErrors) searchCriteria {
 	c.numberOfResults, _ = sf.integer("numberOfResults")
 	c.startRow, _ = sf.integer("startRow")
 	c.accurateTotal, _ = sf.boolean("accurateTotal")
+	// expand sits beside search, not in it (SearchRequest.expand).
+	top := fields{m: body, errs: errs}
+	c.set["expand"] = body["expand"] != nil
+	c.expand = top.strings("expand")
 	if list, ok := sf.m["sortFields"].([]any); ok {
 		for i, v := range list {
 			m, ok := v.(map[string]any)
@@ -48,6 +52,14 @@ func parseSearchQuery(q url.Values, errs *apiErrors) searchCriteria {
 		c.set[k] = q.Has(k)
 	}
 	c.ids = q["ids"]
+	// expand repeated (?expand=registrations&expand=memberships); a lone empty value is
+	// the empty list. How FusionAuth reads an Array parameter on GET is not documented.
+	c.set["expand"] = q.Has("expand")
+	for _, e := range q["expand"] {
+		if e != "" {
+			c.expand = append(c.expand, e)
+		}
+	}
 	c.query = q.Get("query")
 	c.queryString = q.Get("queryString")
 	c.nextResults = q.Get("nextResults")
