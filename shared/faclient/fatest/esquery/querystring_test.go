@@ -68,6 +68,7 @@ func TestParseQueryString(t *testing.T) {
 		{"stars only", `***`, all},
 		{"field stars is a pattern", `email:**`, ids("u1", "u2")},
 		{"phrase on exact_lower", `email:"JANE@example.org"`, ids("u2")},
+		{"or not, spelled with *:*", `id:a1 OR (*:* AND NOT data.anonymousUser:true)`, ids("a1", "u1", "u2")},
 		{"OR NOT is AND NOT (Lucene)", `id:u2 OR id:a1 OR NOT data.anonymousUser:true`, ids("u2")},
 		{"AND then OR (Lucene: the OR clause is optional)", `tenantId:t1 AND active:true OR id:u2`, ids("a1", "a2", "u1")},
 		{"field group AND", `fullName:(john AND doe)`, ids("u1")},
