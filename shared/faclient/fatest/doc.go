@@ -2,10 +2,11 @@
 // this project uses, the way FusionAuth does (see reference/fusionauth-api.md beside the
 // checkout): users (create, retrieve by id or email, PATCH in FusionAuth's JSON flavour
 // and as a JSON Patch document, soft and hard delete, reactivate, bulk delete), user
-// search over the Elasticsearch query subset of package esquery, Key Master RSA keys
-// with a published JWKS, JWT vending, forgot and change password with emails rendered by
-// package freemarker, login with signed webhooks, FusionAuth's hosted set-password,
-// login and registration pages, and the configuration endpoints a kickstart.json calls.
+// search (queryString and query, over the subsets of package esquery; paging, sortFields,
+// nextResults, expand), Key Master RSA keys with a published JWKS, JWT vending, forgot and
+// change password with emails rendered by package freemarker, login with signed webhooks,
+// FusionAuth's hosted set-password, login and registration pages, and the configuration
+// endpoints a kickstart.json calls.
 //
 // It is strict on purpose: requests FusionAuth would refuse are refused with FusionAuth's
 // status codes and Errors bodies (fieldErrors keyed by field path; 401, 404 and 500 with

@@ -1,15 +1,10 @@
 package fatest
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/changebank/anonuser/shared/faclient/fatest/esquery"
@@ -24,116 +19,19 @@ const maxResultWindow = 10000
 type searchCriteria struct {
 	ids             []string
 	query           string
-	queryString     string // not implemented: refused when set
+	queryString     string
 	numberOfResults int64
 	startRow        int64
 	sortFields      []esquery.SortField
 	accurateTotal   bool
 	nextResults     string
-	set             map[string]bool // which criteria the request named
+	expand          []string        // the top-level expand parameter, when set
+	set             map[string]bool // which criteria the request named (and "expand")
 }
 
-// cursor is the decoded nextResults token: the query, its sort, and the sort-relevant
-// values of the last hit returned (an Elasticsearch search_after, in effect).
-type cursor struct {
-	Query         string              `json:"q,omitempty"`
-	SortFields    []esquery.SortField `json:"sf,omitempty"`
-	AccurateTotal bool                `json:"at,omitempty"`
-	LastValues    map[string]any      `json:"ls,omitempty"`
-	LastID        string              `json:"id"`
-	LastSeq       int64               `json:"sq,omitempty"` // without sortFields: insertion order
-	End           bool                `json:"e,omitempty"`  // the previous page was empty: nothing follows
-}
-
-// cursorMarker marks the synthetic document that stands for the last hit while resuming.
-const cursorMarker = "\x00cursor"
-
-// parseSearchBody reads the POST form {"search":{…}}.
-func parseSearchBody(body map[string]any, errs *apiErrors) searchCriteria {
-	sf := fields{m: body, errs: errs}.sub("search")
-	c := searchCriteria{set: map[string]bool{}}
-	for _, k := range []string{"ids", "query", "queryString", "numberOfResults", "startRow", "sortFields", "accurateTotal", "nextResults"} {
-		c.set[k] = sf.present(k)
-	}
-	c.ids = sf.strings("ids")
-	c.query = sf.str("query")
-	c.queryString = sf.str("queryString")
-	c.nextResults = sf.str("nextResults")
-	c.numberOfResults, _ = sf.integer("numberOfResults")
-	c.startRow, _ = sf.integer("startRow")
-	c.accurateTotal, _ = sf.boolean("accurateTotal")
-	if list, ok := sf.m["sortFields"].([]any); ok {
-		for i, v := range list {
-			m, ok := v.(map[string]any)
-			if !ok {
-				errs.field("search.sortFields", "[invalidJSON]", "Unable to parse JSON. The property [search.sortFields] was invalid.")
-				continue
-			}
-			f := fields{m: m, prefix: fmt.Sprintf("search.sortFields[%d].", i), errs: errs}
-			c.sortFields = append(c.sortFields, esquery.SortField{Name: f.str("name"), Order: f.str("order"), Missing: f.str("missing")})
-		}
-	} else if sf.present("sortFields") {
-		errs.field("search.sortFields", "[invalidJSON]", "Unable to parse JSON. The property [search.sortFields] was invalid.")
-	}
-	return c
-}
-
-var sortParam = regexp.MustCompile(`^sortFields\[(\d+)\]\.(name|order|missing)$`)
-
-// parseSearchQuery reads the GET form (?queryString=…&sortFields[0].name=…).
-func parseSearchQuery(q url.Values, errs *apiErrors) searchCriteria {
-	c := searchCriteria{set: map[string]bool{}}
-	for _, k := range []string{"ids", "query", "queryString", "numberOfResults", "startRow", "accurateTotal", "nextResults"} {
-		c.set[k] = q.Has(k)
-	}
-	c.ids = q["ids"]
-	c.query = q.Get("query")
-	c.queryString = q.Get("queryString")
-	c.nextResults = q.Get("nextResults")
-	intParam := func(name string) int64 {
-		if !q.Has(name) {
-			return 0
-		}
-		v, err := strconv.ParseInt(q.Get(name), 10, 64)
-		if err != nil {
-			errs.field(name, "[couldNotConvert]"+name, "Invalid "+name+" ["+q.Get(name)+"]. This must be an integer.")
-		}
-		return v
-	}
-	c.numberOfResults = intParam("numberOfResults")
-	c.startRow = intParam("startRow")
-	c.accurateTotal = q.Get("accurateTotal") == "true"
-	byIndex := map[int]*esquery.SortField{}
-	maxIndex := -1
-	for k, vs := range q {
-		m := sortParam.FindStringSubmatch(k)
-		if m == nil {
-			continue
-		}
-		i, _ := strconv.Atoi(m[1])
-		if byIndex[i] == nil {
-			byIndex[i] = &esquery.SortField{}
-		}
-		switch m[2] {
-		case "name":
-			byIndex[i].Name = vs[0]
-		case "order":
-			byIndex[i].Order = vs[0]
-		case "missing":
-			byIndex[i].Missing = vs[0]
-		}
-		maxIndex = max(maxIndex, i)
-	}
-	for i := 0; i <= maxIndex; i++ {
-		if sf := byIndex[i]; sf != nil {
-			c.sortFields = append(c.sortFields, *sf)
-		}
-	}
-	c.set["sortFields"] = len(c.sortFields) > 0
-	return c
-}
-
-// handleSearch serves POST and GET /api/user/search.
+// handleSearch serves POST and GET /api/user/search: ids, else query (Elasticsearch JSON),
+// else queryString (Lucene syntax), paged by startRow/numberOfResults or nextResults, sorted
+// by sortFields, trimmed by expand.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	errs := &apiErrors{}
 	var c searchCriteria
@@ -150,12 +48,12 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		writeErrors(w, http.StatusBadRequest, errs)
 		return
 	}
-	status, resp := s.search(rc, c)
-	if e, ok := resp.(*apiErrors); ok {
-		writeErrors(w, status, e)
+	if e := s.checkExpand(c.expand); e != nil {
+		writeErrors(w, http.StatusBadRequest, e)
 		return
 	}
-	writeJSON(w, status, resp)
+	status, resp := s.search(rc, c)
+	s.answerSearch(w, c, status, resp)
 }
 
 // handleFlushSearch serves PUT /api/user/search, which flushes FusionAuth's search index.
@@ -177,8 +75,11 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	}
 	var cur *cursor
 	if c.set["nextResults"] {
+		// The docs: nextResults "cannot be used with the ids, query, queryString, or
+		// sortFields parameters. The startRow parameter must be 0 or omitted." Whether
+		// accurateTotal may come with it is not said; it is refused.
 		for _, k := range []string{"ids", "query", "queryString", "startRow", "sortFields", "accurateTotal"} {
-			if c.set[k] {
+			if c.set[k] && (k != "startRow" || c.startRow != 0) {
 				return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults",
 					"The [search.nextResults] property may only be combined with [search.numberOfResults]; [search."+k+"] is not allowed with it.")
 			}
@@ -187,7 +88,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 		if cur, err = decodeCursor(c.nextResults); err != nil {
 			return http.StatusBadRequest, fieldError("search.nextResults", "[invalid]search.nextResults", "The [search.nextResults] token is invalid.")
 		}
-		c.query, c.sortFields, c.accurateTotal = cur.Query, cur.SortFields, cur.AccurateTotal
+		c.query, c.queryString, c.sortFields, c.accurateTotal = cur.Query, cur.QueryString, cur.SortFields, cur.AccurateTotal
 	} else if c.startRow+c.numberOfResults > maxResultWindow && len(c.ids) == 0 {
 		return http.StatusBadRequest, fieldError("search.numberOfResults", "[tooLarge]search.numberOfResults",
 			fmt.Sprintf("The sum of [search.startRow] and [search.numberOfResults] may not exceed %d. Use [search.nextResults] to page beyond it.", maxResultWindow))
@@ -205,7 +106,7 @@ func (s *Server) search(rc *reqCtx, c searchCriteria) (int, any) {
 	total := len(matched)
 	n := int(c.numberOfResults)
 	var page []map[string]any
-	next := cursor{Query: c.query, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
+	next := cursor{Query: c.query, QueryString: c.queryString, SortFields: c.sortFields, AccurateTotal: c.accurateTotal}
 	if len(c.sortFields) == 0 {
 		// Without sortFields results come in insertion order: no sort needed, and the
 		// cursor is the last hit's position in that order.
@@ -297,24 +198,27 @@ func (s *Server) searchIDs(rc *reqCtx, ids []string) (int, any) {
 	return http.StatusOK, map[string]any{"total": len(users), "users": users}
 }
 
-// compileQuery compiles the Elasticsearch query of a search or bulk delete (prefix is
-// "search." or ""). On failure it returns a nil query with the status and Errors body to
-// answer; a queryString (Lucene syntax) and query kinds outside package esquery are not
-// implemented, and are refused and counted as unsupported.
+// compileQuery compiles the query of a search or bulk delete (prefix is "search." or ""):
+// query (Elasticsearch JSON) wins over queryString (Lucene syntax, after FusionAuth's
+// pre-processing), as in FusionAuth. On failure it returns a nil query with the status and
+// Errors body to answer; constructs outside package esquery are refused and counted as
+// unsupported.
 func (s *Server) compileQuery(query, queryString, prefix string) (*esquery.Query, int, *apiErrors) {
+	var q *esquery.Query
+	var err error
+	field := prefix + "query"
 	switch {
 	case query != "":
+		q, err = esquery.ParseAt([]byte(query), s.now())
 	case queryString != "":
-		s.countUnsupported()
-		return nil, http.StatusBadRequest, generalError("[UnsupportedRequest]",
-			"This FusionAuth-compatible test server does not implement ["+prefix+"queryString]; send an Elasticsearch ["+prefix+"query] instead.")
+		field = prefix + "queryString"
+		q, err = esquery.ParseQueryStringAt(esquery.PrepareQueryString(queryString), s.now())
 	default:
 		const msg = "You must specify either the [%[1]sids], [%[1]squery] or [%[1]squeryString] property."
 		return nil, http.StatusBadRequest, fieldError(prefix+"queryString", "[blank]"+prefix+"queryString", fmt.Sprintf(msg, prefix))
 	}
-	q, err := esquery.ParseAt([]byte(query), s.now())
 	if err != nil {
-		status, body := s.queryError(err, prefix+"query")
+		status, body := s.queryError(err, field)
 		return nil, status, body
 	}
 	return q, 0, nil
@@ -351,168 +255,4 @@ func (s *Server) matchUsersLocked(rc *reqCtx, q *esquery.Query) []*userRecord {
 		}
 	}
 	return out
-}
-
-// sortValues copies the top-level fields a sort reads from doc (login reads email and
-// username), so a synthetic document can stand for doc when resuming after it.
-func sortValues(doc map[string]any, sortFields []esquery.SortField) map[string]any {
-	out := map[string]any{}
-	for _, sf := range sortFields {
-		keys := []string{strings.SplitN(sf.Name, ".", 2)[0]}
-		if sf.Name == "login" {
-			keys = []string{"email", "username"}
-		}
-		for _, k := range keys {
-			if v, ok := doc[k]; ok {
-				out[k] = cloneValue(v)
-			}
-		}
-	}
-	return out
-}
-
-func encodeCursor(c cursor) (string, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("encode nextResults: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-func decodeCursor(token string) (*cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(token, "="))
-	if err != nil {
-		return nil, fmt.Errorf("decode nextResults: %w", err)
-	}
-	v, err := parseJSON(b)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("decode nextResults: not an object")
-	}
-	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("decode nextResults: %w", err)
-	}
-	// Keep normalised numbers (int64) for the sort values rather than json's float64.
-	if ls, ok := m["ls"].(map[string]any); ok {
-		c.LastValues = ls
-	}
-	if c.LastID == "" && !c.End {
-		return nil, errors.New("decode nextResults: no last id")
-	}
-	return &c, nil
-}
-
-// bulkDeleteRequest is DELETE /api/user/bulk in either form.
-type bulkDeleteRequest struct {
-	userIDs     []string
-	query       string
-	queryString string
-	dryRun      bool
-	hardDelete  bool
-	limit       int64
-}
-
-// handleBulkDelete serves DELETE /api/user/bulk (§7): ids, else query, else queryString;
-// at most limit (default 10,000) users per call.
-func (s *Server) handleBulkDelete(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	q := r.URL.Query()
-	req := bulkDeleteRequest{
-		userIDs:     q["userId"],
-		query:       q.Get("query"),
-		queryString: q.Get("queryString"),
-		dryRun:      q.Get("dryRun") == "true",
-		hardDelete:  q.Get("hardDelete") == "true",
-		limit:       maxResultWindow,
-	}
-	if q.Has("limit") {
-		v, err := strconv.ParseInt(q.Get("limit"), 10, 64)
-		if err != nil {
-			writeErrors(w, http.StatusBadRequest, fieldError("limit", "[couldNotConvert]limit", "Invalid limit ["+q.Get("limit")+"]. This must be an integer."))
-			return
-		}
-		req.limit = v
-	}
-	// The body's properties override the query's; an empty body is an empty object.
-	body, ok := readRequest(w, r)
-	if !ok {
-		return
-	}
-	errs := &apiErrors{}
-	f := fields{m: body, errs: errs}
-	if f.present("userIds") {
-		req.userIDs = f.strings("userIds")
-	}
-	if f.present("query") {
-		req.query = f.str("query")
-	}
-	if f.present("queryString") {
-		req.queryString = f.str("queryString")
-	}
-	if v, ok := f.boolean("dryRun"); ok {
-		req.dryRun = v
-	}
-	if v, ok := f.boolean("hardDelete"); ok {
-		req.hardDelete = v
-	}
-	if v, ok := f.integer("limit"); ok {
-		req.limit = v
-	}
-	if errs.has() {
-		writeErrors(w, http.StatusBadRequest, errs)
-		return
-	}
-	if req.limit <= 0 {
-		writeErrors(w, http.StatusBadRequest, fieldError("limit", "[invalid]limit", "The [limit] property must be greater than 0."))
-		return
-	}
-	if len(req.userIDs) == 0 && req.query == "" && req.queryString == "" {
-		writeErrors(w, http.StatusBadRequest, fieldError("userIds", "[blank]userIds", "You must specify either the [userIds], [query] or [queryString] property."))
-		return
-	}
-	var query *esquery.Query
-	if len(req.userIDs) == 0 {
-		var status int
-		var body *apiErrors
-		if query, status, body = s.compileQuery(req.query, req.queryString, ""); query == nil {
-			writeErrors(w, status, body)
-			return
-		}
-	}
-	s.mu.Lock()
-	var targets []*userRecord
-	if query == nil {
-		seen := map[string]bool{}
-		for _, raw := range req.userIDs {
-			id, ok := canonicalUUID(raw)
-			if !ok || seen[id] {
-				continue
-			}
-			seen[id] = true
-			if u := s.visibleUser(rc, id); u != nil {
-				targets = append(targets, u)
-			}
-		}
-	} else {
-		targets = s.matchUsersLocked(rc, query)
-	}
-	if int64(len(targets)) > req.limit {
-		targets = targets[:req.limit]
-	}
-	ids := make([]any, 0, len(targets))
-	for _, u := range targets {
-		ids = append(ids, u.id())
-		if !req.dryRun {
-			s.deleteUserLocked(u, req.hardDelete)
-		}
-	}
-	s.mu.Unlock()
-	resp := map[string]any{"dryRun": req.dryRun, "hardDelete": req.hardDelete, "total": len(ids)}
-	if len(ids) > 0 {
-		resp["userIds"] = ids
-	}
-	writeJSON(w, http.StatusOK, resp)
 }

@@ -216,10 +216,10 @@ func TestUnsupportedQueries(t *testing.T) {
 	}{
 		"search: unknown clause":     {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"query": `{"fuzzy":{"email":"x"}}`}}, true},
 		"search: query wrapper":      {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"query": `{"query":{"match_all":{}}}`}}, true},
-		"search: queryString":        {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"queryString": "email:x"}}, true},
-		"bulk: queryString":          {http.MethodDelete, "/api/user/bulk?dryRun=true&queryString=email%3Ax", nil, true},
+		"search: queryString fuzzy":  {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"queryString": "email:x~"}}, true},
+		"bulk: queryString fuzzy":    {http.MethodDelete, "/api/user/bulk?dryRun=true&queryString=email%3Ax~", nil, true},
 		"search: malformed JSON":     {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"query": `{"term":`}}, false},
-		"search: unknown sort field": {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"query": everyone, "sortFields": []any{map[string]any{"name": "data.x"}}}}, true},
+		"search: unknown sort field": {http.MethodPost, "/api/user/search", map[string]any{"search": map[string]any{"query": everyone, "sortFields": []any{map[string]any{"name": "passwordLastUpdateInstant"}}}}, true},
 		"bulk: unknown clause":       {http.MethodDelete, "/api/user/bulk", map[string]any{"query": `{"fuzzy":{"email":"x"}}`, "dryRun": true}, true},
 	}
 	for name, tc := range tests {

@@ -1,17 +1,21 @@
 // Package esquery evaluates the subset of Elasticsearch queries that FusionAuth's user search
 // accepts, against FusionAuth user JSON held in memory.
 //
-// It backs the in-memory FusionAuth-compatible server in package fatest: POST /api/user/search and
-// DELETE /api/user/bulk pass their `query` (a JSON string holding an Elasticsearch query, without the
-// {"query":…} wrapper) to [ParseAt], which compiles it once into a tree of matchers; [Query.Match]
-// then tests one user document (the user object as JSON-decoded into map[string]any) without
-// allocating. [Sort] orders search results the way FusionAuth's sortFields do.
+// It backs the in-memory FusionAuth-compatible server in package fatest: POST and GET
+// /api/user/search and DELETE /api/user/bulk pass their `query` (a JSON string holding an
+// Elasticsearch query, without the {"query":…} wrapper) to [ParseAt], and their `queryString`
+// (Lucene query-string syntax, after FusionAuth's [PrepareQueryString]) to
+// [ParseQueryStringAt]. Both compile the query once into a tree of matchers; [Query.Match] then
+// tests one user document (the user object as JSON-decoded into map[string]any). [Sort] orders
+// search results the way FusionAuth's sortFields do.
 //
-// The clauses are the ones this project sends: bool (must, filter, should, must_not,
-// minimum_should_match), term, range and exists. Anything else (another clause such as match,
-// terms, wildcard or nested, an unknown option, a malformed or wrongly typed value, the
-// {"query":…} wrapper) is an error, usually an [*UnsupportedError]; a query is never silently
-// widened to match everything. FusionAuth's queryString (Lucene syntax) is not implemented.
+// The Elasticsearch clauses are: bool (must, filter, should, must_not, minimum_should_match),
+// constant_score (filter), nested (path registrations or memberships), match_all, match_none,
+// ids, term, terms, range (gt, gte, lt, lte), exists, match (operator), match_phrase, wildcard and
+// prefix (case_insensitive). The query-string syntax is listed at [ParseQueryString]. Anything
+// else (another clause such as query_string, fuzzy or regexp, an option that changes what
+// matches, a malformed or wrongly typed value, the {"query":…} wrapper) is an error, usually an
+// [*UnsupportedError]; a query is never silently widened to match everything.
 //
 // # Field mapping
 //
@@ -22,8 +26,8 @@
 //   - email, username, parentEmail, login, registrations.username: FusionAuth indexes these with an
 //     "exact_lower" analyzer, i.e. the whole value lower-cased as a single token. A term query therefore
 //     matches only when its value equals the lower-cased stored value (a mixed-case term never
-//     matches, as in FusionAuth); (FusionAuth's match, wildcard and query-string queries would be
-//     case-insensitive; they are not implemented). login is not part of the user JSON: it is evaluated as email and username.
+//     matches, as in FusionAuth); match, wildcard, prefix and query-string queries are
+//     case-insensitive. login is not part of the user JSON: it is evaluated as email and username.
 //   - text (standard analyzer: lower-cased word tokens): firstName, middleName, lastName, fullName,
 //     mobilePhone, phoneNumber, preferredLanguages, timezone, breachedPasswordStatus. A term query
 //     must name one lower-case token; a `<field>.keyword` path compares the whole value exactly.
@@ -39,8 +43,9 @@
 //     never matches it here and is rejected by real Elasticsearch: compute the bound in Go instead.
 //
 // registrations and memberships are nested with include_in_parent, so their fields can be queried
-// directly (then values of all elements are pooled; nested queries are not implemented). Arrays of
-// scalars match when any element matches; absent fields, null and empty arrays do not exist.
+// both inside a nested query (one element must match the whole inner query) and directly (then
+// values of all elements are pooled). Arrays of scalars match when any element matches; absent
+// fields, null and empty arrays do not exist.
 //
 // A compiled [Query] is immutable and safe for concurrent use.
 package esquery

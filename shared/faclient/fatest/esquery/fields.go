@@ -57,6 +57,10 @@ var knownKinds = map[string]fieldKind{
 	"memberships.insertInstant":          kindDate,
 }
 
+// nestedPaths are the nested object fields of the user index (FusionAuth's docs: "available
+// using the nested query type").
+var nestedPaths = map[string]bool{"registrations": true, "memberships": true}
+
 // field is a resolved field reference: where to find its values and how to compare them.
 type field struct {
 	name string    // absolute dotted name as written in the query
@@ -64,8 +68,9 @@ type field struct {
 	path fieldPath // where the values live, relative to the object being matched
 }
 
-// resolveField resolves an absolute field name.
-func resolveField(name string) (field, error) {
+// resolveField resolves an absolute field name; nested is the enclosing nested query's path
+// ("" at the root), against whose elements the path is then relative.
+func resolveField(name, nested string) (field, error) {
 	if name == "" {
 		return field{}, unsupported("empty field name")
 	}
@@ -92,7 +97,14 @@ func resolveField(name string) (field, error) {
 		lookup = "id"
 	}
 	rel := lookup
-	f.path.login = lookup == "login"
+	if nested != "" {
+		var ok bool
+		if rel, ok = strings.CutPrefix(lookup, nested+"."); !ok {
+			return field{}, unsupported("field %q inside nested query on path %q (fields must start with %q)", name, nested, nested+".")
+		}
+	} else {
+		f.path.login = lookup == "login"
+	}
 	f.path.full = rel
 	for i := 0; i < len(rel); i++ {
 		if rel[i] == '.' {

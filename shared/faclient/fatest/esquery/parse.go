@@ -128,10 +128,18 @@ func decodeValue(dec *json.Decoder, depth int) (any, error) {
 }
 
 // clauseNames are the supported query clauses.
-var clauseNames = map[string]bool{"bool": true, "term": true, "range": true, "exists": true}
+var clauseNames = map[string]bool{
+	"bool": true, "constant_score": true, "nested": true,
+	"match_all": true, "match_none": true, "ids": true,
+	"term": true, "terms": true, "range": true, "exists": true,
+	"match": true, "match_phrase": true, "wildcard": true, "prefix": true,
+}
 
+// parser compiles query objects. nested is the path of the enclosing nested query ("" at
+// the root): field names inside it are resolved against the nested objects.
 type parser struct {
-	now time.Time
+	now    time.Time
+	nested string
 }
 
 // clause compiles one query object ({"<clause>": body}).
@@ -159,12 +167,28 @@ func (p *parser) clauseBody(name string, body any) (node, error) {
 	switch name {
 	case "bool":
 		return p.boolQuery(body)
+	case "constant_score":
+		return p.constantScoreQuery(body)
+	case "nested":
+		return p.nestedQuery(body)
+	case "match_all", "match_none":
+		return matchAllOrNone(name, body)
+	case "ids":
+		return idsQuery(body)
 	case "term":
 		return p.termQuery(body)
+	case "terms":
+		return p.termsQuery(body)
 	case "range":
 		return p.rangeQuery(body)
 	case "exists":
 		return p.existsQuery(body)
+	case "match":
+		return p.matchQuery(body)
+	case "match_phrase":
+		return p.matchPhraseQuery(body)
+	case "wildcard", "prefix":
+		return p.patternQuery(name, body)
 	}
 	return nil, unsupported("query clause %q", name)
 }
@@ -347,8 +371,8 @@ func minimumShouldMatch(v any, n int) (int, error) {
 }
 
 // fieldClause reads the body shared by the single-field clauses (term, terms, match,
-// range, …): an object with exactly one field name.
-func fieldClause(body any) (field, string, any, error) {
+// range, …): an object with exactly one field name, resolved against the nested path.
+func (p *parser) fieldClause(body any) (field, string, any, error) {
 	o, err := asObject(body)
 	if err != nil {
 		return field{}, "", nil, err
@@ -357,7 +381,7 @@ func fieldClause(body any) (field, string, any, error) {
 	if err != nil {
 		return field{}, "", nil, err
 	}
-	f, err := resolveField(name)
+	f, err := resolveField(name, p.nested)
 	if err != nil {
 		return field{}, "", nil, err
 	}
@@ -371,7 +395,7 @@ func leafNode(f field, lm leafMatcher) node {
 }
 
 func (p *parser) termQuery(body any) (node, error) {
-	f, name, val, err := fieldClause(body)
+	f, name, val, err := p.fieldClause(body)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +421,7 @@ func (p *parser) termQuery(body any) (node, error) {
 }
 
 func (p *parser) rangeQuery(body any) (node, error) {
-	f, name, val, err := fieldClause(body)
+	f, name, val, err := p.fieldClause(body)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +506,7 @@ func (p *parser) existsQuery(body any) (node, error) {
 	if !ok {
 		return nil, fmt.Errorf("field must be a string")
 	}
-	f, err := resolveField(name)
+	f, err := resolveField(name, p.nested)
 	if err != nil {
 		return nil, err
 	}

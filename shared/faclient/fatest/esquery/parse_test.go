@@ -55,8 +55,6 @@ func TestParseMatch(t *testing.T) {
 		{"term detected date", `{"term":{"data.signup":"2025-01-02T03:04:05.000Z"}}`, ids("u1")},
 		{"term bool top-level", `{"term":{"active":false}}`, ids("u2")},
 		{"term missing field", `{"term":{"data.nope":"x"}}`, ids()},
-		// terms
-		// match
 		// range
 		{"range date math lt", `{"range":{"lastUpdateInstant":{"lt":"now-30d"}}}`, ids("a1", "u2")},
 		{"range date math gte", `{"range":{"lastUpdateInstant":{"gte":"now-30d"}}}`, ids("a2", "u1")},
@@ -98,9 +96,6 @@ func TestParseMatch(t *testing.T) {
 		{"bool msm without should matches nothing", `{"bool":{"must":[{"term":{"id":"u1"}}],"minimum_should_match":1}}`, ids()},
 		{"bool must_not only", `{"bool":{"must_not":[{"term":{"data.anonymousUser":true}}]}}`, ids("u1", "u2")},
 		{"bool empty", `{"bool":{}}`, all},
-		// nested
-		// ids
-		// wildcard and prefix
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,12 +147,31 @@ func TestMatchDocumentShapes(t *testing.T) {
 	}
 }
 
+// parseErrorCase is a query ParseAt must refuse, and whether with an *UnsupportedError.
+type parseErrorCase struct {
+	name        string
+	query       string
+	unsupported bool
+}
+
+func runParseErrors(t *testing.T, cases []parseErrorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := ParseAt([]byte(tt.query), testNow)
+			if err == nil {
+				t.Fatalf("ParseAt(%s) = %v, nil; want an error", tt.query, q)
+			}
+			var ue *UnsupportedError
+			if got := errors.As(err, &ue); got != tt.unsupported {
+				t.Errorf("ParseAt(%s) error %q: is *UnsupportedError = %v, want %v", tt.query, err, got, tt.unsupported)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
-	tests := []struct {
-		name        string
-		query       string
-		unsupported bool // want an *UnsupportedError
-	}{
+	runParseErrors(t, []parseErrorCase{
 		{"empty input", ``, false},
 		{"malformed", `{"term":`, false},
 		{"not an object", `[]`, false},
@@ -209,19 +223,7 @@ func TestParseErrors(t *testing.T) {
 		{"ids type option", `{"ids":{"type":"_doc","values":["a"]}}`, true},
 		{"wildcard rewrite", `{"wildcard":{"email":{"value":"a*","rewrite":"x"}}}`, true},
 		{"prefix wildcard key", `{"prefix":{"email":{"wildcard":"a"}}}`, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			q, err := ParseAt([]byte(tt.query), testNow)
-			if err == nil {
-				t.Fatalf("ParseAt(%s) = %v, nil; want an error", tt.query, q)
-			}
-			var ue *UnsupportedError
-			if got := errors.As(err, &ue); got != tt.unsupported {
-				t.Errorf("ParseAt(%s) error %q: is *UnsupportedError = %v, want %v", tt.query, err, got, tt.unsupported)
-			}
-		})
-	}
+	})
 }
 
 func TestUnsupportedErrorMessage(t *testing.T) {

@@ -24,6 +24,7 @@ const (
 	sortKeyword                 // exact string
 	sortLower                   // lower-cased string (exact_lower fields)
 	sortText                    // analyzed text: the smallest (asc) or largest (desc) token
+	sortDynamic                 // a data.* field, typed by its values: numbers, booleans (0/1), dates
 )
 
 // sortableFields are the fields FusionAuth accepts in sortFields, with how Elasticsearch orders them.
@@ -51,6 +52,22 @@ type sortSpec struct {
 	missing bool // missing first
 }
 
+// sortKindOf returns how field name sorts: a field FusionAuth lists as sortable, or a data.*
+// field (numbers, booleans and dates as Elasticsearch's dynamic mapping types them, strings
+// through their .keyword sub-field). FusionAuth's docs list only the former; see Sort.
+func sortKindOf(name string) (sortKind, bool) {
+	if kind, ok := sortableFields[name]; ok {
+		return kind, true
+	}
+	if !strings.HasPrefix(name, "data.") {
+		return 0, false
+	}
+	if strings.HasSuffix(name, ".keyword") {
+		return sortKeyword, true
+	}
+	return sortDynamic, true
+}
+
 type sortValue struct {
 	ok  bool
 	num float64
@@ -62,6 +79,7 @@ type sortValue struct {
 type collector struct {
 	spec *sortSpec
 	val  sortValue
+	text bool // a sortDynamic field held text
 }
 
 func (c *collector) leaf(v any) bool {
@@ -87,8 +105,31 @@ func (c *collector) leaf(v any) bool {
 		for _, tok := range analyze(s) {
 			c.offerStr(tok)
 		}
+	case sortDynamic:
+		c.offerDynamic(v)
 	}
 	return false // keep visiting every value
+}
+
+// offerDynamic offers a data.* value: numbers and booleans (as 0 and 1) as they are, strings
+// that Elasticsearch's date detection maps as dates as epoch ms; other strings are text,
+// which Elasticsearch cannot sort on (text is set).
+func (c *collector) offerDynamic(v any) {
+	switch t := v.(type) {
+	case nil, map[string]any:
+	case bool:
+		c.offerNum(map[bool]float64{false: 0, true: 1}[t])
+	case string:
+		if ms, ok := parseISODate(t, true); ok {
+			c.offerNum(float64(ms))
+		} else {
+			c.text = true
+		}
+	default:
+		if f, ok := toFloat(v); ok {
+			c.offerNum(f)
+		}
+	}
 }
 
 func (c *collector) offerNum(f float64) {
@@ -114,7 +155,7 @@ func (s *sortSpec) compare(a, b sortValue) int {
 		return 1
 	}
 	var c int
-	if s.kind == sortNumber {
+	if s.kind == sortNumber || s.kind == sortDynamic {
 		switch {
 		case a.num < b.num:
 			c = -1
@@ -131,18 +172,22 @@ func (s *sortSpec) compare(a, b sortValue) int {
 }
 
 // Sort orders docs in place by fields, then by id ascending; it is stable. The sortable fields are
-// those FusionAuth accepts: birthDate, email, fullName, id, insertInstant, lastLoginInstant, login,
-// tenantId, username, registrations.applicationId, registrations.id, registrations.insertInstant,
-// registrations.lastLoginInstant and registrations.roles. Any other field, order or missing value
-// is an *UnsupportedError and leaves docs unchanged.
+// those FusionAuth documents as sortable: birthDate, email, fullName, id, insertInstant,
+// lastLoginInstant, login, tenantId, username, registrations.applicationId, registrations.id,
+// registrations.insertInstant, registrations.lastLoginInstant and registrations.roles; and data.*
+// fields holding numbers, booleans or dates (data.watchCount), or strings through data.x.keyword.
+// FusionAuth does not document data.* sorts: they are what Elasticsearch does with the field
+// FusionAuth would pass on, which a contract test on a real FusionAuth checks. A data.* field
+// holding text is an error (Elasticsearch refuses to sort on text). Any other field, order or
+// missing value is an *UnsupportedError. On error docs are unchanged.
 func Sort(docs []map[string]any, fields []SortField) error {
 	specs := make([]sortSpec, len(fields), len(fields)+1)
 	for i, sf := range fields {
-		kind, ok := sortableFields[sf.Name]
+		kind, ok := sortKindOf(sf.Name)
 		if !ok {
 			return fmt.Errorf("sort field %d: %w", i, unsupported("sort field %q", sf.Name))
 		}
-		f, err := resolveField(sf.Name)
+		f, err := resolveField(sf.Name, "")
 		if err != nil {
 			return fmt.Errorf("sort field %d: %w", i, err)
 		}
@@ -164,7 +209,7 @@ func Sort(docs []map[string]any, fields []SortField) error {
 			}
 		}
 	}
-	idField, _ := resolveField("id")
+	idField, _ := resolveField("id", "")
 	specs = append(specs, sortSpec{kind: sortKeyword, path: idField.path})
 
 	type row struct {
@@ -179,6 +224,9 @@ func Sort(docs []map[string]any, fields []SortField) error {
 			c := collector{spec: &specs[j]}
 			if doc != nil {
 				specs[j].path.any(doc, &c)
+			}
+			if c.text {
+				return fmt.Errorf("sort field %d: %s holds text, which Elasticsearch cannot sort on (sort on %s.keyword)", j, fields[j].Name, fields[j].Name)
 			}
 			rows[i].keys[j] = c.val
 		}

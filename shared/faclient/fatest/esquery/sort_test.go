@@ -29,6 +29,12 @@ func TestSort(t *testing.T) {
 		{"multi-valued desc uses max", []SortField{{Name: "registrations.applicationId", Order: "desc"}}, ids("u1", "a1", "a2", "u2")},
 		{"multi-valued asc uses min", []SortField{{Name: "registrations.insertInstant"}}, ids("u1", "a1", "a2", "u2")},
 		{"second field", []SortField{{Name: "tenantId"}, {Name: "insertInstant", Order: "desc"}}, ids("a2", "a1", "u1", "u2")},
+		// data.* fields sort as Elasticsearch's dynamic mapping types them (not in FusionAuth's list).
+		{"data number desc", []SortField{{Name: "data.count", Order: "desc"}}, ids("u1", "a1", "a2", "u2")},
+		{"data boolean asc is false first", []SortField{{Name: "data.anonymousUser"}}, ids("u1", "a1", "a2", "u2")},
+		{"data boolean desc", []SortField{{Name: "data.anonymousUser", Order: "desc"}}, ids("a1", "a2", "u1", "u2")},
+		{"data date", []SortField{{Name: "data.signup", Missing: "_first"}}, ids("a1", "a2", "u2", "u1")},
+		{"data keyword sub-field", []SortField{{Name: "data.visitorId.keyword", Order: "desc"}}, ids("a1", "a2", "u1", "u2")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +71,8 @@ func TestSortErrors(t *testing.T) {
 		fields []SortField
 	}{
 		{"unsortable field", []SortField{{Name: "lastUpdateInstant"}}},
-		{"data field", []SortField{{Name: "data.anonymousUser"}}},
+		{"field outside data and the list", []SortField{{Name: "passwordLastUpdateInstant"}}},
+		{"registrations data", []SortField{{Name: "registrations.data.x"}}},
 		{"empty name", []SortField{{Name: ""}}},
 		{"bad order", []SortField{{Name: "email", Order: "up"}}},
 		{"order case", []SortField{{Name: "email", Order: "DESC"}}},
@@ -86,5 +93,20 @@ func TestSortErrors(t *testing.T) {
 				t.Errorf("docs reordered to %v on error, want %v", got, before)
 			}
 		})
+	}
+}
+
+// TestSortText: Elasticsearch cannot sort on a text field (a data.* string): an error, not
+// an *UnsupportedError, and docs keep their order.
+func TestSortText(t *testing.T) {
+	docs := testDocs(t)
+	before := idsOf(docs)
+	err := Sort(docs, []SortField{{Name: "data.nickname"}})
+	var ue *UnsupportedError
+	if err == nil || errors.As(err, &ue) {
+		t.Fatalf("Sort error = %v, want a plain error", err)
+	}
+	if got := idsOf(docs); !slices.Equal(got, before) {
+		t.Errorf("docs reordered to %v on error, want %v", got, before)
 	}
 }
