@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: Chromium (Debian package) for the
 # browser test, the AWS Lambda Runtime Interface Emulator for the bootstrap test and
-# Mailpit for the test of reading the set-password email from a mail catcher (e2e/flow).
+# Mailpit for the test of reading the set-password email from a mail catcher (e2e/flow),
+# and FusionAuth's official TypeScript client for shared/contract's
+# TestOfficialTypeScriptClientSearch (into .tools/node, gitignored; Node is on the machine).
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3  # the approved patched toolchain (see README)
+cd "$(dirname "$0")/.."
 GOBIN="$(go env GOPATH)/bin"
 export PATH="$GOBIN:$PATH"
 
@@ -22,4 +25,10 @@ if ! command -v aws-lambda-rie >/dev/null 2>&1; then
 fi
 if ! command -v mailpit >/dev/null 2>&1; then
   go install github.com/axllent/mailpit@v1.33.1  # the version docker-compose.yml runs
+fi
+if command -v npm >/dev/null 2>&1; then
+  npm ls --prefix .tools/node @fusionauth/typescript-client@1.69.0 >/dev/null 2>&1 ||
+    npm install --prefix .tools/node --no-audit --no-fund --save-exact @fusionauth/typescript-client@1.69.0 >/dev/null
+else
+  echo "tools: npm is missing; the official TypeScript client test will skip (or fail under CI=true)" >&2
 fi
