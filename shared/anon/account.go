@@ -12,7 +12,7 @@ import (
 // address.
 
 // RecordSignedInWatch adds one to the watch count of the signed-in person's account,
-// with test-and-set like RecordWatch: two FusionAuth calls (read, patch) without
+// under the account's lease like RecordWatch: two FusionAuth calls (read, patch) without
 // contention; with ErrContended the profile as last read is returned and only this
 // watch is lost. Errors: ErrGone (the account was deleted or deactivated since the
 // session was signed), ErrContended, ErrUnavailable.

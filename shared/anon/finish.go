@@ -91,12 +91,13 @@ func MovedID(userID, address string) string {
 
 // Convert makes a stub that proved its address a regular user, once it has logged in:
 // its random username goes, data.anonymousUser becomes false, data.convertedAt is set
-// and the pending marks are cleared, in one test-and-set update, so a visit counted at
-// the same moment is neither lost nor undoes it. It is the one conversion: the webhook
-// calls it on FusionAuth's user.login.success, prune's reconciliation for stubs that
-// logged in while the webhook failed, and the sign-in callback. The caller knows the
-// user logged in (the event, lastLoginInstant, the callback); Convert checks the proof
-// of the address itself, so a login that proved nothing (which a stub's random
+// and the pending marks are cleared, in one update under the profile's lease, so a
+// visit counted at the same moment is neither lost nor undoes it. The webhook calls it
+// on FusionAuth's user.login.success, and the sign-in callback; prune's reconciliation
+// (Reconcile) makes the same change after checking the login itself. The caller knows
+// the user logged in (the event, the callback; FusionAuth runs the webhook before it
+// stores the login, so the user as read here may not show it yet); Convert checks the
+// proof of the address itself, so a login that proved nothing (which a stub's random
 // credentials make impossible anyway) converts nothing. Repeating it changes nothing. A
 // user deleted meanwhile is nothing to convert, not an error. It reports whether this
 // call converted the user. Errors: ErrContended, ErrUnavailable.
@@ -176,7 +177,7 @@ func Reconcile(ctx context.Context, up *Updater, userID string, at time.Time) (b
 	})
 }
 
-// updateIf runs a test-and-set update whose decide may decline (false) on the user as
+// updateIf runs an update whose decide may decline (false) on the user as
 // read, and reports whether the write it decided on happened. A user gone meanwhile is
 // nothing done, not an error.
 func updateIf(ctx context.Context, up *Updater, userID string, decide func(u faclient.User) (Edit, bool)) (bool, error) {

@@ -1,7 +1,7 @@
 // Package backoff spaces out the retries of a call that failed in a way worth trying
 // again: the randomised, growing wait before each retry, and a wait that the caller's
 // context cuts short. The FusionAuth client, the Secrets Manager client and the domain's
-// test-and-set writes (anon.Updater) retry with it.
+// writes and profile leases (anon.Updater) retry with it.
 package backoff
 
 import (

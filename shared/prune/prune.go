@@ -186,7 +186,8 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 	calls := 0
 	now := p.opts.Now()
 	budget := int64(p.opts.MaxPerRun)
-	// Every per-user step reads and writes through anon's test-and-set, counted here.
+	// Every per-user step reads and writes through anon's Updater (the profile's lease
+	// held), counted here.
 	updates := anon.NewUpdater(countingStore{Store: p.store, calls: &calls}, p.locks)
 
 	var err error
@@ -307,7 +308,7 @@ func (p *Pruner) eachUser(ctx context.Context, s *Summary, query string, budget 
 
 // eachMatch pages through the users query matches, sorted by id, and acts on each
 // with act until the budget is spent or the deadline near. FusionAuth has no bulk
-// update, so act is a read and a patch per user (test-and-set, through package anon's
+// update, so act is a read and a patch per user (under the profile's lease, through package anon's
 // rules, which re-check the user just read: the search index may lag, and a visitor
 // may have acted since). Users act declines are skipped on later pages. It returns how
 // many act handled, and why it stopped early ("" when it finished).
