@@ -28,7 +28,7 @@ const ttlGrace = time.Hour
 // The two condition expressions. owner is a DynamoDB reserved word, so it goes through a
 // name placeholder; id and leaseUntil are not reserved.
 const (
-	lockCondition   = "attribute_not_exists(" + attrID + ") OR " + attrLeaseUntil + " < :now"
+	lockCondition   = "attribute_not_exists(id) OR leaseUntil < :now"
 	unlockCondition = "#o = :owner"
 )
 

@@ -14,10 +14,10 @@ func checkLock(ctx context.Context, key, owner string, now, until time.Time) err
 	if err := checkUnlock(ctx, key, owner); err != nil {
 		return err
 	}
-	switch {
-	case now.IsZero():
+	if now.IsZero() {
 		return fmt.Errorf("lock %q: now is the zero time", key)
-	case until.UnixMilli() <= now.UnixMilli():
+	}
+	if until.UnixMilli() <= now.UnixMilli() {
 		return fmt.Errorf("lock %q: lease until %s does not end after now %s (milliseconds)",
 			key, until.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
 	}
@@ -27,10 +27,10 @@ func checkLock(ctx context.Context, key, owner string, now, until time.Time) err
 // checkUnlock is checkLock's part for Unlock; it also reports a context already done,
 // as the SDK would.
 func checkUnlock(ctx context.Context, key, owner string) error {
-	switch {
-	case key == "":
+	if key == "" {
 		return errors.New("lock: empty key")
-	case owner == "":
+	}
+	if owner == "" {
 		return fmt.Errorf("lock %q: empty owner", key)
 	}
 	if err := ctx.Err(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // reserved holds the DynamoDB reserved words ("Reserved words in DynamoDB", Developer
@@ -229,9 +230,9 @@ func (p *parser) unsupported(tok string) *apiError {
 	return notImplemented("%q in a condition expression (only attribute_not_exists(path), a = b, a < b, OR)", tok)
 }
 
+// isWord reports whether tok, a token, is a bare attribute name rather than punctuation.
 func isWord(tok string) bool {
-	c := tok[0]
-	return c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+	return tok[0] == '_' || unicode.IsLetter(rune(tok[0]))
 }
 
 // unusedKeys lists, sorted and comma-separated, the keys of defined that used lacks.

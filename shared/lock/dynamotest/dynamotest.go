@@ -155,7 +155,7 @@ func validation(format string, args ...any) *apiError {
 }
 
 func notImplemented(format string, args ...any) *apiError {
-	return validation("dynamotest: "+format+" is not implemented", args...)
+	return validation("dynamotest: not implemented: "+format, args...)
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
