@@ -27,8 +27,9 @@
 //     concurrent updates in DynamoDB").
 //
 // A failed condition answers HTTP 400 with __type
-// com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException, as DynamoDB does (API
-// Reference, PutItem and DeleteItem "Errors"). An unknown table answers
+// com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException, as DynamoDB does
+// (Developer Guide, "Error handling with DynamoDB": an HTTP status, an exception name and
+// a message; the SDK strips the namespace before the #). An unknown table answers
 // ResourceNotFoundException. Anything else it does not implement (another operation, a
 // parameter such as ReturnValues, another attribute type, another operator or function,
 // AND, parentheses) answers a ValidationException that names it, so a test never passes on
