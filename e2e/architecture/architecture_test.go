@@ -48,7 +48,7 @@ func function(p string) string {
 
 var (
 	fatest   = module + "/shared/faclient/fatest"
-	testPkgs = []string{"testing", fatest, module + "/shared/secrets/smtest", module + "/shared/token/tokentest", module + "/shared/clocktest"}
+	testPkgs = []string{"testing", fatest, module + "/shared/secrets/smtest", module + "/shared/token/tokentest", module + "/shared/clocktest", module + "/shared/lock/dynamotest"}
 )
 
 var rules = []rule{

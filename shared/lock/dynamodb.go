@@ -22,24 +22,9 @@ import (
 	"github.com/changebank/anonuser/shared/backoff"
 )
 
-// DynamoDB keeps leases in a DynamoDB table, one item per key: the pattern of AWS's
-// DynamoDB Lock Client, a lease taken with a conditional write. DynamoDB applies a
-// condition expression and the write it guards atomically ("Condition expressions",
-// DynamoDB Developer Guide), so of two writers racing for a free key exactly one
-// succeeds, across every Lambda function and machine. The item:
-//
-//	id          S  the key (the table's partition key)
-//	owner       S  who holds it
-//	leaseUntil  N  when the lease ends, Unix ms
-//	expiresAt   N  Unix seconds an hour after that: the table's TTL attribute, so
-//	               DynamoDB deletes leases nobody released (at no cost)
-//
-// TryLock is a PutItem with `attribute_not_exists(id) OR leaseUntil < :now OR owner =
-// :owner` (the last so that a retried PutItem whose first try succeeded still succeeds);
-// Unlock a DeleteItem with `owner = :owner`. Two calls in all, each a write request unit
-// (PAY_PER_REQUEST). The client is the two operations over the AWS JSON 1.0 protocol,
-// signed with the SDK's SigV4 signer, for the same reason as package secrets: the SDK's
-// DynamoDB client would add its whole operation set and rules engine to every binary.
+// DynamoDB holds leases in a DynamoDB table, one item per key (see the package doc for
+// the item, the conditions and the client). It is safe for concurrent use, within and
+// across processes.
 type DynamoDB struct {
 	table       string
 	region      string
@@ -113,13 +98,16 @@ func conditionFailed(err error) bool {
 // TryLock takes key for owner until `until` if no one holds it, the holder's lease ended
 // before now, or owner holds it already (the lease is then extended).
 func (d *DynamoDB) TryLock(ctx context.Context, key, owner string, now, until time.Time) (bool, error) {
+	if err := checkLock(ctx, key, owner, now, until); err != nil {
+		return false, err
+	}
 	err := d.call(ctx, "PutItem", map[string]any{
 		"TableName": d.table,
 		"Item": map[string]any{
 			"id":         str(key),
 			"owner":      str(owner),
 			"leaseUntil": num(until.UnixMilli()),
-			"expiresAt":  num(until.Add(time.Hour).Unix()),
+			"expiresAt":  num(until.Add(ttlGrace).Unix()),
 		},
 		"ConditionExpression":      "attribute_not_exists(id) OR leaseUntil < :now OR #o = :owner",
 		"ExpressionAttributeNames": map[string]string{"#o": "owner"},
@@ -132,7 +120,7 @@ func (d *DynamoDB) TryLock(ctx context.Context, key, owner string, now, until ti
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("take lease %s: %w", key, err)
+		return false, fmt.Errorf("lock %q: put item in DynamoDB table %s: %w", key, d.table, err)
 	}
 	return true, nil
 }
@@ -140,6 +128,9 @@ func (d *DynamoDB) TryLock(ctx context.Context, key, owner string, now, until ti
 // Unlock releases key if owner still holds it; a lease someone else took over (ours
 // ended) is left alone, and so is a key nobody holds.
 func (d *DynamoDB) Unlock(ctx context.Context, key, owner string) error {
+	if err := checkUnlock(ctx, key, owner); err != nil {
+		return err
+	}
 	err := d.call(ctx, "DeleteItem", map[string]any{
 		"TableName":                 d.table,
 		"Key":                       map[string]any{"id": str(key)},
@@ -148,10 +139,13 @@ func (d *DynamoDB) Unlock(ctx context.Context, key, owner string) error {
 		"ExpressionAttributeValues": map[string]any{":owner": str(owner)},
 	})
 	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("release lease %s: %w", key, err)
+		return fmt.Errorf("lock %q: delete item from DynamoDB table %s: %w", key, d.table, err)
 	}
 	return nil
 }
+
+// ttlGrace is how long after its lease ends an item stays for TTL to delete.
+const ttlGrace = time.Hour
 
 func str(s string) map[string]string { return map[string]string{"S": s} }
 func num(n int64) map[string]string  { return map[string]string{"N": strconv.FormatInt(n, 10)} }
@@ -161,6 +155,9 @@ func num(n int64) map[string]string  { return map[string]string{"N": strconv.For
 func (d *DynamoDB) call(ctx context.Context, op string, input any) error {
 	body, err := json.Marshal(input)
 	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	var lastErr error
