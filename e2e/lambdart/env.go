@@ -16,6 +16,9 @@ type Stack struct {
 	FusionAuthURL string
 	// SecretsManagerURL is the Secrets Manager endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER).
 	SecretsManagerURL string
+	// DynamoDBURL is the DynamoDB endpoint holding the profile leases' table
+	// (AWS_ENDPOINT_URL_DYNAMODB; the table is devserver.LocalLocksTable).
+	DynamoDBURL string
 	// Region is the AWS region of the endpoint and its ARNs.
 	Region string
 	// Variable returns a kickstart variable: visitorTenantId, applicationId
@@ -60,6 +63,7 @@ func FunctionEnv(function string, s Stack) map[string]string {
 		"AWS_ACCESS_KEY_ID":                smtest.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":            smtest.SecretAccessKey,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.SecretsManagerURL,
+		"AWS_ENDPOINT_URL_DYNAMODB":        s.DynamoDBURL,
 		"AWS_CONFIG_FILE":                  s.NoAWSConfig,
 		"AWS_SHARED_CREDENTIALS_FILE":      s.NoAWSConfig,
 		"AWS_EC2_METADATA_DISABLED":        "true",

@@ -24,8 +24,10 @@ import (
 
 	"github.com/changebank/anonuser/e2e/lambdart"
 	"github.com/changebank/anonuser/shared/config"
+	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/kickstart"
+	"github.com/changebank/anonuser/shared/lock/dynamotest"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -99,6 +101,7 @@ func bootstrap(tb testing.TB, name string) string {
 type stack struct {
 	fa       *fatest.Server
 	sm       *smtest.Server
+	ddb      *dynamotest.Server // the profile leases' table
 	rie      string
 	noConfig string // an AWS config file path that does not exist
 	// webhookKID is the kid of the key FusionAuth signs webhooks with.
@@ -131,8 +134,9 @@ func newStack(tb testing.TB) *stack {
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 		cookieKeysSecret:       tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1")),
 	})
+	ddb := dynamotest.NewServer(tb, dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"})
 	fa.ResetCalls()
-	return &stack{fa: fa, sm: sm, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: fa.Variable("webhookSigningKid")}
+	return &stack{fa: fa, sm: sm, ddb: ddb, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: fa.Variable("webhookSigningKid")}
 }
 
 func secretName(function string) string { return "anonuser/" + function + "-api-key" }
@@ -145,6 +149,7 @@ func (s *stack) env(function string) map[string]string {
 	return lambdart.FunctionEnv(function, lambdart.Stack{
 		FusionAuthURL:      s.fa.URL(),
 		SecretsManagerURL:  s.sm.URL,
+		DynamoDBURL:        s.ddb.URL,
 		Region:             smtest.Region,
 		Variable:           s.fa.Variable,
 		WebhookSigningKID:  s.webhookKID,
@@ -668,6 +673,7 @@ func TestFunctionEnv(t *testing.T) {
 	stack := lambdart.Stack{
 		FusionAuthURL:     "http://127.0.0.1:9011",
 		SecretsManagerURL: "http://127.0.0.1:4566",
+		DynamoDBURL:       "http://127.0.0.1:4567",
 		Region:            "eu-west-1",
 		Variable:          func(string) string { return "00000000-0000-4000-8000-000000000001" },
 		SecretID:          secretName,

@@ -50,8 +50,10 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/e2e/lambdart"
+	"github.com/changebank/anonuser/shared/devserver"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/kickstart"
+	"github.com/changebank/anonuser/shared/lock/dynamotest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -168,9 +170,15 @@ func run(n int, only string, arm64, verbose bool) error {
 		return err
 	}
 	defer sm.Close()
+	ddb, err := dynamotest.Start(dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"})
+	if err != nil {
+		return err
+	}
+	defer ddb.Close()
 	stack := lambdart.Stack{
 		FusionAuthURL:     fa.URL(),
 		SecretsManagerURL: sm.URL,
+		DynamoDBURL:       ddb.URL,
 		Region:            region,
 		Variable:          fa.Variable,
 		SecretID:          secretID,

@@ -78,8 +78,12 @@ func TestFunctionKeysExactPermissions(t *testing.T) {
 		return err
 	}
 	testAndSet := func(ctx context.Context, c *faclient.Client, u faclient.User) error {
-		_, err := c.PatchUserJSONPatch(ctx, u.ID, []faclient.PatchOperation{
-			{Op: "test", Path: "/user/lastUpdateInstant", Value: u.LastUpdateInstant}, {Op: "add", Path: "/user/data/watchCount", Value: 5}})
+		read, err := c.RetrieveUser(ctx, u.ID) // as the Updater does: the guard tests the user as just read
+		if err != nil {
+			return err
+		}
+		_, err = c.PatchUserJSONPatch(ctx, u.ID, []faclient.PatchOperation{
+			{Op: "test", Path: "/user/lastUpdateInstant", Value: read.User.LastUpdateInstant}, {Op: "add", Path: "/user/data/watchCount", Value: 5}})
 		return err
 	}
 	create := func(ctx context.Context, c *faclient.Client, _ faclient.User) error {

@@ -150,6 +150,11 @@ type Endpoints struct {
 	WebhookSigningKID string
 }
 
+// LocalLocksTable is PROFILE_LOCKS_TABLE in a local function's environment: the stack
+// itself keeps its leases in memory; the emulator runs (e2e/lambdart) serve a fake
+// DynamoDB table of this name.
+const LocalLocksTable = "local-profile-locks"
+
 // FunctionEnv returns the environment template.yaml gives function (video, register,
 // webhook or prune), pointed at e: every variable its config.Load* requires. Optional
 // variables are left out, so their defaults (package config) apply.
@@ -159,7 +164,7 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 		"FUSIONAUTH_TENANT_ID":      e.Variable("visitorTenantId"),
 		"FUSIONAUTH_APPLICATION_ID": e.Variable("applicationId"),
 		"API_KEY_SECRET_ID":         e.SecretID(function),
-		"PROFILE_LOCKS_TABLE":       "local-profile-locks", // named for the configuration; the stack keeps its leases in memory
+		"PROFILE_LOCKS_TABLE":       LocalLocksTable,
 	}
 	switch function {
 	case "video":

@@ -285,7 +285,7 @@ func (s *Server) buildUser(tenantID, id string, req newUserRequest, errs *apiErr
 	doc["id"] = id
 	doc["tenantId"] = tenantID
 	doc["active"] = true
-	stampCreated(doc, now)
+	stampCreated(doc, now-hashingGap(), now)
 	doc["connectorId"] = connectorID
 	doc["usernameStatus"] = "ACTIVE"
 	doc["memberships"] = []any{}
@@ -298,19 +298,22 @@ func (s *Server) buildUser(tenantID, id string, req newUserRequest, errs *apiErr
 	return &userRecord{doc: doc, password: password}
 }
 
-// stampCreated sets the instants of a user created with a password at insert, as
-// FusionAuth does: lastUpdateInstant is insertInstant; a login is recorded at creation
-// (fusionauth-issues #1312, "working as designed"; the User API's create response
-// carries lastLoginInstant equal to insertInstant); and passwordLastUpdateInstant
-// comes a little later, when the hash is done (27–140 ms in captures FusionAuth
-// published: its blog "Using Java to manage FusionAuth", fusionauth-issues #824; a
-// maintainer in #2048 calls such gaps an implementation detail). The gap is drawn at
+// stampCreated sets the instants of a user created with a password, as FusionAuth
+// does: insertInstant is taken when the request starts and lastUpdateInstant equals
+// it; a login is recorded at creation (fusionauth-issues #1312, "working as designed";
+// the User API's create response carries lastLoginInstant equal to insertInstant); and
+// passwordLastUpdateInstant (hashed) comes a little later, when the hash is done (27–140
+// ms in captures FusionAuth published: its blog "Using Java to manage FusionAuth",
+// fusionauth-issues #824; a maintainer in #2048 calls such gaps an implementation
+// detail). A created user answers at the clock's now, after the hash, so its insert is
+// the gap before now: no stamp is ever later than the answer, as on a real server, where
+// a request that follows the answer is later than all of them. The gap is drawn at
 // random in that range, so nothing can rely on a value of it.
-func stampCreated(doc map[string]any, insert int64) {
+func stampCreated(doc map[string]any, insert, hashed int64) {
 	doc["insertInstant"] = insert
 	doc["lastUpdateInstant"] = insert
 	doc["lastLoginInstant"] = insert
-	doc["passwordLastUpdateInstant"] = insert + hashingGap()
+	doc["passwordLastUpdateInstant"] = hashed
 }
 
 // hashingGap is how long after insertInstant a new user's passwordLastUpdateInstant
@@ -587,9 +590,10 @@ func (s *Server) PutUser(user map[string]any, password string) error {
 		doc["active"] = v
 	}
 	if v, ok := asInt64(in["insertInstant"]); ok {
-		now = v
+		stampCreated(doc, v, v+hashingGap()) // a user from the past: its stamps are history
+	} else {
+		stampCreated(doc, now-hashingGap(), now)
 	}
-	stampCreated(doc, now)
 	if password == "" {
 		delete(doc, "lastLoginInstant") // no password, no login at creation
 	}

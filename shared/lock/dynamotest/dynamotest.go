@@ -18,16 +18,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/changebank/anonuser/shared/secrets/smtest"
 )
 
-// Region is the region the fake's credential scope must name, and that Client uses.
-const Region = "us-east-1"
+// Region is the region the fake's credential scope must name, and that Client uses:
+// the fake Secrets Manager's (smtest), so that one Lambda environment reaches both.
+const Region = smtest.Region
 
 // AccessKeyID and SecretAccessKey are the one credential pair the fake accepts (by the
-// access key id in the credential scope; the signature is not checked).
+// access key id in the credential scope; the signature is not checked): smtest's, for
+// the same reason.
 const (
-	AccessKeyID     = "AKIDDYNAMOTEST"
-	SecretAccessKey = "dynamotest-secret-access-key-for-the-local-endpoint"
+	AccessKeyID     = smtest.AccessKeyID
+	SecretAccessKey = smtest.SecretAccessKey
 )
 
 // Error types on the wire, as DynamoDB writes them in __type.
@@ -77,21 +81,34 @@ type table struct {
 // test ends.
 func NewServer(tb testing.TB, tables ...Table) *Server {
 	tb.Helper()
+	s, err := Start(tables...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake endpoint holding the given empty tables, for programs (the caller
+// stops it with Close).
+func Start(tables ...Table) (*Server, error) {
 	s := &Server{tables: make(map[string]*table), calls: make(map[string]int)}
 	for _, t := range tables {
 		s.tables[t.Name] = &table{key: t.Key, items: make(map[string]map[string]Attr)}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("dynamotest: listen on 127.0.0.1: %v", err)
+		return nil, fmt.Errorf("dynamotest: listen on 127.0.0.1: %w", err)
 	}
 	// Built by hand rather than with httptest.NewServer to pin the address to 127.0.0.1.
 	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(s.serveHTTP)}}
 	s.srv.Start()
 	s.URL = s.srv.URL
-	tb.Cleanup(s.srv.Close)
-	return s
+	return s, nil
 }
+
+// Close stops the endpoint. Calling it again does nothing.
+func (s *Server) Close() { s.srv.Close() }
 
 // Client returns the AWS SDK's DynamoDB client for the fake: static credentials it
 // accepts, region Region, one attempt per call (so a test sees each failure as it is).
