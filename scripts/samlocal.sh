@@ -47,7 +47,7 @@ go run ./scripts/samlocal prepare -template template.ci.yaml -env-vars "$env_var
 CGO_ENABLED=0 GOFLAGS=-tags=lambda.norpc sam build --template template.ci.yaml 2>&1 | tee "$logs/build.log"
 
 go build -o "$logs/samlocal" ./scripts/samlocal
-"$logs/samlocal" serve -addr 0.0.0.0:3000 -api http://127.0.0.1:3002 -lambda http://127.0.0.1:3001 -secrets-addr 0.0.0.0:4566 \
+"$logs/samlocal" serve -addr 0.0.0.0:3000 -api http://127.0.0.1:3002 -lambda http://127.0.0.1:3001 -secrets-addr 0.0.0.0:4566 -dynamodb-addr 0.0.0.0:4567 \
   >"$logs/samlocal.log" 2>&1 &
 pids+=($!)
 local_flags=(--env-vars "$env_vars" --add-host host.docker.internal:host-gateway)

@@ -5,17 +5,18 @@
 //	go run ./scripts/samlocal prepare -template template.ci.yaml -env-vars env-vars.ci.json \
 //	    [-fusionauth-api http://localhost:9011]
 //	go run ./scripts/samlocal serve [-addr 0.0.0.0:3000] [-api http://127.0.0.1:3002] \
-//	    [-lambda http://127.0.0.1:3001] [-secrets-addr 0.0.0.0:4566]
+//	    [-lambda http://127.0.0.1:3001] [-secrets-addr 0.0.0.0:4566] [-dynamodb-addr 0.0.0.0:4567]
 //	eval "$(go run ./scripts/samlocal credentials)"
 //
 // prepare writes a copy of template.yaml whose functions also declare
-// AWS_ENDPOINT_URL_SECRETS_MANAGER (sam local applies only variables the template declares),
-// and an env-vars file that points the functions at FusionAuth, at the Secrets Manager
-// stand-in (both through host.docker.internal) and at the kickstart's ids and secret names.
+// AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_DYNAMODB (sam local applies only
+// variables the template declares), and an env-vars file that points the functions at
+// FusionAuth, at the Secrets Manager and DynamoDB stand-ins (through host.docker.internal)
+// and at the kickstart's ids, the secret names and the lease table's name.
 // The webhook's WEBHOOK_SIGNING_KID exists only once FusionAuth has generated the
 // kickstart's key, so prepare reads it from FusionAuth's Key API (-fusionauth-api, with
 // the kickstart's unrestricted dev key).
-// The copy differs from template.yaml by that one variable; `sam validate --lint` checks
+// The copy differs from template.yaml by those two variables; `sam validate --lint` checks
 // template.yaml itself.
 //
 // serve runs until interrupted:
@@ -23,6 +24,8 @@
 //     function's API key from kickstart/kickstart.json (the webhook's with the shared
 //     webhook secret) and the cookie keys (one random key made at start), because the
 //     functions read them from Secrets Manager at cold start and CI has no AWS account;
+//   - a DynamoDB stand-in (shared/lock/dynamotest) on -dynamodb-addr holding the profile
+//     leases' table (LocksTable), since sam local creates no table;
 //   - the site on -addr: POST /webhook becomes a Lambda Function URL event invoked through
 //     `sam local start-lambda` (-lambda), because sam local does not emulate function URLs
 //     and FusionAuth's kickstart webhook calls host.docker.internal:3000/webhook; every other
@@ -56,6 +59,7 @@ import (
 
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/kickstart"
+	"github.com/changebank/anonuser/shared/lock/dynamotest"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 )
@@ -113,6 +117,7 @@ func prepare(args []string, root string, vars map[string]string) error {
 	publicURL := fs.String("fusionauth-public-url", "http://localhost:9011", "FusionAuth as browsers reach it")
 	appURL := fs.String("app-url", "http://localhost:3000", "the site as browsers reach it")
 	smURL := fs.String("secrets-url", "http://host.docker.internal:4566", "the Secrets Manager stand-in as the function containers reach it")
+	ddbURL := fs.String("dynamodb-url", "http://host.docker.internal:4567", "the DynamoDB stand-in as the function containers reach it")
 	faAPI := fs.String("fusionauth-api", "http://localhost:9011", "FusionAuth as this command reaches it, to read the webhook key's kid")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -130,14 +135,14 @@ func prepare(args []string, root string, vars map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("read template: %w", err)
 	}
-	out, err := DeclareGlobalVariable(string(tmpl), "AWS_ENDPOINT_URL_SECRETS_MANAGER")
+	out, err := TemplateCopy(string(tmpl))
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(*tmplOut, []byte(out), 0o644); err != nil {
 		return fmt.Errorf("write template copy: %w", err)
 	}
-	env, err := json.MarshalIndent(EnvVars(vars, *faURL, *publicURL, *appURL, *smURL), "", "  ")
+	env, err := json.MarshalIndent(EnvVars(vars, *faURL, *publicURL, *appURL, *smURL, *ddbURL), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -145,6 +150,21 @@ func prepare(args []string, root string, vars map[string]string) error {
 		return fmt.Errorf("write env-vars: %w", err)
 	}
 	return nil
+}
+
+// endpointVariables are what the template copy declares beyond template.yaml: the AWS
+// stand-ins' endpoints.
+var endpointVariables = []string{"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_DYNAMODB"}
+
+// TemplateCopy is template.yaml with endpointVariables declared in its Globals.
+func TemplateCopy(tmpl string) (string, error) {
+	for _, name := range endpointVariables {
+		var err error
+		if tmpl, err = DeclareGlobalVariable(tmpl, name); err != nil {
+			return "", err
+		}
+	}
+	return tmpl, nil
 }
 
 // DeclareGlobalVariable returns the template with name declared (empty) in
@@ -170,13 +190,15 @@ func DeclareGlobalVariable(tmpl, name string) (string, error) {
 // EnvVars is sam local's env-vars file for the compose FusionAuth configured from the
 // kickstart whose variables are vars (with webhookSigningKid, the kid FusionAuth gave the
 // webhook signing key).
-func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map[string]map[string]string {
+func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL, ddbURL string) map[string]map[string]string {
 	return map[string]map[string]string{
 		"Parameters": {
 			"FUSIONAUTH_URL":                   faURL,
 			"FUSIONAUTH_TENANT_ID":             vars["visitorTenantId"],
 			"FUSIONAUTH_APPLICATION_ID":        vars["applicationId"],
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER": smURL,
+			"AWS_ENDPOINT_URL_DYNAMODB":        ddbURL,
+			"PROFILE_LOCKS_TABLE":              LocksTable,
 			"LOG_LEVEL":                        "debug",
 		},
 		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"], "COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"]},
@@ -190,6 +212,10 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL string) map
 		"PruneFunction":   {"API_KEY_SECRET_ID": secretNames["PruneFunction"]},
 	}
 }
+
+// LocksTable is the profile leases' table the DynamoDB stand-in holds (sam local resolves
+// no !Ref to a real table).
+const LocksTable = "samlocal-profile-locks"
 
 // Secrets are the secrets' values: each function's API key (the webhook's as JSON with
 // the shared webhook secret, the register function's with the OAuth client secret) and the cookie keys (the JSON array token.ParseKeys reads).
@@ -231,6 +257,7 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	lambdaURL := fs.String("lambda", "http://127.0.0.1:3001", "sam local start-lambda")
 	webhookFn := fs.String("webhook-function", "WebhookFunction", "the function behind POST /webhook")
 	smAddr := fs.String("secrets-addr", "0.0.0.0:4566", "the Secrets Manager stand-in's address")
+	ddbAddr := fs.String("dynamodb-addr", "0.0.0.0:4567", "the DynamoDB stand-in's address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -251,6 +278,15 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ddb, err := dynamotest.Start(dynamotest.Table{Name: LocksTable, Key: "id"}) // 127.0.0.1 only; proxied on ddbAddr
+	if err != nil {
+		return err
+	}
+	defer ddb.Close()
+	ddbTarget, err := url.Parse(ddb.URL)
+	if err != nil {
+		return err
+	}
 	api, err := url.Parse(*apiURL)
 	if err != nil {
 		return fmt.Errorf("-api: %w", err)
@@ -264,13 +300,14 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	servers := []*http.Server{
 		// Host kept: it is part of the SigV4 signature the stand-in checks.
 		{Addr: *smAddr, Handler: proxy(smTarget, true), ReadHeaderTimeout: 5 * time.Second},
+		{Addr: *ddbAddr, Handler: proxy(ddbTarget, true), ReadHeaderTimeout: 5 * time.Second},
 		{Addr: *addr, Handler: site, ReadHeaderTimeout: 5 * time.Second},
 	}
 	errc := make(chan error, len(servers))
 	for _, s := range servers {
 		go func() { errc <- s.ListenAndServe() }()
 	}
-	log.Info("samlocal serving", "site", *addr, "secretsManager", *smAddr, "api", *apiURL, "lambda", *lambdaURL)
+	log.Info("samlocal serving", "site", *addr, "secretsManager", *smAddr, "dynamodb", *ddbAddr, "api", *apiURL, "lambda", *lambdaURL)
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

@@ -130,7 +130,7 @@ func TestEventIsAFunctionURLEvent(t *testing.T) {
 
 // TestPreparedFilesMatchTheTemplate: every variable the env-vars file sets is declared in
 // the template copy for that function (sam local ignores the others), and the copy differs
-// from template.yaml by the one declaration.
+// from template.yaml by the endpoints' declarations.
 func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 	root, err := kickstart.ModuleRoot()
 	if err != nil {
@@ -140,24 +140,28 @@ func TestPreparedFilesMatchTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := DeclareGlobalVariable(string(orig), "AWS_ENDPOINT_URL_SECRETS_MANAGER")
+	tmpl, err := TemplateCopy(string(orig))
 	if err != nil {
-		t.Fatalf("DeclareGlobalVariable: %v", err)
-	}
-	added := "        AWS_ENDPOINT_URL_SECRETS_MANAGER: \"\"\n"
-	if strings.Replace(tmpl, added, "", 1) != string(orig) {
-		t.Fatalf("template copy: got more changes than the line %q", added)
+		t.Fatalf("TemplateCopy: %v", err)
 	}
 	globals, resources, ok := strings.Cut(tmpl, "\nResources:\n")
-	if !ok || !strings.Contains(globals[strings.Index(globals, "\nGlobals:\n"):], added) {
-		t.Fatalf("template copy: the declaration is not in Globals")
+	stripped := tmpl
+	for _, name := range []string{"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_DYNAMODB"} {
+		added := "        " + name + ": \"\"\n"
+		if !ok || !strings.Contains(globals[strings.Index(globals, "\nGlobals:\n"):], added) {
+			t.Fatalf("template copy: the declaration of %s is not in Globals", name)
+		}
+		stripped = strings.Replace(stripped, added, "", 1)
+	}
+	if stripped != string(orig) {
+		t.Fatalf("template copy: got more changes than the endpoints' declarations")
 	}
 	vars, err := kickstart.RepoVariables()
 	if err != nil {
 		t.Fatal(err)
 	}
 	vars["webhookSigningKid"] = "kid-from-fusionauth"
-	for section, env := range EnvVars(vars, "fa", "pub", "app", "sm") {
+	for section, env := range EnvVars(vars, "fa", "pub", "app", "sm", "ddb") {
 		scope := globals
 		if section != "Parameters" {
 			start := strings.Index(resources, "\n  "+section+":\n")
