@@ -24,6 +24,7 @@ var linkedBy = map[string][]string{
 	"shared/config":          functions,
 	"shared/faclient":        functions,
 	"shared/secrets":         functions,
+	"shared/awsjson":         functions, // Secrets Manager and the lease table over the AWS JSON protocol
 	"shared/lock":            functions, // every function writes profiles under their leases
 	"shared/anon":            functions, // prune reads the stub markers' names from it
 	"shared/site":            {"video", "register", "webhook"},

@@ -71,8 +71,9 @@
 //
 // # The client
 //
-// DynamoDB speaks the two operations over the AWS JSON 1.0 protocol itself, signed with
-// the SDK's SigV4 signer, for the reason package secrets does: the SDK's DynamoDB client
+// DynamoDB speaks the two operations over the AWS JSON 1.0 protocol (package awsjson,
+// which package secrets uses too), signed with the SDK's SigV4 signer, for the reason
+// package secrets does: the SDK's DynamoDB client
 // carries every operation and the endpoint rules engine into each Lambda binary
 // (e2e/lambdart checks what the binaries link). A transport error, throttling or a 5xx is
 // retried (three attempts), which the owner condition makes safe. dynamotest is a fake

@@ -23,8 +23,8 @@ func TestDefaultEndpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.endpoint != want {
-				t.Errorf("endpoint: got %q, want %q", c.endpoint, want)
+			if got := c.aws.Endpoint(); got != want {
+				t.Errorf("endpoint: got %q, want %q", got, want)
 			}
 		})
 	}

@@ -1,24 +1,15 @@
 package secrets
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/changebank/anonuser/shared/backoff"
+	"github.com/changebank/anonuser/shared/awsjson"
 )
 
 // Value is one secret's current value.
@@ -67,63 +58,21 @@ type Options struct {
 
 // Client reads secret values. It is safe for concurrent use.
 type Client struct {
-	region      string
-	creds       aws.CredentialsProvider
-	endpoint    string
-	http        *http.Client
-	signer      *v4.Signer
-	maxAttempts int
+	aws *awsjson.Client
 }
 
 // New returns a Client for o.
 func New(o Options) (*Client, error) {
-	if o.Region == "" {
-		return nil, errors.New("secrets manager client: no region")
+	c, err := awsjson.New(awsjson.Options{
+		Service: "secretsmanager", Name: "secrets manager client",
+		ContentType: "application/x-amz-json-1.1", TargetPrefix: "secretsmanager",
+		Region: o.Region, Credentials: o.Credentials, Endpoint: o.Endpoint,
+		HTTPClient: o.HTTPClient, MaxAttempts: o.MaxAttempts, MaxResponse: maxResponse,
+	})
+	if err != nil {
+		return nil, err
 	}
-	if o.Credentials == nil {
-		return nil, errors.New("secrets manager client: no credentials")
-	}
-	c := &Client{region: o.Region, creds: o.Credentials, http: o.HTTPClient, signer: v4.NewSigner(), maxAttempts: o.MaxAttempts}
-	if o.Endpoint == "" {
-		c.endpoint = "https://secretsmanager." + o.Region + "." + dnsSuffix(o.Region)
-	} else {
-		u, err := url.Parse(o.Endpoint)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("secrets manager client: endpoint %q is not an absolute http(s) URL", o.Endpoint)
-		}
-		c.endpoint = strings.TrimRight(o.Endpoint, "/")
-	}
-	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-		c.http = &http.Client{Timeout: 5 * time.Second, Transport: t}
-	}
-	if c.maxAttempts <= 0 {
-		c.maxAttempts = 3
-	}
-	return c, nil
-}
-
-// partitions maps region name prefixes to their partition's DNS suffix, as the SDK's
-// internal/endpoints/awsrulesfn/partitions.json does (its regionRegex values begin with
-// these); any other region is in the "aws" partition, as the SDK falls back to it too.
-// Prefixes rather than those regexps: nothing to compile at cold start.
-var partitions = []struct{ prefix, suffix string }{
-	{"cn-", "amazonaws.com.cn"},
-	{"eusc-de-", "amazonaws.eu"},
-	{"us-iso-", "c2s.ic.gov"},
-	{"us-isob-", "sc2s.sgov.gov"},
-	{"eu-isoe-", "cloud.adc-e.uk"},
-	{"us-isof-", "csp.hci.ic.gov"},
-}
-
-func dnsSuffix(region string) string {
-	for _, p := range partitions {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.suffix
-		}
-	}
-	return "amazonaws.com"
+	return &Client{aws: c}, nil
 }
 
 // maxResponse bounds a response body: a secret value is at most 64 KB.
@@ -137,54 +86,12 @@ func (c *Client) GetSecretValue(ctx context.Context, secretID string) (Value, er
 	if err != nil {
 		return Value{}, fmt.Errorf("get secret value: %w", err)
 	}
-	var lastErr error
-	for attempt := range c.maxAttempts {
-		if attempt > 0 {
-			// Exponential with full jitter from 50 ms, capped at 1 s (attempt is 1, 2, …).
-			if backoff.Sleep(ctx, backoff.FullJitter(50*time.Millisecond, time.Second, attempt)) != nil {
-				return Value{}, fmt.Errorf("get secret value %q: %w (after %v)", secretID, context.Cause(ctx), lastErr)
-			}
-		}
-		v, retry, err := c.try(ctx, body)
-		if err == nil {
-			return v, nil
-		}
-		lastErr = err
-		if !retry || ctx.Err() != nil {
-			break
-		}
+	raw, err := c.aws.Call(ctx, "GetSecretValue", body)
+	if e, ok := err.(*awsjson.Error); ok { //nolint:errorlint // only the service's own answer, not one wrapped with a context's end
+		err = &Error{StatusCode: e.StatusCode, Code: e.Code, Message: e.Message}
 	}
-	return Value{}, fmt.Errorf("get secret value %q: %w", secretID, lastErr)
-}
-
-// try makes one attempt and says whether a failure is worth another.
-func (c *Client) try(ctx context.Context, body []byte) (Value, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/", bytes.NewReader(body))
 	if err != nil {
-		return Value{}, false, err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "secretsmanager.GetSecretValue")
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return Value{}, false, fmt.Errorf("credentials: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "secretsmanager", c.region, time.Now()); err != nil {
-		return Value{}, false, fmt.Errorf("sign request: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return Value{}, true, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return Value{}, true, fmt.Errorf("read response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		e := apiError(resp, raw)
-		return Value{}, retryable(e), e
+		return Value{}, fmt.Errorf("get secret value %q: %w", secretID, err)
 	}
 	var out struct {
 		ARN          string
@@ -195,51 +102,7 @@ func (c *Client) try(ctx context.Context, body []byte) (Value, bool, error) {
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		// The message of a JSON syntax error can quote the value: say only what failed.
-		return Value{}, false, errors.New("response is not a GetSecretValue result")
+		return Value{}, fmt.Errorf("get secret value %q: response is not a GetSecretValue result", secretID)
 	}
-	return Value{ARN: out.ARN, Name: out.Name, VersionID: out.VersionID, String: out.SecretString, Binary: out.SecretBinary}, false, nil
-}
-
-// apiError reads an AWS JSON error answer: the type from X-Amzn-ErrorType or the body's
-// "__type" (or "code"), stripped of its namespace ("…#Name") and suffix ("Name:…"), as the
-// SDK's awsjson protocol does.
-func apiError(resp *http.Response, raw []byte) *Error {
-	var body struct {
-		Type    string `json:"__type"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Msg     string `json:"Message"`
-	}
-	_ = json.Unmarshal(raw, &body) // an unreadable body leaves the status to speak
-	code := resp.Header.Get("X-Amzn-ErrorType")
-	for _, c := range []string{body.Type, body.Code} {
-		if code == "" {
-			code = c
-		}
-	}
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	if i := strings.IndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	if code == "" {
-		code = "UnknownError"
-	}
-	msg := body.Msg
-	if msg == "" {
-		msg = body.Message
-	}
-	return &Error{StatusCode: resp.StatusCode, Code: code, Message: msg}
-}
-
-// retryable says whether the SDK's standard retryer would try again after e.
-func retryable(e *Error) bool {
-	switch e.Code {
-	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-		"RequestThrottled", "RequestThrottledException", "ProvisionedThroughputExceededException",
-		"InternalServiceError", "InternalFailure", "ServiceUnavailable":
-		return true
-	}
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+	return Value{ARN: out.ARN, Name: out.Name, VersionID: out.VersionID, String: out.SecretString, Binary: out.SecretBinary}, nil
 }

@@ -25,6 +25,13 @@ func (e *env) visitConcurrently(tb testing.TB, cookie string, n, width int) int 
 // visitConcurrentlyAs is visitConcurrently with any cookie (a session, for instance).
 func (e *env) visitConcurrentlyAs(tb testing.TB, cookie *http.Cookie, n, width int) int {
 	tb.Helper()
+	return e.visitConcurrentlyThen(tb, cookie, n, width, nil)
+}
+
+// visitConcurrentlyThen is visitConcurrentlyAs that also hands each answer to then (when
+// not nil), from the visiting goroutine.
+func (e *env) visitConcurrentlyThen(tb testing.TB, cookie *http.Cookie, n, width int, then func(w *httptest.ResponseRecorder)) int {
+	tb.Helper()
 	var wg sync.WaitGroup
 	var counted atomic.Int64
 	work := make(chan struct{})
@@ -42,6 +49,9 @@ func (e *env) visitConcurrentlyAs(tb testing.TB, cookie *http.Cookie, n, width i
 				}
 				if strings.Contains(w.Body.String(), `id="watch-count"`) {
 					counted.Add(1)
+				}
+				if then != nil {
+					then(w)
 				}
 			}
 		})

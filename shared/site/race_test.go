@@ -84,33 +84,19 @@ func TestStubMergesOnceUnderConcurrentVisits(t *testing.T) {
 	var onStub, elsewhere int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	work := make(chan struct{})
-	for range 10 {
-		wg.Go(func() {
-			for range work {
-				r := httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil)
-				r.AddCookie(stubCookie)
-				override(r.Header, chromeNavigation)
-				w := httptest.NewRecorder()
-				e.video.ServeHTTP(w, r)
-				c := visitorCookie(w.Result())
-				mu.Lock()
-				if w.Code != http.StatusOK {
-					t.Errorf("a visit during the merge answered %d", w.Code)
-				} else if c == nil || mustVerify(t, e, c.Value) == stubID {
-					onStub++
-				} else {
-					elsewhere++
-				}
-				mu.Unlock()
+	wg.Go(func() {
+		e.visitConcurrentlyThen(t, stubCookie, 60, 10, func(w *httptest.ResponseRecorder) {
+			c := visitorCookie(w.Result())
+			mu.Lock()
+			defer mu.Unlock()
+			if c == nil || mustVerify(t, e, c.Value) == stubID {
+				onStub++
+			} else {
+				elsewhere++
 			}
 		})
-	}
+	})
 	wg.Go(func() { wantSignedIn(t, b.get(t, callback)) })
-	for range 60 {
-		work <- struct{}{}
-	}
-	close(work)
 	wg.Wait()
 	account := e.user(t, id)
 	if got := watchCount(account); got != 5+3+onStub {
