@@ -388,3 +388,37 @@ func TestOAuthLoginFiresTheLoginWebhook(t *testing.T) {
 		t.Errorf("webhook events %v, want one user.login.success for the application", events)
 	}
 }
+
+// TestAuthorizeRefusesPlainPKCE: FusionAuth documents S256 as the only
+// code_challenge_method (OAuth endpoints doc, /oauth2/authorize), so a challenge sent
+// as plain never buys a code. The refusal is an OAuth error on the verified redirect
+// URI (the doc's "OAuthError" redirect parameters) with the state echoed: invalid_request
+// and FusionAuth's documented error_reason invalid_pkce_code_challenge_method. No capture
+// of FusionAuth answering plain was found, so the pair is the stand-in's choice; a
+// failure on the real target means FusionAuth answers otherwise and the stand-in must
+// follow. The refusal may come before the login form or after it: either way, no code.
+func TestAuthorizeRefusesPlainPKCE(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		ar := newAuthRequest(t, e)
+		ar.query.Set("code_challenge", ar.verifier) // plain: the challenge is the verifier
+		ar.query.Set("code_challenge_method", "plain")
+		target := e.baseURL + signin.AuthorizePath + "?" + ar.query.Encode()
+		b := newOAuthBrowser(t)
+		r := b.do(t, http.MethodGet, target, nil)
+		if r.Status == http.StatusOK {
+			r = b.do(t, http.MethodPost, target, url.Values{"loginId": {e.variable(t, "regularEmail")}, "password": {e.variable(t, "regularPassword")}})
+		}
+		loc, err := url.Parse(r.Header.Get("Location"))
+		if r.Status != http.StatusFound || err != nil {
+			t.Fatalf("authorize with code_challenge_method=plain: %d Location %q, want a redirect with an OAuth error:\n%.500s", r.Status, r.Header.Get("Location"), r.Body)
+		}
+		q := loc.Query()
+		if got := loc.Scheme + "://" + loc.Host + loc.Path; got != ar.redirectURI || q.Get("code") != "" {
+			t.Fatalf("redirect %s, want %s with an error and no code", loc, ar.redirectURI)
+		}
+		if q.Get("error") != "invalid_request" || q.Get("error_reason") != "invalid_pkce_code_challenge_method" || q.Get("state") != ar.state {
+			t.Errorf("redirect query %v, want error=invalid_request error_reason=invalid_pkce_code_challenge_method state=%s", q, ar.state)
+		}
+	})
+}

@@ -78,7 +78,16 @@ func (s *Server) oauthAppLocked(req oauthRequest) (app map[string]any, problem, 
 		return app, "", "unsupported_response_type", "invalid_response_type"
 	case req.challengeMethod != "" && req.challenge == "":
 		return app, "", "invalid_request", "missing_code_challenge"
-	case req.challenge != "" && req.challengeMethod != "" && req.challengeMethod != "S256" && req.challengeMethod != "plain":
+	case req.challengeMethod != "" && req.challengeMethod != "S256":
+		// FusionAuth documents S256 as the only code_challenge_method (OAuth endpoints
+		// doc, /oauth2/authorize: "The possible values are: S256"), so plain is refused
+		// like any other value. The refusal's shape is the documented one for a bad
+		// authorize parameter once the redirect URI is verified: an OAuth error on the
+		// redirect (error, error_reason, error_description, state; "OAuthError",
+		// "Redirect Parameters"), with the documented error_reason
+		// invalid_pkce_code_challenge_method. No capture of FusionAuth answering
+		// plain was found; invalid_request is the OAuth 2.0 error for an unsupported
+		// parameter value (RFC 6749 §4.1.2.1, RFC 7636 §4.4.1).
 		return app, "", "invalid_request", "invalid_pkce_code_challenge_method"
 	case req.challenge == "":
 		// FusionAuth's proofKeyForCodeExchangePolicy: Required refuses a request
@@ -388,7 +397,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
 // pkceMatches checks a code_verifier against its challenge (RFC 7636 §4.6): S256 is
-// BASE64URL(SHA256(verifier)); plain, the default, is the verifier itself.
+// BASE64URL(SHA256(verifier)). An explicit plain never gets here (oauthAppLocked refuses
+// it); a challenge sent without a method is compared as plain, RFC 7636 §4.3's default,
+// because what FusionAuth does with a challenge and no method is not documented.
 func pkceMatches(challenge, method, verifier string) bool {
 	want := verifier
 	if method == "S256" {
@@ -518,7 +529,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, rc *req
 		"id_token_signing_alg_values_supported": []any{"RS256", "RS384", "RS512"},
 		"scopes_supported":                      []any{"openid", "email", "profile", "offline_access"},
 		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":      []any{"plain", "S256"},
+		"code_challenge_methods_supported":      []any{"S256"}, // the only documented method (see oauthAppLocked)
 		"claims_supported":                      []any{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified"},
 		"frontchannel_logout_supported":         true,
 		"backchannel_logout_supported":          false,
