@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -419,6 +421,63 @@ func TestAuthorizeRefusesPlainPKCE(t *testing.T) {
 		}
 		if q.Get("error") != "invalid_request" || q.Get("error_reason") != "invalid_pkce_code_challenge_method" || q.Get("state") != ar.state {
 			t.Errorf("redirect query %v, want error=invalid_request error_reason=invalid_pkce_code_challenge_method state=%s", q, ar.state)
+		}
+	})
+}
+
+// logoutDestination is where FusionAuth's logout answer sends the browser: the
+// Location of a redirect, or the URL of the page's meta refresh (FusionAuth's
+// oauth2Logout template: <meta http-equiv="Refresh" content="2; url=…">).
+func logoutDestination(t testing.TB, r rawResponse) string {
+	t.Helper()
+	if r.Status/100 == 3 {
+		return r.Header.Get("Location")
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("logout: %d, want a redirect or the logging-out page:\n%.500s", r.Status, r.Body)
+	}
+	m := metaRefresh.FindSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("logout page has no meta refresh:\n%.800s", r.Body)
+	}
+	return html.UnescapeString(strings.TrimSpace(string(m[1])))
+}
+
+var metaRefresh = regexp.MustCompile(`(?i)<meta\s+http-equiv="Refresh"\s+content="\d+;\s*url=([^"]*)"`)
+
+// TestLogoutFallsBackToTheTenantsLogoutURL: the logout URL of an application is its own
+// logoutURL, else its tenant's, else "/" (OAuth endpoints doc, Logout). Kickstart gives
+// the visitors' tenant a logoutURL; an application of that tenant without one, and a
+// logout naming only the tenant (no client_id: "the logout URL defined in the Tenant
+// configuration will be utilized"), go on to the tenant's.
+func TestLogoutFallsBackToTheTenantsLogoutURL(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		tenantID := e.variable(t, "visitorTenantId")
+		want := e.variable(t, "appURL") + "/video" // the visitors' tenant's logoutURL in kickstart.json
+		appID := newUUIDString()
+		body := map[string]any{"application": map[string]any{"name": "contract-logout-" + randomHex(6), "tenantId": tenantID}}
+		visitors := http.Header{"X-FusionAuth-TenantId": {tenantID}}
+		if r := e.rawWith(t, http.MethodPost, "/api/application/"+appID, e.adminKey, body, visitors); r.Status != http.StatusOK {
+			t.Fatalf("create an application without a logoutURL: %d %s", r.Status, r.Body)
+		}
+		if !e.compat() { // the compatible server goes with the test; a real FusionAuth keeps what it is given
+			t.Cleanup(func() {
+				if r := e.rawWith(t, http.MethodDelete, "/api/application/"+appID+"?hardDelete=true", e.adminKey, nil, visitors); r.Status != http.StatusOK {
+					t.Errorf("delete application %s: %d %s", appID, r.Status, r.Body)
+				}
+			})
+		}
+		for name, query := range map[string]url.Values{
+			"application without a logoutURL": {"client_id": {appID}, "tenantId": {tenantID}},
+			"no client_id, the tenant named":  {"tenantId": {tenantID}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := newOAuthBrowser(t).do(t, http.MethodGet, e.baseURL+signin.LogoutPath+"?"+query.Encode(), nil)
+				if got := logoutDestination(t, r); got != want {
+					t.Errorf("logout ?%s goes on to %q, want the tenant's logoutURL %q", query.Encode(), got, want)
+				}
+			})
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package fatest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -459,10 +460,18 @@ func (s *Server) issueIDToken(u *userRecord, app map[string]any, g *authGrant, a
 }
 
 // handleLogout serves GET /oauth2/logout: it ends the browser's SSO session and, as
-// FusionAuth's oauth2Logout template does, answers a "Logging out" page that loads
-// every logout URL of the tenant's applications in hidden frames and then refreshes
-// to post_logout_redirect_uri when it is an authorized redirect URL of the
-// application, else to the application's logoutURL, else to "/".
+// FusionAuth's oauth2Logout template does (fusionauth-theme-history
+// themes/oauth2Logout.ftl), answers a "Logging out" page that loads the logout URL of
+// every application of the tenant in hidden frames and then refreshes to the redirect.
+//
+// The OAuth endpoints doc (Logout) gives the logout URL of each application as: its
+// own logoutURL, else the tenant's logoutURL, else "/". The redirect is
+// post_logout_redirect_uri when it is an authorized redirect URL of the application,
+// else the application's logout URL so determined. Without a client_id "the logout URL
+// defined in the Tenant configuration will be utilized" (same doc); the tenant is then
+// the tenantId parameter's, which the doc says is used for applying the theme
+// (fusionauth-site PR #741: FusionAuth resolves the tenant from client_id when it has
+// one), else the Default tenant.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -474,10 +483,20 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		app = s.state.applications[id]
 	}
 	tenantID := asString(app["tenantId"])
-	redirect := "/"
-	if v, _ := lookupPath(app, "oauthConfiguration.logoutURL"); asString(v) != "" {
-		redirect = asString(v)
+	if tenantID == "" {
+		tenantID = s.state.defaultTenantID
+		if id, ok := canonicalUUID(q.Get("tenantId")); ok && s.state.tenants[id] != nil {
+			tenantID = id
+		}
 	}
+	tenantLogout, _ := lookupPath(s.state.tenants[tenantID], "logoutURL")
+	logoutURL := func(a map[string]any) string {
+		if v, _ := lookupPath(a, "oauthConfiguration.logoutURL"); asString(v) != "" {
+			return asString(v)
+		}
+		return asString(tenantLogout)
+	}
+	redirect := cmp.Or(logoutURL(app), "/")
 	if p := q.Get("post_logout_redirect_uri"); p != "" {
 		if urls, _ := lookupPath(app, "oauthConfiguration.authorizedRedirectURLs"); slices.Contains(asSlice(urls), any(p)) {
 			redirect = p
@@ -486,8 +505,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	var frames []string
 	for _, id := range sortedKeys(s.state.applications) {
 		a := s.state.applications[id]
-		if v, _ := lookupPath(a, "oauthConfiguration.logoutURL"); a["tenantId"] == tenantID && asString(v) != "" && !slices.Contains(frames, asString(v)) {
-			frames = append(frames, asString(v))
+		if v := logoutURL(a); a["tenantId"] == tenantID && v != "" && !slices.Contains(frames, v) {
+			frames = append(frames, v)
 		}
 	}
 	s.mu.Unlock()
