@@ -164,30 +164,56 @@ func (e *env) exchange(t testing.TB, ar authRequest, form url.Values, clientID, 
 	return resp.StatusCode, body
 }
 
-// TestOpenIDConfiguration: the visitors' tenant's discovery document names its issuer
-// (the public URL kickstart sets, which the ID tokens carry) and the endpoints the
-// sign-in uses at the paths package signin calls.
+// discoveryPaths are the three forms in which FusionAuth serves a tenant's discovery
+// document: ?tenantId= (OAuth endpoints doc, "OpenID Configuration"), the tenant id as
+// a path prefix (same doc, since 1.46.0) and as a suffix (the form FusionAuth's admin UI
+// showed before 1.46.0: fusionauth-issues #2259, oauth2-proxy/oauth2-proxy#2102).
+func discoveryPaths(tenantID string) []string {
+	return []string{
+		"/.well-known/openid-configuration?tenantId=" + tenantID,
+		"/" + tenantID + "/.well-known/openid-configuration",
+		"/.well-known/openid-configuration/" + tenantID,
+	}
+}
+
+// TestOpenIDConfiguration: each tenant's discovery document, in each form FusionAuth
+// serves it, names that tenant's issuer: the visitors' the public URL kickstart sets
+// (which the ID tokens carry), the Default tenant's the one the document without a
+// tenant names. Each has the endpoints the sign-in uses at the paths package signin
+// calls.
 func TestOpenIDConfiguration(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		e := tg.open(t)
-		tenant := e.variable(t, "visitorTenantId")
-		for _, path := range []string{"/.well-known/openid-configuration?tenantId=" + tenant} {
-			r := e.rawWith(t, http.MethodGet, path, "", nil, nil)
-			if r.Status != http.StatusOK {
-				t.Fatalf("GET %s: %d, want 200", path, r.Status)
-			}
-			doc := decodeObject(t, r.Body)
-			if got, want := doc["issuer"], e.variable(t, "fusionAuthURL"); got != want {
-				t.Errorf("%s issuer = %v, want the tenant's issuer %s (the public URL)", path, got, want)
-			}
-			for field, suffix := range map[string]string{"authorization_endpoint": signin.AuthorizePath, "token_endpoint": signin.TokenPath,
-				"end_session_endpoint": signin.LogoutPath, "jwks_uri": signin.JWKSPath} {
-				if v, _ := doc[field].(string); !strings.HasSuffix(v, suffix) {
-					t.Errorf("%s %s = %q, want …%s", path, field, v, suffix)
-				}
-			}
-			if algs, _ := doc["id_token_signing_alg_values_supported"].([]any); !slices.Contains(algs, any("RS256")) {
-				t.Errorf("%s id_token_signing_alg_values_supported = %v, want RS256 among them", path, algs)
+		bare := e.rawWith(t, http.MethodGet, "/.well-known/openid-configuration", "", nil, nil)
+		if bare.Status != http.StatusOK {
+			t.Fatalf("GET /.well-known/openid-configuration: %d, want 200", bare.Status)
+		}
+		defaultIssuer, _ := decodeObject(t, bare.Body)["issuer"].(string)
+		visitorIssuer := e.variable(t, "fusionAuthURL")
+		if defaultIssuer == visitorIssuer {
+			t.Fatalf("the Default tenant's issuer is the visitors' (%s): this test cannot tell the tenants apart", visitorIssuer)
+		}
+		for tenantVar, issuer := range map[string]string{"visitorTenantId": visitorIssuer, "defaultTenantId": defaultIssuer} {
+			for _, path := range discoveryPaths(e.variable(t, tenantVar)) {
+				t.Run(tenantVar+" "+path, func(t *testing.T) {
+					r := e.rawWith(t, http.MethodGet, path, "", nil, nil)
+					if r.Status != http.StatusOK {
+						t.Fatalf("GET %s: %d, want 200", path, r.Status)
+					}
+					doc := decodeObject(t, r.Body)
+					if got := doc["issuer"]; got != issuer {
+						t.Errorf("issuer = %v, want the tenant's issuer %s", got, issuer)
+					}
+					for field, suffix := range map[string]string{"authorization_endpoint": signin.AuthorizePath, "token_endpoint": signin.TokenPath,
+						"end_session_endpoint": signin.LogoutPath, "jwks_uri": signin.JWKSPath} {
+						if v, _ := doc[field].(string); !strings.HasSuffix(v, suffix) {
+							t.Errorf("%s = %q, want …%s", field, v, suffix)
+						}
+					}
+					if algs, _ := doc["id_token_signing_alg_values_supported"].([]any); !slices.Contains(algs, any("RS256")) {
+						t.Errorf("id_token_signing_alg_values_supported = %v, want RS256 among them", algs)
+					}
+				})
 			}
 		}
 	})

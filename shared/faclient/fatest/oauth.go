@@ -515,11 +515,18 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		LinkURL: redirect, LinkText: "Continue"})
 }
 
-// handleDiscovery serves GET /.well-known/openid-configuration: the OpenID Provider
-// metadata of a tenant (?tenantId=, else the Default tenant). The issuer is the tenant's issuer; the endpoints are this server's URLs as
-// the caller reached it.
+// handleDiscovery serves the OpenID Provider metadata of a tenant in the three forms
+// FusionAuth answers: GET /.well-known/openid-configuration?tenantId= (the Default
+// tenant without it; OAuth endpoints doc, "OpenID Configuration"),
+// /{tenantId}/.well-known/openid-configuration (same doc, since 1.46.0) and
+// /.well-known/openid-configuration/{tenantId} (the form FusionAuth served before,
+// fusionauth-issues #2259, oauth2-proxy/oauth2-proxy#2102). The issuer is the tenant's
+// issuer; the endpoints are this server's URLs as the caller reached it. An unknown
+// or malformed tenant id gets 404 with no body: what FusionAuth answers there is not
+// settled (fusionauth-issues #2538, open: "If you use an invalid tenantId we should
+// return a 404").
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := r.URL.Query().Get("tenantId")
+	id := cmp.Or(r.PathValue("tenantId"), r.URL.Query().Get("tenantId"))
 	s.mu.RLock()
 	tenantID := s.state.defaultTenantID
 	if id != "" {

@@ -66,6 +66,8 @@ func (s *Server) routeTable() []route {
 		// client itself and takes a form body.
 		{pattern: "POST /oauth2/token", auth: authNone, form: true, handle: s.handleToken},
 		{pattern: "GET /.well-known/openid-configuration", auth: authNone, handle: s.handleDiscovery},
+		{pattern: "GET /.well-known/openid-configuration/{tenantId}", auth: authNone, handle: s.handleDiscovery},
+		{pattern: "GET /{tenantId}/.well-known/openid-configuration", auth: authNone, handle: s.handleDiscovery},
 
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
 		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},
