@@ -85,7 +85,7 @@ type authRequest struct {
 }
 
 // newAuthRequest is the sign-in's authorization request: code, openid email, S256 PKCE,
-// a state and a nonce, back to the application's /callback.
+// a state, a nonce and the visitors' tenantId, back to the application's /callback.
 func newAuthRequest(t testing.TB, e *env) authRequest {
 	t.Helper()
 	ar := authRequest{
@@ -98,6 +98,7 @@ func newAuthRequest(t testing.TB, e *env) authRequest {
 		"client_id": {ar.clientID}, "redirect_uri": {ar.redirectURI}, "response_type": {"code"},
 		"scope": {"openid email"}, "state": {ar.state}, "nonce": {ar.nonce},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+		"tenantId": {e.variable(t, "visitorTenantId")}, // as package openid sends it
 	}
 	ar.authorize = e.baseURL + signin.AuthorizePath + "?" + ar.query.Encode()
 	return ar
@@ -502,6 +503,33 @@ func TestLogoutFallsBackToTheTenantsLogoutURL(t *testing.T) {
 				r := newOAuthBrowser(t).do(t, http.MethodGet, e.baseURL+signin.LogoutPath+"?"+query.Encode(), nil)
 				if got := logoutDestination(t, r); got != want {
 					t.Errorf("logout ?%s goes on to %q, want the tenant's logoutURL %q", query.Encode(), got, want)
+				}
+			})
+		}
+	})
+}
+
+// TestAuthorizeTenantComesFromTheClient: FusionAuth's OAuth endpoints doc marks
+// tenantId required on /oauth2/authorize and /oauth2/logout ("used for applying the
+// proper theme"), but FusionAuth resolves the tenant from client_id: its maintainers
+// keep the parameter documented as required only so that callers send it
+// (fusionauth-site PR #741), and a tenantId naming another tenant is ignored
+// (fusionauth-issues #2347). So the stand-in must not refuse what FusionAuth serves:
+// without tenantId, or with the other tenant's, the login page is the client's
+// tenant's (the visitors' theme). The product sends tenantId anyway (package openid).
+func TestAuthorizeTenantComesFromTheClient(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		for name, tenantID := range map[string]string{"no tenantId": "", "the Default tenant's id": e.variable(t, "defaultTenantId")} {
+			t.Run(name, func(t *testing.T) {
+				ar := newAuthRequest(t, e)
+				ar.query.Del("tenantId")
+				if tenantID != "" {
+					ar.query.Set("tenantId", tenantID)
+				}
+				r := newOAuthBrowser(t).do(t, http.MethodGet, e.baseURL+signin.AuthorizePath+"?"+ar.query.Encode(), nil)
+				if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "--cb-brand: #0b6e4f;") {
+					t.Errorf("authorize with %s: %d, want the login page in the visitors' theme:\n%.500s", name, r.Status, r.Body)
 				}
 			})
 		}
