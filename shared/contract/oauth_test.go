@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -83,7 +85,7 @@ type authRequest struct {
 }
 
 // newAuthRequest is the sign-in's authorization request: code, openid email, S256 PKCE,
-// a state and a nonce, back to the application's /callback.
+// a state, a nonce and the visitors' tenantId, back to the application's /callback.
 func newAuthRequest(t testing.TB, e *env) authRequest {
 	t.Helper()
 	ar := authRequest{
@@ -96,6 +98,7 @@ func newAuthRequest(t testing.TB, e *env) authRequest {
 		"client_id": {ar.clientID}, "redirect_uri": {ar.redirectURI}, "response_type": {"code"},
 		"scope": {"openid email"}, "state": {ar.state}, "nonce": {ar.nonce},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+		"tenantId": {e.variable(t, "visitorTenantId")}, // as package openid sends it
 	}
 	ar.authorize = e.baseURL + signin.AuthorizePath + "?" + ar.query.Encode()
 	return ar
@@ -162,30 +165,56 @@ func (e *env) exchange(t testing.TB, ar authRequest, form url.Values, clientID, 
 	return resp.StatusCode, body
 }
 
-// TestOpenIDConfiguration: the visitors' tenant's discovery document names its issuer
-// (the public URL kickstart sets, which the ID tokens carry) and the endpoints the
-// sign-in uses at the paths package signin calls.
+// discoveryPaths are the three forms in which FusionAuth serves a tenant's discovery
+// document: ?tenantId= (OAuth endpoints doc, "OpenID Configuration"), the tenant id as
+// a path prefix (same doc, since 1.46.0) and as a suffix (the form FusionAuth's admin UI
+// showed before 1.46.0: fusionauth-issues #2259, oauth2-proxy/oauth2-proxy#2102).
+func discoveryPaths(tenantID string) []string {
+	return []string{
+		"/.well-known/openid-configuration?tenantId=" + tenantID,
+		"/" + tenantID + "/.well-known/openid-configuration",
+		"/.well-known/openid-configuration/" + tenantID,
+	}
+}
+
+// TestOpenIDConfiguration: each tenant's discovery document, in each form FusionAuth
+// serves it, names that tenant's issuer: the visitors' the public URL kickstart sets
+// (which the ID tokens carry), the Default tenant's the one the document without a
+// tenant names. Each has the endpoints the sign-in uses at the paths package signin
+// calls.
 func TestOpenIDConfiguration(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		e := tg.open(t)
-		tenant := e.variable(t, "visitorTenantId")
-		for _, path := range []string{"/.well-known/openid-configuration?tenantId=" + tenant} {
-			r := e.rawWith(t, http.MethodGet, path, "", nil, nil)
-			if r.Status != http.StatusOK {
-				t.Fatalf("GET %s: %d, want 200", path, r.Status)
-			}
-			doc := decodeObject(t, r.Body)
-			if got, want := doc["issuer"], e.variable(t, "fusionAuthURL"); got != want {
-				t.Errorf("%s issuer = %v, want the tenant's issuer %s (the public URL)", path, got, want)
-			}
-			for field, suffix := range map[string]string{"authorization_endpoint": signin.AuthorizePath, "token_endpoint": signin.TokenPath,
-				"end_session_endpoint": signin.LogoutPath, "jwks_uri": signin.JWKSPath} {
-				if v, _ := doc[field].(string); !strings.HasSuffix(v, suffix) {
-					t.Errorf("%s %s = %q, want …%s", path, field, v, suffix)
-				}
-			}
-			if algs, _ := doc["id_token_signing_alg_values_supported"].([]any); !slices.Contains(algs, any("RS256")) {
-				t.Errorf("%s id_token_signing_alg_values_supported = %v, want RS256 among them", path, algs)
+		bare := e.rawWith(t, http.MethodGet, "/.well-known/openid-configuration", "", nil, nil)
+		if bare.Status != http.StatusOK {
+			t.Fatalf("GET /.well-known/openid-configuration: %d, want 200", bare.Status)
+		}
+		defaultIssuer, _ := decodeObject(t, bare.Body)["issuer"].(string)
+		visitorIssuer := e.variable(t, "fusionAuthURL")
+		if defaultIssuer == visitorIssuer {
+			t.Fatalf("the Default tenant's issuer is the visitors' (%s): this test cannot tell the tenants apart", visitorIssuer)
+		}
+		for tenantVar, issuer := range map[string]string{"visitorTenantId": visitorIssuer, "defaultTenantId": defaultIssuer} {
+			for _, path := range discoveryPaths(e.variable(t, tenantVar)) {
+				t.Run(tenantVar+" "+path, func(t *testing.T) {
+					r := e.rawWith(t, http.MethodGet, path, "", nil, nil)
+					if r.Status != http.StatusOK {
+						t.Fatalf("GET %s: %d, want 200", path, r.Status)
+					}
+					doc := decodeObject(t, r.Body)
+					if got := doc["issuer"]; got != issuer {
+						t.Errorf("issuer = %v, want the tenant's issuer %s", got, issuer)
+					}
+					for field, suffix := range map[string]string{"authorization_endpoint": signin.AuthorizePath, "token_endpoint": signin.TokenPath,
+						"end_session_endpoint": signin.LogoutPath, "jwks_uri": signin.JWKSPath} {
+						if v, _ := doc[field].(string); !strings.HasSuffix(v, suffix) {
+							t.Errorf("%s = %q, want …%s", field, v, suffix)
+						}
+					}
+					if algs, _ := doc["id_token_signing_alg_values_supported"].([]any); !slices.Contains(algs, any("RS256")) {
+						t.Errorf("id_token_signing_alg_values_supported = %v, want RS256 among them", algs)
+					}
+				})
 			}
 		}
 	})
@@ -387,4 +416,122 @@ func TestOAuthLoginFiresTheLoginWebhook(t *testing.T) {
 	if len(events) != 1 || events[0]["type"] != "user.login.success" || events[0]["applicationId"] != srv.Variable("applicationId") {
 		t.Errorf("webhook events %v, want one user.login.success for the application", events)
 	}
+}
+
+// TestAuthorizeRefusesPlainPKCE: FusionAuth documents S256 as the only
+// code_challenge_method (OAuth endpoints doc, /oauth2/authorize), so a challenge sent
+// as plain never buys a code. The refusal is an OAuth error on the verified redirect
+// URI (the doc's "OAuthError" redirect parameters) with the state echoed: invalid_request
+// and FusionAuth's documented error_reason invalid_pkce_code_challenge_method. No capture
+// of FusionAuth answering plain was found, so the pair is the stand-in's choice; a
+// failure on the real target means FusionAuth answers otherwise and the stand-in must
+// follow. The refusal may come before the login form or after it: either way, no code.
+func TestAuthorizeRefusesPlainPKCE(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		ar := newAuthRequest(t, e)
+		ar.query.Set("code_challenge", ar.verifier) // plain: the challenge is the verifier
+		ar.query.Set("code_challenge_method", "plain")
+		target := e.baseURL + signin.AuthorizePath + "?" + ar.query.Encode()
+		b := newOAuthBrowser(t)
+		r := b.do(t, http.MethodGet, target, nil)
+		if r.Status == http.StatusOK {
+			r = b.do(t, http.MethodPost, target, url.Values{"loginId": {e.variable(t, "regularEmail")}, "password": {e.variable(t, "regularPassword")}})
+		}
+		loc, err := url.Parse(r.Header.Get("Location"))
+		if r.Status != http.StatusFound || err != nil {
+			t.Fatalf("authorize with code_challenge_method=plain: %d Location %q, want a redirect with an OAuth error:\n%.500s", r.Status, r.Header.Get("Location"), r.Body)
+		}
+		q := loc.Query()
+		if got := loc.Scheme + "://" + loc.Host + loc.Path; got != ar.redirectURI || q.Get("code") != "" {
+			t.Fatalf("redirect %s, want %s with an error and no code", loc, ar.redirectURI)
+		}
+		if q.Get("error") != "invalid_request" || q.Get("error_reason") != "invalid_pkce_code_challenge_method" || q.Get("state") != ar.state {
+			t.Errorf("redirect query %v, want error=invalid_request error_reason=invalid_pkce_code_challenge_method state=%s", q, ar.state)
+		}
+	})
+}
+
+// logoutDestination is where FusionAuth's logout answer sends the browser: the
+// Location of a redirect, or the URL of the page's meta refresh (FusionAuth's
+// oauth2Logout template: <meta http-equiv="Refresh" content="2; url=…">).
+func logoutDestination(t testing.TB, r rawResponse) string {
+	t.Helper()
+	if r.Status/100 == 3 {
+		return r.Header.Get("Location")
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("logout: %d, want a redirect or the logging-out page:\n%.500s", r.Status, r.Body)
+	}
+	m := metaRefresh.FindSubmatch(r.Body)
+	if m == nil {
+		t.Fatalf("logout page has no meta refresh:\n%.800s", r.Body)
+	}
+	return html.UnescapeString(strings.TrimSpace(string(m[1])))
+}
+
+var metaRefresh = regexp.MustCompile(`(?i)<meta\s+http-equiv="Refresh"\s+content="\d+;\s*url=([^"]*)"`)
+
+// TestLogoutFallsBackToTheTenantsLogoutURL: the logout URL of an application is its own
+// logoutURL, else its tenant's, else "/" (OAuth endpoints doc, Logout). Kickstart gives
+// the visitors' tenant a logoutURL; an application of that tenant without one, and a
+// logout naming only the tenant (no client_id: "the logout URL defined in the Tenant
+// configuration will be utilized"), go on to the tenant's.
+func TestLogoutFallsBackToTheTenantsLogoutURL(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		tenantID := e.variable(t, "visitorTenantId")
+		want := e.variable(t, "appURL") + "/video" // the visitors' tenant's logoutURL in kickstart.json
+		appID := newUUIDString()
+		body := map[string]any{"application": map[string]any{"name": "contract-logout-" + randomHex(6), "tenantId": tenantID}}
+		visitors := http.Header{"X-FusionAuth-TenantId": {tenantID}}
+		if r := e.rawWith(t, http.MethodPost, "/api/application/"+appID, e.adminKey, body, visitors); r.Status != http.StatusOK {
+			t.Fatalf("create an application without a logoutURL: %d %s", r.Status, r.Body)
+		}
+		if !e.compat() { // the compatible server goes with the test; a real FusionAuth keeps what it is given
+			t.Cleanup(func() {
+				if r := e.rawWith(t, http.MethodDelete, "/api/application/"+appID+"?hardDelete=true", e.adminKey, nil, visitors); r.Status != http.StatusOK {
+					t.Errorf("delete application %s: %d %s", appID, r.Status, r.Body)
+				}
+			})
+		}
+		for name, query := range map[string]url.Values{
+			"application without a logoutURL": {"client_id": {appID}, "tenantId": {tenantID}},
+			"no client_id, the tenant named":  {"tenantId": {tenantID}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := newOAuthBrowser(t).do(t, http.MethodGet, e.baseURL+signin.LogoutPath+"?"+query.Encode(), nil)
+				if got := logoutDestination(t, r); got != want {
+					t.Errorf("logout ?%s goes on to %q, want the tenant's logoutURL %q", query.Encode(), got, want)
+				}
+			})
+		}
+	})
+}
+
+// TestAuthorizeTenantComesFromTheClient: FusionAuth's OAuth endpoints doc marks
+// tenantId required on /oauth2/authorize and /oauth2/logout ("used for applying the
+// proper theme"), but FusionAuth resolves the tenant from client_id: its maintainers
+// keep the parameter documented as required only so that callers send it
+// (fusionauth-site PR #741), and a tenantId naming another tenant is ignored
+// (fusionauth-issues #2347). So the stand-in must not refuse what FusionAuth serves:
+// without tenantId, or with the other tenant's, the login page is the client's
+// tenant's (the visitors' theme). The product sends tenantId anyway (package openid).
+func TestAuthorizeTenantComesFromTheClient(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg target) {
+		e := tg.open(t)
+		for name, tenantID := range map[string]string{"no tenantId": "", "the Default tenant's id": e.variable(t, "defaultTenantId")} {
+			t.Run(name, func(t *testing.T) {
+				ar := newAuthRequest(t, e)
+				ar.query.Del("tenantId")
+				if tenantID != "" {
+					ar.query.Set("tenantId", tenantID)
+				}
+				r := newOAuthBrowser(t).do(t, http.MethodGet, e.baseURL+signin.AuthorizePath+"?"+ar.query.Encode(), nil)
+				if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "--cb-brand: #0b6e4f;") {
+					t.Errorf("authorize with %s: %d, want the login page in the visitors' theme:\n%.500s", name, r.Status, r.Body)
+				}
+			})
+		}
+	})
 }

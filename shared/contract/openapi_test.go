@@ -371,10 +371,25 @@ var emptyBodyStatuses = map[int]bool{
 	http.StatusNotImplemented:      true,
 }
 
+// perTenantDiscovery matches the per-tenant forms of the discovery document,
+// /{tenantId}/.well-known/openid-configuration (OAuth endpoints doc, since 1.46.0) and
+// /.well-known/openid-configuration/{tenantId} (fusionauth-issues #2259), which the
+// file omits; they answer what /.well-known/openid-configuration?tenantId= does.
+var perTenantDiscovery = regexp.MustCompile(`^(/[0-9a-fA-F-]{36})?/\.well-known/openid-configuration(/[0-9a-fA-F-]{36})?$`)
+
+// specPath is the path to look path up by in the file: the file's own when it has one,
+// else /.well-known/openid-configuration for a per-tenant discovery path.
+func (sp *apiSpec) specPath(method, path string) string {
+	if _, _, ok := sp.findRoute(method, path); !ok && perTenantDiscovery.MatchString(path) {
+		return "/.well-known/openid-configuration"
+	}
+	return path
+}
+
 // checkResponse validates one response of the API against the document, with the
 // documented deviations below. r is the request that caused it (its body is not used).
 func (sp *apiSpec) checkResponse(r *http.Request, status int, header http.Header, body []byte) error {
-	path := r.URL.Path
+	path := sp.specPath(r.Method, r.URL.Path)
 	if !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/.well-known/") && path != "/oauth2/token" {
 		return nil // hosted HTML pages (/password/change, /oauth2/authorize, …) are not part of the API file
 	}
@@ -447,7 +462,7 @@ func (sp *apiSpec) checkRequest(r *http.Request, body []byte) error {
 		}
 		return nil
 	}
-	route, params, ok := sp.findRoute(r.Method, r.URL.Path)
+	route, params, ok := sp.findRoute(r.Method, sp.specPath(r.Method, r.URL.Path))
 	if !ok {
 		return fmt.Errorf("%s %s: the OpenAPI file has no such operation", r.Method, r.URL.Path)
 	}

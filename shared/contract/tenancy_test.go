@@ -199,42 +199,56 @@ func cleanupCreatedBy(t *testing.T, e *env, prefix string) {
 	}
 }
 
-// TestGlobalAPIsRefuseTenantScope: Key Master is a global API. A tenant-locked key is
-// refused there, and since fusionauth-issues #3452 (2026-04) so is a global key sent with
-// X-FusionAuth-TenantId: 401 with an empty body. Without the header the global key reads
-// the key.
+// TestGlobalAPIsRefuseTenantScope: Key Master and, since FusionAuth 1.66.0, the Webhook
+// APIs are global APIs. A tenant-locked key is refused there, and since
+// fusionauth-issues #3452 (2026-04) so is a global key sent with X-FusionAuth-TenantId:
+// 401 with an empty body (the webhook docs moved to global keys in fusionauth-site PR
+// #4299). Without the header the global key gets through: it reads the key, and a
+// webhook without a url is a validation error (400), so nothing is created on a real
+// FusionAuth.
 func TestGlobalAPIsRefuseTenantScope(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		e := tg.open(t)
-		path := "/api/key/" + e.variable(t, "signingKeyId")
-		tests := map[string]struct {
-			key    string
-			header http.Header
-			want   int
+		apis := map[string]struct {
+			method, path string
+			body         any
+			passed       int // the status once the key is accepted
 		}{
-			"global key":                    {e.adminKey, nil, http.StatusOK},
-			"global key with tenant header": {e.adminKey, http.Header{"X-FusionAuth-TenantId": {e.variable(t, "visitorTenantId")}}, http.StatusUnauthorized},
-			"tenant-locked key":             {e.apiKey(t, "videoApiKey"), nil, http.StatusUnauthorized},
+			"Key Master": {http.MethodGet, "/api/key/" + e.variable(t, "signingKeyId"), nil, http.StatusOK},
+			"Webhooks":   {http.MethodPost, "/api/webhook", map[string]any{"webhook": map[string]any{}}, http.StatusBadRequest},
 		}
-		for name, tc := range tests {
-			t.Run(name, func(t *testing.T) {
-				r := e.rawWith(t, http.MethodGet, path, tc.key, nil, tc.header)
-				if r.Status != tc.want {
-					t.Fatalf("status = %d (%s), want %d", r.Status, r.Body, tc.want)
-				}
-				if tc.want == http.StatusUnauthorized && len(r.Body) != 0 {
-					t.Errorf("401 body = %q, want empty", r.Body)
-				}
-			})
+		visitors := http.Header{"X-FusionAuth-TenantId": {e.variable(t, "visitorTenantId")}}
+		for name, api := range apis {
+			tests := map[string]struct {
+				key    string
+				header http.Header
+				want   int
+			}{
+				"global key":                    {e.adminKey, nil, api.passed},
+				"global key with tenant header": {e.adminKey, visitors, http.StatusUnauthorized},
+				"tenant-locked key":             {e.apiKey(t, "videoApiKey"), nil, http.StatusUnauthorized},
+			}
+			for tname, tc := range tests {
+				t.Run(name+"/"+tname, func(t *testing.T) {
+					r := e.rawWith(t, api.method, api.path, tc.key, api.body, tc.header)
+					if r.Status != tc.want {
+						t.Fatalf("%s %s: status = %d (%s), want %d", api.method, api.path, r.Status, r.Body, tc.want)
+					}
+					if tc.want == http.StatusUnauthorized && len(r.Body) != 0 {
+						t.Errorf("401 body = %q, want empty", r.Body)
+					}
+				})
+			}
 		}
 	})
 }
 
 // TestAPIKeysAPI: the API Keys API creates a key locked to the visitors' tenant with the
 // endpoints given, and deletes it. The key reads a visitor, cannot see the Default
-// tenant's administrator, is refused outside its endpoints, and reaches /api/webhook,
-// which FusionAuth's endpoint list makes a tenant-scoped API (a body without a url is
-// then a validation error, not a refused key).
+// tenant's administrator, is refused outside its endpoints, and is refused on
+// /api/webhook even though its permissions name it: since FusionAuth 1.66.0 the Webhook
+// APIs are global and refuse every tenant-scoped key with 401 and an empty body
+// (fusionauth-issues #3452), before the body is looked at.
 func TestAPIKeysAPI(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		e := tg.open(t)
@@ -270,8 +284,8 @@ func TestAPIKeysAPI(t *testing.T) {
 		if _, err := c.PatchUser(ctx, u.ID, map[string]any{"user": map[string]any{"firstName": "x"}}); statusOf(err) != http.StatusUnauthorized {
 			t.Errorf("PATCH with a GET-only key: status %d (%v), want 401", statusOf(err), err)
 		}
-		if r := e.rawWith(t, http.MethodPost, "/api/webhook", key, map[string]any{"webhook": map[string]any{}}, nil); r.Status != http.StatusBadRequest {
-			t.Errorf("POST /api/webhook without a url, tenant-locked key: status %d (%s), want 400 (tenant-scoped API, invalid body)", r.Status, r.Body)
+		if r := e.rawWith(t, http.MethodPost, "/api/webhook", key, map[string]any{"webhook": map[string]any{}}, nil); r.Status != http.StatusUnauthorized || len(r.Body) != 0 {
+			t.Errorf("POST /api/webhook, tenant-locked key permitted /api/webhook: status %d (%s), want 401 with an empty body (a global API since 1.66.0)", r.Status, r.Body)
 		}
 	})
 }

@@ -84,6 +84,7 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 	}
 	oidc, err := openid.New(openid.Options{
 		ClientID:     cfg.ApplicationID,
+		TenantID:     cfg.TenantID,
 		ClientSecret: clientSecret,
 		PublicURL:    cfg.PublicFusionAuthURL,
 		URL:          cfg.URL,

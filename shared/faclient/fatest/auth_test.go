@@ -50,8 +50,9 @@ func TestPermissions(t *testing.T) {
 		// list (a super key within its tenant).
 		{http.MethodGet, "/api/key/" + s.Variable("signingKeyId"), nil, []string{"admin", "video", "register", "webhook"}},
 		{http.MethodPost, "/api/key/generate/" + unknownUser, map[string]any{}, []string{"admin"}},
-		// Webhooks and tenants are tenant-scoped APIs (FusionAuth's endpoint list).
-		{http.MethodPost, "/api/webhook", map[string]any{}, []string{"admin", "locked"}},
+		// Webhooks are a global API since 1.66.0 (fusionauth-issues #3452); tenants stay
+		// tenant-scoped (FusionAuth's endpoint list).
+		{http.MethodPost, "/api/webhook", map[string]any{}, []string{"admin"}},
 		{http.MethodPost, "/api/email/template", map[string]any{}, []string{"admin"}},
 		{http.MethodPost, "/api/user/forgot-password", map[string]any{"loginId": "nobody@example.com"}, []string{"admin", "register", "locked", "none"}},
 		{http.MethodPost, "/api/login", map[string]any{"loginId": "nobody@example.com", "password": "x"}, []string{"admin", "locked"}},

@@ -11,10 +11,11 @@
 // It is strict on purpose: requests FusionAuth would refuse are refused with FusionAuth's
 // status codes and Errors bodies (fieldErrors keyed by field path; 401, 404 and 500 with
 // an empty body). What FusionAuth would serve but this server does not implement is
-// refused too, never answered with a silent best effort: an unknown endpoint with 501,
-// an unimplemented option, content type or query kind with 400 [UnsupportedRequest]
-// (both counted by Unsupported), so that code tested against it behaves the same against
-// a real FusionAuth.
+// refused too, never answered with a silent best effort: an unknown endpoint with 501
+// and another method on a known one with 405, both naming the FusionAuth API in
+// NotImplementedHeader; an unimplemented option, content type or query kind with 400
+// [UnsupportedRequest] (both counted by Unsupported), so that code tested against it
+// behaves the same against a real FusionAuth. README.md lists what it does not implement.
 //
 // Tests use NewTestServer; the local stack uses Start. Both load a kickstart file the same
 // way FusionAuth does, so one kickstart.json configures the real server and this one.

@@ -352,8 +352,8 @@ func (s *Server) kickstartRequests(raw any) error {
 		rec := &recorder{header: http.Header{}}
 		s.ServeHTTP(rec, req)
 		switch {
-		case rec.status == http.StatusNotImplemented:
-			return fmt.Errorf("requests[%d] %s %s: this FusionAuth-compatible server does not implement that endpoint", i, method, target)
+		case rec.status == http.StatusNotImplemented || rec.status == http.StatusMethodNotAllowed:
+			return fmt.Errorf("requests[%d] %s %s: %s", i, method, target, rec.header.Get(NotImplementedHeader))
 		case rec.status < 200 || rec.status > 299:
 			return fmt.Errorf("requests[%d] %s %s: status %d: %s", i, method, target, rec.status, strings.TrimSpace(rec.body.String()))
 		}

@@ -158,7 +158,7 @@ func TestKickstartErrors(t *testing.T) {
 		},
 		"unimplemented endpoint": {
 			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "POST", "url": "/api/lambda/6b1a3a80-0000-4000-8000-000000000000", "body": {}}]}`,
-			wantErr:   []string{"POST /api/lambda/6b1a3a80-0000-4000-8000-000000000000", "does not implement"},
+			wantErr:   []string{"POST /api/lambda/6b1a3a80-0000-4000-8000-000000000000", "Lambdas API", "is not implemented"},
 		},
 		"request refused": {
 			kickstart: `{"apiKeys": [{"key": "k-1234567890"}], "requests": [{"method": "POST", "url": "/api/user", "body": {"user": {"password": "long-enough-pw"}}}]}`,
@@ -226,15 +226,23 @@ func TestBareServer(t *testing.T) {
 	wantStatus(t, do(t, s, http.MethodGet, "/api/nothing-here", "", nil), http.StatusNotImplemented)
 }
 
+// TestUnknownRoutes: what the server does not serve is refused as FusionAuth documents
+// 405 and 501 (no body), naming the FusionAuth API in NotImplementedHeader; what it
+// serves carries no such header.
 func TestUnknownRoutes(t *testing.T) {
 	s, _ := newServer(t, fatest.Options{})
 	tests := map[string]struct {
 		method, path string
 		wantStatus   int
 		wantAllow    string
+		wantAPI      string // the start of NotImplementedHeader, "" for none
 	}{
-		"known path, other method": {http.MethodPost, "/.well-known/jwks.json", http.StatusMethodNotAllowed, "GET"},
-		"unknown path":             {http.MethodGet, "/api/lambda", http.StatusNotImplemented, ""},
+		"known path, other method":   {http.MethodPost, "/.well-known/jwks.json", http.StatusMethodNotAllowed, "GET", "OAuth endpoints: POST /.well-known/jwks.json"},
+		"implemented API, other op":  {http.MethodGet, "/api/webhook/6b1a3a80-0000-4000-8000-000000000000", http.StatusMethodNotAllowed, "POST", "Webhooks API: GET /api/webhook/"},
+		"unknown path":               {http.MethodGet, "/api/lambda", http.StatusNotImplemented, "", "Lambdas API: GET /api/lambda "},
+		"longest prefix names it":    {http.MethodPost, "/api/user/family", http.StatusNotImplemented, "", "Families API: POST /api/user/family "},
+		"path of no FusionAuth API":  {http.MethodGet, "/api/nothing-here", http.StatusNotImplemented, "", "no FusionAuth API: GET /api/nothing-here "},
+		"prefix is not a path match": {http.MethodGet, "/api/keyring", http.StatusNotImplemented, "", "no FusionAuth API: "},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -244,6 +252,12 @@ func TestUnknownRoutes(t *testing.T) {
 			if got := r.header.Get("Allow"); got != tc.wantAllow {
 				t.Errorf("Allow = %q, want %q", got, tc.wantAllow)
 			}
+			if got := r.header.Get(fatest.NotImplementedHeader); !strings.HasPrefix(got, tc.wantAPI) || !strings.Contains(got, "not implemented") {
+				t.Errorf("%s = %q, want it to start %q and say not implemented", fatest.NotImplementedHeader, got, tc.wantAPI)
+			}
 		})
+	}
+	if r := do(t, s, http.MethodGet, "/.well-known/jwks.json", "", nil); r.header.Get(fatest.NotImplementedHeader) != "" {
+		t.Errorf("a served request carries %s: %q", fatest.NotImplementedHeader, r.header.Get(fatest.NotImplementedHeader))
 	}
 }

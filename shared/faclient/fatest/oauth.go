@@ -1,6 +1,7 @@
 package fatest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -78,7 +79,16 @@ func (s *Server) oauthAppLocked(req oauthRequest) (app map[string]any, problem, 
 		return app, "", "unsupported_response_type", "invalid_response_type"
 	case req.challengeMethod != "" && req.challenge == "":
 		return app, "", "invalid_request", "missing_code_challenge"
-	case req.challenge != "" && req.challengeMethod != "" && req.challengeMethod != "S256" && req.challengeMethod != "plain":
+	case req.challengeMethod != "" && req.challengeMethod != "S256":
+		// FusionAuth documents S256 as the only code_challenge_method (OAuth endpoints
+		// doc, /oauth2/authorize: "The possible values are: S256"), so plain is refused
+		// like any other value. The refusal's shape is the documented one for a bad
+		// authorize parameter once the redirect URI is verified: an OAuth error on the
+		// redirect (error, error_reason, error_description, state; "OAuthError",
+		// "Redirect Parameters"), with the documented error_reason
+		// invalid_pkce_code_challenge_method. No capture of FusionAuth answering
+		// plain was found; invalid_request is the OAuth 2.0 error for an unsupported
+		// parameter value (RFC 6749 §4.1.2.1, RFC 7636 §4.4.1).
 		return app, "", "invalid_request", "invalid_pkce_code_challenge_method"
 	case req.challenge == "":
 		// FusionAuth's proofKeyForCodeExchangePolicy: Required refuses a request
@@ -388,7 +398,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 }
 
 // pkceMatches checks a code_verifier against its challenge (RFC 7636 §4.6): S256 is
-// BASE64URL(SHA256(verifier)); plain, the default, is the verifier itself.
+// BASE64URL(SHA256(verifier)). An explicit plain never gets here (oauthAppLocked refuses
+// it); a challenge sent without a method is compared as plain, RFC 7636 §4.3's default,
+// because what FusionAuth does with a challenge and no method is not documented.
 func pkceMatches(challenge, method, verifier string) bool {
 	want := verifier
 	if method == "S256" {
@@ -448,10 +460,18 @@ func (s *Server) issueIDToken(u *userRecord, app map[string]any, g *authGrant, a
 }
 
 // handleLogout serves GET /oauth2/logout: it ends the browser's SSO session and, as
-// FusionAuth's oauth2Logout template does, answers a "Logging out" page that loads
-// every logout URL of the tenant's applications in hidden frames and then refreshes
-// to post_logout_redirect_uri when it is an authorized redirect URL of the
-// application, else to the application's logoutURL, else to "/".
+// FusionAuth's oauth2Logout template does (fusionauth-theme-history
+// themes/oauth2Logout.ftl), answers a "Logging out" page that loads the logout URL of
+// every application of the tenant in hidden frames and then refreshes to the redirect.
+//
+// The OAuth endpoints doc (Logout) gives the logout URL of each application as: its
+// own logoutURL, else the tenant's logoutURL, else "/". The redirect is
+// post_logout_redirect_uri when it is an authorized redirect URL of the application,
+// else the application's logout URL so determined. Without a client_id "the logout URL
+// defined in the Tenant configuration will be utilized" (same doc); the tenant is then
+// the tenantId parameter's, which the doc says is used for applying the theme
+// (fusionauth-site PR #741: FusionAuth resolves the tenant from client_id when it has
+// one), else the Default tenant.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -463,10 +483,20 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		app = s.state.applications[id]
 	}
 	tenantID := asString(app["tenantId"])
-	redirect := "/"
-	if v, _ := lookupPath(app, "oauthConfiguration.logoutURL"); asString(v) != "" {
-		redirect = asString(v)
+	if tenantID == "" {
+		tenantID = s.state.defaultTenantID
+		if id, ok := canonicalUUID(q.Get("tenantId")); ok && s.state.tenants[id] != nil {
+			tenantID = id
+		}
 	}
+	tenantLogout, _ := lookupPath(s.state.tenants[tenantID], "logoutURL")
+	logoutURL := func(a map[string]any) string {
+		if v, _ := lookupPath(a, "oauthConfiguration.logoutURL"); asString(v) != "" {
+			return asString(v)
+		}
+		return asString(tenantLogout)
+	}
+	redirect := cmp.Or(logoutURL(app), "/")
 	if p := q.Get("post_logout_redirect_uri"); p != "" {
 		if urls, _ := lookupPath(app, "oauthConfiguration.authorizedRedirectURLs"); slices.Contains(asSlice(urls), any(p)) {
 			redirect = p
@@ -475,8 +505,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	var frames []string
 	for _, id := range sortedKeys(s.state.applications) {
 		a := s.state.applications[id]
-		if v, _ := lookupPath(a, "oauthConfiguration.logoutURL"); a["tenantId"] == tenantID && asString(v) != "" && !slices.Contains(frames, asString(v)) {
-			frames = append(frames, asString(v))
+		if v := logoutURL(a); a["tenantId"] == tenantID && v != "" && !slices.Contains(frames, v) {
+			frames = append(frames, v)
 		}
 	}
 	s.mu.Unlock()
@@ -485,11 +515,18 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		LinkURL: redirect, LinkText: "Continue"})
 }
 
-// handleDiscovery serves GET /.well-known/openid-configuration: the OpenID Provider
-// metadata of a tenant (?tenantId=, else the Default tenant). The issuer is the tenant's issuer; the endpoints are this server's URLs as
-// the caller reached it.
+// handleDiscovery serves the OpenID Provider metadata of a tenant in the three forms
+// FusionAuth answers: GET /.well-known/openid-configuration?tenantId= (the Default
+// tenant without it; OAuth endpoints doc, "OpenID Configuration"),
+// /{tenantId}/.well-known/openid-configuration (same doc, since 1.46.0) and
+// /.well-known/openid-configuration/{tenantId} (the form FusionAuth served before,
+// fusionauth-issues #2259, oauth2-proxy/oauth2-proxy#2102). The issuer is the tenant's
+// issuer; the endpoints are this server's URLs as the caller reached it. An unknown
+// or malformed tenant id gets 404 with no body: what FusionAuth answers there is not
+// settled (fusionauth-issues #2538, open: "If you use an invalid tenantId we should
+// return a 404").
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id := r.URL.Query().Get("tenantId")
+	id := cmp.Or(r.PathValue("tenantId"), r.URL.Query().Get("tenantId"))
 	s.mu.RLock()
 	tenantID := s.state.defaultTenantID
 	if id != "" {
@@ -518,7 +555,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, rc *req
 		"id_token_signing_alg_values_supported": []any{"RS256", "RS384", "RS512"},
 		"scopes_supported":                      []any{"openid", "email", "profile", "offline_access"},
 		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post"},
-		"code_challenge_methods_supported":      []any{"plain", "S256"},
+		"code_challenge_methods_supported":      []any{"S256"}, // the only documented method (see oauthAppLocked)
 		"claims_supported":                      []any{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified"},
 		"frontchannel_logout_supported":         true,
 		"backchannel_logout_supported":          false,

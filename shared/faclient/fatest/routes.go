@@ -3,8 +3,10 @@ package fatest
 // routeTable lists every endpoint the server implements with its FusionAuth permission
 // root (the key of apiKey.permissions.endpoints that grants it) and its authentication.
 // Routes marked global are "Global API Key Authentication" APIs in FusionAuth's endpoint
-// list (Key Master, email templates; webhooks and tenants are tenant-scoped): a
-// tenant-locked key, or any key with X-FusionAuth-TenantId, gets 401 there.
+// list (Key Master, email templates, themes, and since 1.66.0 webhooks; tenants stay
+// tenant-scoped): a tenant-locked key, or any key with X-FusionAuth-TenantId, gets 401
+// with an empty body there (fusionauth-issues #3452; fusionauth-site PR #4299, "Update
+// the webhook documentation from tenant scoped keys to global keys", 2026-05).
 // Patterns are also the endpoint labels of Calls, InjectFault and SetLatency.
 func (s *Server) routeTable() []route {
 	return []route{
@@ -47,8 +49,8 @@ func (s *Server) routeTable() []route {
 		{pattern: "POST /api/email/send/{emailTemplateId}", root: "/api/email/send", handle: byID("emailTemplateId", s.handleSendEmail)},
 		{pattern: "POST /api/email/template", root: "/api/email/template", global: true, handle: creates("emailTemplateId", "emailTemplate", s.handleCreateEmailTemplate)},
 		{pattern: "POST /api/email/template/{emailTemplateId}", root: "/api/email/template", global: true, handle: creates("emailTemplateId", "emailTemplate", s.handleCreateEmailTemplate)},
-		{pattern: "POST /api/webhook", root: "/api/webhook", handle: s.createDocument(webhooks)},
-		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", handle: s.createDocument(webhooks)},
+		{pattern: "POST /api/webhook", root: "/api/webhook", global: true, handle: s.createDocument(webhooks)},
+		{pattern: "POST /api/webhook/{webhookId}", root: "/api/webhook", global: true, handle: s.createDocument(webhooks)},
 		{pattern: "POST /api/tenant", root: "/api/tenant", handle: s.createDocument(tenants)},
 		{pattern: "POST /api/tenant/{tenantId}", root: "/api/tenant", handle: s.createDocument(tenants)},
 		{pattern: "PATCH /api/tenant/{tenantId}", root: "/api/tenant", handle: s.patchDocument(tenants)},
@@ -64,6 +66,8 @@ func (s *Server) routeTable() []route {
 		// client itself and takes a form body.
 		{pattern: "POST /oauth2/token", auth: authNone, form: true, handle: s.handleToken},
 		{pattern: "GET /.well-known/openid-configuration", auth: authNone, handle: s.handleDiscovery},
+		{pattern: "GET /.well-known/openid-configuration/{tenantId}", auth: authNone, handle: s.handleDiscovery},
+		{pattern: "GET /{tenantId}/.well-known/openid-configuration", auth: authNone, handle: s.handleDiscovery},
 
 		// Hosted pages (FusionAuth's themed UI, reduced to plain forms).
 		{pattern: "GET /password/change/{changePasswordId}", auth: authPage, handle: s.handlePasswordChangePage},

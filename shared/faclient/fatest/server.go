@@ -270,7 +270,8 @@ func (s *Server) Variable(name string) string {
 
 // ServeHTTP dispatches a request. A known path with another method answers 405; a path
 // no route matches answers 501 with an empty body (FusionAuth would know the endpoint;
-// this server does not) and is logged as a warning.
+// this server does not) and is logged as a warning. Both name the FusionAuth API in
+// NotImplementedHeader.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{header: http.Header{}}
 	func() {
@@ -281,13 +282,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rec.WriteHeader(http.StatusInternalServerError)
 			}
 		}()
-		if _, pattern := s.mux.Handler(r); pattern == "" {
-			if allow := s.allowedMethods(r); len(allow) > 0 {
+		if _, pattern := s.mux.Handler(r); pattern == "" || shadowed(pattern, r.URL.Path) {
+			what := notImplemented(r)
+			rec.Header().Set(NotImplementedHeader, what)
+			if allow := s.allowedMethods(r); len(allow) > 0 && pattern == "" {
 				rec.Header().Set("Allow", strings.Join(allow, ", "))
 				rec.WriteHeader(http.StatusMethodNotAllowed)
 				return
 			}
-			s.log.Warn("fatest: endpoint not implemented", "method", r.Method, "path", r.URL.Path)
+			s.log.Warn("fatest: endpoint not implemented", "api", apiName(r.URL.Path), "method", r.Method, "path", r.URL.Path, "what", what)
 			s.countUnsupported()
 			rec.WriteHeader(http.StatusNotImplemented)
 			return

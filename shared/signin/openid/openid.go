@@ -37,6 +37,7 @@ var Scopes = []string{oidc.ScopeOpenID, "email"}
 // Options configure a Client.
 type Options struct {
 	ClientID     string // the application's id (its OAuth client id)
+	TenantID     string // the application's tenant (the visitors'): the tenantId of the hosted pages' URLs
 	ClientSecret string // the application's client secret, from Secrets Manager
 	PublicURL    string // FusionAuth as browsers reach it: the login, registration and logout pages
 	URL          string // FusionAuth as the function reaches it: the token endpoint and the JWKS
@@ -54,6 +55,7 @@ type Client struct {
 	verifier  *oidc.IDTokenVerifier
 	http      *http.Client
 	publicURL string
+	tenantID  string
 }
 
 // New returns a Client for o. Every option but HTTPClient and Now is required; without
@@ -61,7 +63,7 @@ type Client struct {
 // every other call to FusionAuth.
 func New(o Options) (*Client, error) {
 	var missing []string
-	for _, opt := range [][2]string{{"ClientID", o.ClientID}, {"ClientSecret", o.ClientSecret}, {"PublicURL", o.PublicURL},
+	for _, opt := range [][2]string{{"ClientID", o.ClientID}, {"TenantID", o.TenantID}, {"ClientSecret", o.ClientSecret}, {"PublicURL", o.PublicURL},
 		{"URL", o.URL}, {"Issuer", o.Issuer}, {"RedirectURL", o.RedirectURL}} {
 		if opt[1] == "" {
 			missing = append(missing, opt[0])
@@ -92,12 +94,20 @@ func New(o Options) (*Client, error) {
 		}),
 		http:      o.HTTPClient,
 		publicURL: public,
+		tenantID:  o.TenantID,
 	}, nil
 }
 
 // Start begins a sign-in on screen: a fresh flow (random state and nonce, a PKCE
 // verifier) for the caller to keep in the browser, and the FusionAuth URL to send the
-// browser to, carrying the state, the nonce and the verifier's S256 challenge.
+// browser to, carrying the state, the nonce, the verifier's S256 challenge and the
+// tenantId.
+//
+// FusionAuth's OAuth endpoints doc marks tenantId required on /oauth2/authorize ("used
+// for applying the proper theme"), and this FusionAuth has two tenants. FusionAuth
+// itself resolves the tenant from client_id (fusionauth-site PR #741, where its
+// maintainer keeps the parameter documented as required so that callers send it), so
+// the URL carries it as documented while nothing relies on FusionAuth checking it.
 func (c *Client) Start(screen signin.Screen) (token.Flow, string, error) {
 	state, err := random()
 	if err != nil {
@@ -108,7 +118,8 @@ func (c *Client) Start(screen signin.Screen) (token.Flow, string, error) {
 		return token.Flow{}, "", err
 	}
 	f := token.Flow{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier()}
-	target := c.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	target := c.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier),
+		oauth2.SetAuthURLParam("tenantId", c.tenantID))
 	if screen == signin.Register {
 		target = strings.Replace(target, c.publicURL+signin.AuthorizePath, c.publicURL+signin.RegisterPath, 1)
 	}
@@ -169,8 +180,10 @@ func (c *Client) Finish(ctx context.Context, q url.Values, flow *token.Flow) (si
 
 // LogoutURL is FusionAuth's logout page for the application: it ends FusionAuth's SSO
 // session and sends the browser to the application's logout URL (Kickstart sets /video).
+// It carries tenantId, which FusionAuth's OAuth endpoints doc marks required on
+// /oauth2/logout as on /oauth2/authorize (see Start).
 func (c *Client) LogoutURL() string {
-	return c.publicURL + signin.LogoutPath + "?" + url.Values{"client_id": {c.oauth.ClientID}}.Encode()
+	return c.publicURL + signin.LogoutPath + "?" + url.Values{"client_id": {c.oauth.ClientID}, "tenantId": {c.tenantID}}.Encode()
 }
 
 // exchangeError sorts a failed code exchange: FusionAuth refusing the code is the

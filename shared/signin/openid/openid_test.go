@@ -21,7 +21,7 @@ const redirect = "https://changebank.example/callback"
 func newClient(t *testing.T, fa *fatest.Server, secret string) *openid.Client {
 	t.Helper()
 	c, err := openid.New(openid.Options{
-		ClientID: fa.Variable("applicationId"), ClientSecret: secret, PublicURL: fa.URL(), URL: fa.URL(),
+		ClientID: fa.Variable("applicationId"), TenantID: fa.Variable("visitorTenantId"), ClientSecret: secret, PublicURL: fa.URL(), URL: fa.URL(),
 		Issuer: fa.URL(), RedirectURL: redirect,
 	})
 	if err != nil {
@@ -51,6 +51,7 @@ func TestStartCarriesStateNonceAndPKCE(t *testing.T) {
 	want := map[string]string{
 		"client_id": fa.Variable("applicationId"), "redirect_uri": redirect, "response_type": "code", "scope": "openid email",
 		"state": flow.State, "nonce": flow.Nonce, "code_challenge_method": "S256", "code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]),
+		"tenantId": fa.Variable("visitorTenantId"), // documented as required on /oauth2/authorize
 	}
 	for k, v := range want {
 		if q.Get(k) != v {
@@ -67,6 +68,9 @@ func TestStartCarriesStateNonceAndPKCE(t *testing.T) {
 	_, reg, _ := c.Start(signin.Register)
 	if !strings.HasPrefix(reg, fa.URL()+signin.RegisterPath+"?") {
 		t.Errorf("register screen: %s, want FusionAuth's %s", reg, signin.RegisterPath)
+	}
+	if u, err := url.Parse(reg); err != nil || u.Query().Get("tenantId") != fa.Variable("visitorTenantId") {
+		t.Errorf("register screen: %s, want tenantId=%s", reg, fa.Variable("visitorTenantId"))
 	}
 }
 
@@ -156,7 +160,7 @@ func TestFinishTellsAnOutageFromAForgery(t *testing.T) {
 
 func TestNewNamesMissingOptions(t *testing.T) {
 	_, err := openid.New(openid.Options{ClientID: "x"})
-	if err == nil || !strings.Contains(err.Error(), "ClientSecret") || !strings.Contains(err.Error(), "Issuer") {
+	if err == nil || !strings.Contains(err.Error(), "ClientSecret") || !strings.Contains(err.Error(), "Issuer") || !strings.Contains(err.Error(), "TenantID") {
 		t.Errorf("err=%v, want one naming the missing options", err)
 	}
 }
@@ -203,17 +207,18 @@ func TestFinishCallsAFailingTokenEndpointAnOutage(t *testing.T) {
 }
 
 // TestLogoutURLEndsFusionAuthsSession: the logout link is FusionAuth's public logout
-// page for this application, so signing out also ends FusionAuth's SSO session.
+// page for this application, so signing out also ends FusionAuth's SSO session; it
+// names the tenant, as FusionAuth's OAuth endpoints doc asks of /oauth2/logout.
 func TestLogoutURLEndsFusionAuthsSession(t *testing.T) {
 	fa := newServer(t)
 	c, err := openid.New(openid.Options{
-		ClientID: fa.Variable("applicationId"), ClientSecret: "s", PublicURL: "https://login.changebank.example/",
+		ClientID: fa.Variable("applicationId"), TenantID: fa.Variable("visitorTenantId"), ClientSecret: "s", PublicURL: "https://login.changebank.example/",
 		URL: fa.URL(), Issuer: fa.URL(), RedirectURL: redirect,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "https://login.changebank.example" + signin.LogoutPath + "?client_id=" + url.QueryEscape(fa.Variable("applicationId"))
+	want := "https://login.changebank.example" + signin.LogoutPath + "?" + url.Values{"client_id": {fa.Variable("applicationId")}, "tenantId": {fa.Variable("visitorTenantId")}}.Encode()
 	if got := c.LogoutURL(); got != want {
 		t.Errorf("LogoutURL() = %s, want %s", got, want)
 	}
