@@ -1,8 +1,11 @@
 package anon_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +22,8 @@ type recordingLocks struct {
 	taken   []string // key/owner of each lease taken
 	release []string // key/owner of each release
 	fail    error
+	// unlockFail fails each release (after recording it); the lease stays held.
+	unlockFail error
 }
 
 func (r *recordingLocks) TryLock(ctx context.Context, key, owner string, now, until time.Time) (bool, error) {
@@ -38,6 +43,9 @@ func (r *recordingLocks) Unlock(ctx context.Context, key, owner string) error {
 	r.mu.Lock()
 	r.release = append(r.release, key+"/"+owner)
 	r.mu.Unlock()
+	if r.unlockFail != nil {
+		return r.unlockFail
+	}
 	return r.Memory.Unlock(ctx, key, owner)
 }
 
@@ -155,5 +163,37 @@ func TestReconcile(t *testing.T) {
 	}
 	if u := s.user(t, loggedIn); u.Data[anon.DataAnonymous] != false || u.Data[anon.DataAddressPassword] != nil {
 		t.Errorf("reconciled stub: %v, want converted without its password record", u.Data)
+	}
+}
+
+// TestFailedReleaseIsLoggedNotReturned: when the lease cannot be given back the update,
+// already written, still succeeds, and a warning names the profile (the lease ends by
+// itself); a release that works logs nothing.
+func TestFailedReleaseIsLoggedNotReturned(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	s := newStand(t)
+	id := s.stub(t)
+	locks := &recordingLocks{Memory: lock.NewMemory()}
+	up := anon.NewUpdater(s.client, locks).WithoutWaits()
+	write := func(u faclient.User) (anon.Edit, error) {
+		u.Data["watchCount"] = 3
+		return anon.Edit{Data: u.Data}, nil
+	}
+	if _, err := up.Update(context.Background(), id, write); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "not released") {
+		t.Errorf("a release that worked logged %s", logs.String())
+	}
+	locks.unlockFail = errors.New("dynamodb down")
+	if _, err := up.Update(context.Background(), id, write); err != nil {
+		t.Fatalf("update whose release failed: %v, want success (the write is done)", err)
+	}
+	if out := logs.String(); !strings.Contains(out, `"level":"WARN"`) || !strings.Contains(out, "not released") || !strings.Contains(out, id) {
+		t.Errorf("failed release logged %q, want a warning naming the profile", out)
 	}
 }

@@ -60,6 +60,7 @@ type Options struct {
 type Client struct {
 	o      Options
 	signer *v4.Signer
+	sleep  func(context.Context, time.Duration) error // the wait between attempts
 }
 
 // New returns a Client for o.
@@ -90,7 +91,7 @@ func New(o Options) (*Client, error) {
 	}
 	if o.HTTPClient == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		t.DialContext = dialer.DialContext
 		o.HTTPClient = &http.Client{Timeout: o.Timeout, Transport: t}
 	}
 	if o.MaxAttempts <= 0 {
@@ -99,8 +100,15 @@ func New(o Options) (*Client, error) {
 	if o.MaxResponse <= 0 {
 		o.MaxResponse = 1 << 20
 	}
-	return &Client{o: o, signer: v4.NewSigner()}, nil
+	return &Client{o: o, signer: v4.NewSigner(), sleep: backoff.Sleep}, nil
 }
+
+// dialer connects the default HTTP client: a connection not made in 2 s is not worth
+// the rest of the attempt.
+var dialer = &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
+
+// HTTPTimeout bounds one attempt of the client's HTTP client (0: none but the context's).
+func (c *Client) HTTPTimeout() time.Duration { return c.o.HTTPClient.Timeout }
 
 // Endpoint is the base URL the client calls.
 func (c *Client) Endpoint() string { return c.o.Endpoint }
@@ -152,7 +160,7 @@ func (c *Client) Call(ctx context.Context, op string, body []byte) ([]byte, erro
 	for attempt := range c.o.MaxAttempts {
 		if attempt > 0 {
 			// Exponential with full jitter from 50 ms, capped at 1 s (attempt is 1, 2, …).
-			if backoff.Sleep(ctx, backoff.FullJitter(50*time.Millisecond, time.Second, attempt)) != nil {
+			if c.sleep(ctx, backoff.FullJitter(50*time.Millisecond, time.Second, attempt)) != nil {
 				return nil, fmt.Errorf("%w (after %w)", context.Cause(ctx), lastErr)
 			}
 		}
