@@ -29,6 +29,8 @@ var linkedBy = map[string][]string{
 	"shared/anon":            functions, // prune reads the stub markers' names from it
 	"shared/site":            {"video", "register", "webhook"},
 	"shared/lambdahttp":      {"video", "register", "webhook"},
+	"shared/limit":           functions, // the per-client counts (video and register), through app
+	"shared/metrics":         functions, // EMF lines: prune's summary, the sites' refusals
 	"shared/token":           {"video", "register", "webhook"},
 	"shared/signin":          {"video", "register", "webhook"}, // the sign-in's vocabulary, through site
 	"shared/signin/openid":   {"register"},                     // the OAuth and OIDC libraries: the sign-in's function only

@@ -29,6 +29,7 @@ type spec struct {
 	name   string // directory under functions/ and FunctionName suffix
 	secret string // logical ID of the function's own API key secret
 	cookie bool   // sets or reads the visitor cookie: may read the cookie keys' secret
+	limits bool   // counts per-client events: may update the client limits table
 	loader string // the config loader main.go calls, e.g. LoadVideo
 	load   func(*config.Env) error
 
@@ -49,7 +50,7 @@ const lambdaMaxTimeout = 900
 
 var specs = []spec{
 	{
-		id: "VideoFunction", name: "video", secret: "VideoApiKeySecret", cookie: true, loader: "LoadVideo",
+		id: "VideoFunction", name: "video", secret: "VideoApiKeySecret", cookie: true, limits: true, loader: "LoadVideo",
 		load: func(e *config.Env) error { _, err := config.LoadVideo(e); return err },
 		routes: []route{
 			{method: "GET", path: "/video", throttled: true}, // the route that creates stubs
@@ -58,7 +59,7 @@ var specs = []spec{
 		minTimeout: 1, maxTimeout: apiGatewayTimeout,
 	},
 	{
-		id: "RegisterFunction", name: "register", secret: "RegisterApiKeySecret", cookie: true, loader: "LoadRegister",
+		id: "RegisterFunction", name: "register", secret: "RegisterApiKeySecret", cookie: true, limits: true, loader: "LoadRegister",
 		load: func(e *config.Env) error { _, err := config.LoadRegister(e); return err },
 		routes: []route{
 			{method: "GET", path: "/register"},
@@ -302,14 +303,17 @@ func specByID(tb testing.TB, id string) spec {
 // parameterDefaults maps template parameters to the Go default they must equal: a default
 // is written once, in package config, and the template's copy is checked against it.
 var parameterDefaults = map[string]string{
-	"CookieName":            config.DefaultCookieName,
-	"VideoURL":              config.DefaultVideoURL,
-	"RetentionDays":         strconv.Itoa(config.DefaultRetentionDays),
-	"RetentionOneVisitDays": strconv.Itoa(config.DefaultOneVisitDays),
-	"PendingEmailDays":      strconv.Itoa(config.DefaultPendingEmailDays),
-	"PruneMaxPerRun":        strconv.Itoa(config.DefaultMaxPerRun),
-	"RegisterEmailsPerHour": strconv.Itoa(config.DefaultEmailsPerHour),
-	"RegisterEmailsPerDay":  strconv.Itoa(config.DefaultEmailsPerDay),
+	"CookieName":             config.DefaultCookieName,
+	"VideoURL":               config.DefaultVideoURL,
+	"RetentionDays":          strconv.Itoa(config.DefaultRetentionDays),
+	"RetentionOneVisitDays":  strconv.Itoa(config.DefaultOneVisitDays),
+	"PendingEmailDays":       strconv.Itoa(config.DefaultPendingEmailDays),
+	"PruneMaxPerRun":         strconv.Itoa(config.DefaultMaxPerRun),
+	"RegisterEmailsPerHour":  strconv.Itoa(config.DefaultEmailsPerHour),
+	"RegisterEmailsPerDay":   strconv.Itoa(config.DefaultEmailsPerDay),
+	"StubsPerClientHour":     strconv.Itoa(config.DefaultStubsPerClientHour),
+	"StubsPerDay":            strconv.Itoa(config.DefaultStubsPerDay),
+	"RegistersPerClientHour": strconv.Itoa(config.DefaultRegistersPerClientHour),
 }
 
 // literalDefaults maps environment variables the template sets to a literal to the Go

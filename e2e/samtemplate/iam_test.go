@@ -33,10 +33,23 @@ func checkPolicy(st *stack, sp spec) []string {
 	}
 	statements, problems := policyStatements(fn.Policies)
 	p = append(p, problems...)
-	if len(statements) != 2 {
+	wantTable := "<unset>"
+	if sp.limits {
+		wantTable = "Ref:" + limitsTable
+	}
+	if got := envVar(fn, "CLIENT_LIMITS_TABLE"); got != wantTable {
+		p = append(p, fmt.Sprintf("CLIENT_LIMITS_TABLE = %s, want %s", got, wantTable))
+	}
+	switch {
+	case sp.limits && len(statements) != 3:
+		return append(p, fmt.Sprintf("policy statements = %d, want exactly 3 (its secrets, the profile leases, the client limits)", len(statements)))
+	case !sp.limits && len(statements) != 2:
 		return append(p, fmt.Sprintf("policy statements = %d, want exactly 2 (its secrets, the profile leases)", len(statements)))
 	}
 	p = append(p, checkLeaseStatement(statements[1])...)
+	if sp.limits {
+		p = append(p, checkLimitsStatement(statements[2])...)
+	}
 	s := statements[0]
 	for k := range s {
 		if k != "Sid" && k != "Effect" && k != "Action" && k != "Resource" {
@@ -83,6 +96,69 @@ func checkLeaseStatement(s map[string]any) []string {
 	}
 	if got, want := stringList(s["Resource"]), []string{"GetAtt:ProfileLocksTable.Arn"}; !slices.Equal(got, want) {
 		p = append(p, fmt.Sprintf("lease statement Resource = %v, want %v (the lease table only)", got, want))
+	}
+	return p
+}
+
+// limitsTable is the logical ID of the per-client counts' table.
+const limitsTable = "ClientLimitsTable"
+
+// envVar is a function's environment variable as the template sets it, or "<unset>".
+func envVar(fn *serverless.Function, name string) string {
+	if fn.Environment == nil {
+		return "<unset>"
+	}
+	if v, ok := fn.Environment.Variables[name]; ok {
+		return v
+	}
+	return "<unset>"
+}
+
+// checkLimitsStatement: the third statement of video and register lets them count in
+// the client limits table (limit.DynamoDB: one conditional UpdateItem), nothing else:
+// no read, so a stolen key of theirs learns nothing of other clients, and no delete.
+func checkLimitsStatement(s map[string]any) []string {
+	var p []string
+	for k := range s {
+		if k != "Sid" && k != "Effect" && k != "Action" && k != "Resource" {
+			p = append(p, fmt.Sprintf("limits statement key %s is present, want only Effect, Action, Resource", k))
+		}
+	}
+	if got := fmt.Sprint(s["Effect"]); got != "Allow" {
+		p = append(p, fmt.Sprintf("limits statement Effect = %s, want Allow", got))
+	}
+	if got, want := stringList(s["Action"]), []string{"dynamodb:UpdateItem"}; !slices.Equal(got, want) {
+		p = append(p, fmt.Sprintf("limits statement Action = %v, want %v", got, want))
+	}
+	if got, want := stringList(s["Resource"]), []string{"GetAtt:" + limitsTable + ".Arn"}; !slices.Equal(got, want) {
+		p = append(p, fmt.Sprintf("limits statement Resource = %v, want %v (the limits table only)", got, want))
+	}
+	return p
+}
+
+// checkLimitsTable: the client limits table is on demand (a flood must not be
+// throttled into failing open, nor cost a provisioned floor), keyed by the string id
+// limit.DynamoDB writes, encrypted, and TTL deletes ended windows by expiresAt.
+func checkLimitsTable(st *stack) []string {
+	t, err := st.tmpl.GetDynamoDBTableWithName(limitsTable)
+	if err != nil {
+		return []string{fmt.Sprintf("%s = <missing>, want an AWS::DynamoDB::Table: %v", limitsTable, err)}
+	}
+	var p []string
+	if got := fmt.Sprint(deref(t.BillingMode)); got != "PAY_PER_REQUEST" {
+		p = append(p, fmt.Sprintf("%s BillingMode = %s, want PAY_PER_REQUEST", limitsTable, got))
+	}
+	if len(t.KeySchema) != 1 || t.KeySchema[0].AttributeName != "id" || t.KeySchema[0].KeyType != "HASH" {
+		p = append(p, fmt.Sprintf("%s KeySchema = %+v, want one HASH key id", limitsTable, t.KeySchema))
+	}
+	if len(t.AttributeDefinitions) != 1 || t.AttributeDefinitions[0].AttributeName != "id" || t.AttributeDefinitions[0].AttributeType != "S" {
+		p = append(p, fmt.Sprintf("%s AttributeDefinitions = %+v, want id of type S", limitsTable, t.AttributeDefinitions))
+	}
+	if ttl := t.TimeToLiveSpecification; ttl == nil || deref(ttl.AttributeName) != "expiresAt" || !ttl.Enabled {
+		p = append(p, fmt.Sprintf("%s TimeToLiveSpecification = %+v, want expiresAt enabled (ended windows are deleted)", limitsTable, ttl))
+	}
+	if sse := t.SSESpecification; sse == nil || !sse.SSEEnabled {
+		p = append(p, fmt.Sprintf("%s SSESpecification = <unset or off>, want SSEEnabled", limitsTable))
 	}
 	return p
 }

@@ -152,45 +152,41 @@ func TestIsDaily(t *testing.T) {
 	}
 }
 
-// secondsPerDay is how many seconds a throttle's rate runs for between two daily prunes.
-const secondsPerDay = 86_400
-
-// checkPruneKeepsUp proves the daily prune clears at least what the throttled routes can
-// create in a day: only GET /video creates stubs (one per first visit), so at most its
-// rate x 86,400 + its burst a day; one daily run handles PRUNE_MAX_PER_RUN.
+// checkPruneKeepsUp proves the daily prune clears at least what a day can create: only
+// GET /video creates stubs, at most STUBS_PER_DAY over all clients (the video
+// function's limit, whatever the route throttle lets through), and each can have one
+// pending email to release; one daily run handles PRUNE_MAX_PER_RUN deletions plus
+// releases, so it must be at least 2 x STUBS_PER_DAY.
 func checkPruneKeepsUp(st *stack) []string {
 	video, err := st.function("VideoFunction")
 	if err != nil {
 		return []string{err.Error()}
 	}
-	var rate, burst float64
-	for _, name := range eventNames(video) {
-		ev := video.Events[name]
-		if ev.Type != "HttpApi" || ev.Properties == nil || ev.Properties.HttpApiEvent == nil {
-			continue
+	if got := envVar(video, "STUBS_PER_DAY"); got != "Ref:StubsPerDay" {
+		return []string{fmt.Sprintf("VideoFunction STUBS_PER_DAY = %s, want Ref:StubsPerDay (the daily ceiling prune is sized for)", got)}
+	}
+	number := func(name string) (float64, error) {
+		prm, ok := st.tmpl.Parameters[name]
+		if !ok {
+			return 0, fmt.Errorf("parameter %s = <missing>", name)
 		}
-		h := ev.Properties.HttpApiEvent
-		if strings.ToUpper(fmt.Sprint(deref(h.Method))) != "GET" || h.RouteSettings == nil ||
-			h.RouteSettings.ThrottlingRateLimit == nil || h.RouteSettings.ThrottlingBurstLimit == nil {
-			continue
+		n, err := strconv.ParseFloat(tomlScalar(prm.Default), 64)
+		if err != nil {
+			return 0, fmt.Errorf("parameter %s Default = %v, want a number", name, prm.Default)
 		}
-		rate, burst = *h.RouteSettings.ThrottlingRateLimit, float64(*h.RouteSettings.ThrottlingBurstLimit)
+		return n, nil
 	}
-	if rate == 0 {
-		return []string{"GET /video throttling = <unset>, want its own limits (they bound the stubs created a day)"}
-	}
-	prm, ok := st.tmpl.Parameters["PruneMaxPerRun"]
-	if !ok {
-		return []string{"parameter PruneMaxPerRun = <missing>, want the per-run cap"}
-	}
-	capacity, err := strconv.ParseFloat(tomlScalar(prm.Default), 64)
+	capacity, err := number("PruneMaxPerRun")
 	if err != nil {
-		return []string{fmt.Sprintf("parameter PruneMaxPerRun Default = %v, want a number", prm.Default)}
+		return []string{err.Error()}
 	}
-	created := rate*secondsPerDay + burst
-	if capacity < created {
-		return []string{fmt.Sprintf("prune clears %.0f a day (PruneMaxPerRun, one daily run), GET /video can create %.0f (%.0f/s x 86,400 + burst %.0f): want capacity >= creation",
-			capacity, created, rate, burst)}
+	perDay, err := number("StubsPerDay")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if capacity < 2*perDay {
+		return []string{fmt.Sprintf("prune clears %.0f a day (PruneMaxPerRun, one daily run), a day can create %.0f stubs and release as many emails (StubsPerDay): want capacity >= %.0f",
+			capacity, perDay, 2*perDay)}
 	}
 	return nil
 }

@@ -269,6 +269,7 @@ var stackChecks = []struct {
 	{"outputs", checkOutputs},
 	{"defaults match config", checkDefaults},
 	{"prune keeps up", checkPruneKeepsUp},
+	{"client limits table", checkLimitsTable},
 }
 
 // reportProblems fails tb once per problem.

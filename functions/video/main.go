@@ -28,11 +28,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	locks, err := app.ProfileLocks(ctx, cfg.FusionAuth, os.LookupEnv)
+	stores, err := app.DeployedStores(ctx, cfg.FusionAuth, cfg.Stubs.Table, os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	h, err := videoapp.Build(ctx, cfg, sm, locks, log)
+	h, err := videoapp.Build(ctx, cfg, sm, stores, log)
 	if err != nil {
 		return err
 	}

@@ -29,11 +29,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	locks, err := app.ProfileLocks(ctx, cfg.FusionAuth, os.LookupEnv)
+	stores, err := app.DeployedStores(ctx, cfg.FusionAuth, "", os.LookupEnv)
 	if err != nil {
 		return err
 	}
-	h, err := webhookapp.Build(ctx, cfg, sm, locks, log)
+	h, err := webhookapp.Build(ctx, cfg, sm, stores, log)
 	if err != nil {
 		return err
 	}

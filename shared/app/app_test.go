@@ -13,6 +13,7 @@ import (
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
@@ -28,14 +29,16 @@ func TestRotatedKeyFromSecretsManager(t *testing.T) {
 	sm := smtest.NewServer(t, map[string]string{"video": fa.Variable("videoApiKey")})
 	ctx := context.Background()
 	cfg := config.Video{
-		FusionAuth: config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId"), APIKeySecretID: "video"},
-		Cookie:     config.Cookie{Name: config.DefaultCookieName},
+		FusionAuth:  config.FusionAuth{URL: fa.URL(), TenantID: fa.Variable("visitorTenantId"), APIKeySecretID: "video"},
+		Cookie:      config.Cookie{Name: config.DefaultCookieName},
+		Stubs:       config.ClientLimit{PerHour: config.DefaultStubsPerClientHour},
+		StubsPerDay: config.DefaultStubsPerDay,
 	}
 	client, keys, err := app.FusionAuth(ctx, cfg.FusionAuth, sm.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	video, err := videoapp.New(cfg, client, []token.Key{tokentest.Key(t, "cookie-1")}, lock.NewMemory(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	video, err := videoapp.New(cfg, client, []token.Key{tokentest.Key(t, "cookie-1")}, app.Stores{Locks: lock.NewMemory(), Limits: limit.NewMemory()}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 package config
 
+import "net/netip"
+
 // FusionAuth holds what every function needs to reach FusionAuth.
 type FusionAuth struct {
 	URL            string // FUSIONAUTH_URL: base URL the function calls
@@ -45,7 +47,38 @@ const (
 	DefaultBatchSize        = 10_000 // FusionAuth's maximum per bulk delete and search page
 	DefaultEmailsPerHour    = 3      // emails POST /register sends per profile and hour
 	DefaultEmailsPerDay     = 5      // and per day
+	// DefaultStubsPerClientHour is how many anonymous profiles one client (an IPv4
+	// address, an IPv6 /64) may start in an hour: Supabase's default for anonymous
+	// sign-ins per IP.
+	DefaultStubsPerClientHour = 30
+	// DefaultStubsPerDay is how many anonymous profiles all clients together may start in
+	// a UTC day: a ceiling on the FusionAuth users a distributed flood can create, sized
+	// far above a day's honest first visits and matched by prune (PRUNE_MAX_PER_RUN).
+	DefaultStubsPerDay = 250_000
+	// DefaultRegistersPerClientHour is how many POST /register one client may send in an
+	// hour, whichever profile they name.
+	DefaultRegistersPerClientHour = 10
 )
+
+// ClientLimit configures a per-client limit: the DynamoDB table every instance counts
+// in, the allowance, and the proxies whose X-Forwarded-For names the client.
+type ClientLimit struct {
+	// Table is CLIENT_LIMITS_TABLE: the DynamoDB table of per-client counts (package limit).
+	Table   string
+	PerHour int // events one client may cause per hour
+	// TrustedProxies is TRUSTED_PROXIES: comma-separated addresses or CIDR prefixes of
+	// proxies in front of the site. Only a request from one of them has its client read
+	// from X-Forwarded-For; by default none, and the client is the peer address.
+	TrustedProxies []netip.Prefix
+}
+
+func (e *Env) clientLimit(name string, def int) ClientLimit {
+	return ClientLimit{
+		Table:          e.String("CLIENT_LIMITS_TABLE"),
+		PerHour:        e.IntOr(name, def, 1, 1_000_000),
+		TrustedProxies: e.PrefixesOr("TRUSTED_PROXIES"),
+	}
+}
 
 func (e *Env) cookie() Cookie {
 	return Cookie{
@@ -59,6 +92,12 @@ type Video struct {
 	FusionAuth
 	Cookie
 	VideoURL string // VIDEO_URL: the video the page plays
+	// Stubs limits the anonymous profiles one client starts: STUBS_PER_CLIENT_HOUR,
+	// default DefaultStubsPerClientHour.
+	Stubs ClientLimit
+	// StubsPerDay is STUBS_PER_DAY: the anonymous profiles all clients together may start
+	// in a UTC day, default DefaultStubsPerDay.
+	StubsPerDay int
 }
 
 // LoadVideo reads the video function's configuration.
@@ -67,7 +106,9 @@ func LoadVideo(e *Env) (Video, error) {
 		FusionAuth: e.fusionAuth(),
 		Cookie:     e.cookie(),
 		VideoURL:   e.URLOr("VIDEO_URL", DefaultVideoURL),
+		Stubs:      e.clientLimit("STUBS_PER_CLIENT_HOUR", DefaultStubsPerClientHour),
 	}
+	c.StubsPerDay = e.IntOr("STUBS_PER_DAY", DefaultStubsPerDay, 1, 100_000_000)
 	return c, e.Err()
 }
 
@@ -87,6 +128,9 @@ type Register struct {
 	AccountExistsTemplateID string
 	EmailsPerHour           int // REGISTER_EMAILS_PER_HOUR: emails /register sends per profile and hour, default 3
 	EmailsPerDay            int // REGISTER_EMAILS_PER_DAY: and per day, default 5
+	// Requests limits the POST /register one client sends: REGISTERS_PER_CLIENT_HOUR,
+	// default DefaultRegistersPerClientHour.
+	Requests ClientLimit
 }
 
 // LoadRegister reads the register function's configuration.
@@ -98,6 +142,7 @@ func LoadRegister(e *Env) (Register, error) {
 	c.AccountExistsTemplateID = e.UUID("ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID")
 	c.EmailsPerHour = e.IntOr("REGISTER_EMAILS_PER_HOUR", DefaultEmailsPerHour, 1, 100)
 	c.EmailsPerDay = e.IntOr("REGISTER_EMAILS_PER_DAY", DefaultEmailsPerDay, 1, 1000)
+	c.Requests = e.clientLimit("REGISTERS_PER_CLIENT_HOUR", DefaultRegistersPerClientHour)
 	return c, e.Err()
 }
 

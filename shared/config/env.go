@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -126,6 +127,30 @@ func (e *Env) IntOr(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// PrefixesOr returns an optional comma-separated list of IP addresses and CIDR
+// prefixes (an address is its own /32 or /128), or none.
+func (e *Env) PrefixesOr(name string) []netip.Prefix {
+	v, ok := e.get(name)
+	if !ok {
+		return nil
+	}
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				e.fail(name, "must be IP addresses or CIDR prefixes separated by commas, got %q", f)
+				return nil
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // BoolOr returns an optional boolean ("true"/"false"/"1"/"0"), or def.

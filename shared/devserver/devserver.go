@@ -14,7 +14,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/pruneapp"
@@ -24,6 +23,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/kickstart"
+	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
@@ -155,6 +155,10 @@ type Endpoints struct {
 // DynamoDB table of this name.
 const LocalLocksTable = "local-profile-locks"
 
+// LocalLimitsTable is CLIENT_LIMITS_TABLE in a local function's environment: the stack
+// counts in memory; the emulator runs serve a fake DynamoDB table of this name.
+const LocalLimitsTable = "local-client-limits"
+
 // FunctionEnv returns the environment template.yaml gives function (video, register,
 // webhook or prune), pointed at e: every variable its config.Load* requires. Optional
 // variables are left out, so their defaults (package config) apply.
@@ -169,8 +173,10 @@ func FunctionEnv(function string, e Endpoints) map[string]string {
 	switch function {
 	case "video":
 		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
+		env["CLIENT_LIMITS_TABLE"] = LocalLimitsTable
 	case "register":
 		env["COOKIE_KEYS_SECRET_ID"] = e.CookieKeysSecretID
+		env["CLIENT_LIMITS_TABLE"] = LocalLimitsTable
 		env["FUSIONAUTH_PUBLIC_URL"] = e.FusionAuthURL
 		env["REGISTER_REDIRECT_URI"] = e.SiteURL + "/callback"
 		env["ACCOUNT_EXISTS_EMAIL_TEMPLATE_ID"] = e.Variable("accountExistsEmailTemplateId")
@@ -251,8 +257,10 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		CookieKeysSecretID: localCookieKeysID, WebhookSigningKID: s.Variables["webhookSigningKid"],
 		Variable: func(name string) string { return s.Variables[name] }}
 	env := func(function string) *config.Env { return config.NewEnv(lookupIn(FunctionEnv(function, endpoints))) }
-	// One lease table for every function, as the deployment's one DynamoDB table.
+	// One lease table and one limits table for every function, as the deployment's
+	// DynamoDB tables.
 	locks := lock.NewMemory()
+	stores := app.Stores{Locks: locks, Limits: limit.NewMemory()}
 	mux := http.NewServeMux()
 	for _, f := range []struct {
 		name  string
@@ -263,7 +271,7 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		{"register", registerapp.Paths, wire(config.LoadRegister, registerapp.Build)},
 		{"webhook", []string{"/webhook"}, wire(config.LoadWebhook, webhookapp.Build)},
 	} {
-		h, err := f.start(ctx, env(f.name), sm, locks, log.With("function", f.name))
+		h, err := f.start(ctx, env(f.name), sm, stores, log.With("function", f.name))
 		if err != nil {
 			return nil, fmt.Errorf("%s function: %w", f.name, err)
 		}
@@ -289,18 +297,18 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 
 // coldStart is what a function's Lambda entry point does before lambda.Start: its
 // configuration read from env, its API key (and cookie keys) from sm, its profile leases
-// (locks: here the stack's one table in memory), then its wiring.
-type coldStart func(ctx context.Context, env *config.Env, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (http.Handler, error)
+// and client limits (stores: here the stack's tables in memory), then its wiring.
+type coldStart func(ctx context.Context, env *config.Env, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (http.Handler, error)
 
 // wire is the coldStart of an HTTP function: load is its config.Load*, build its wiring
 // package's Build.
-func wire[C any, H http.Handler](load func(*config.Env) (C, error), build func(context.Context, C, apikey.SecretReader, anon.Locks, *slog.Logger) (H, error)) coldStart {
-	return func(ctx context.Context, env *config.Env, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (http.Handler, error) {
+func wire[C any, H http.Handler](load func(*config.Env) (C, error), build func(context.Context, C, apikey.SecretReader, app.Stores, *slog.Logger) (H, error)) coldStart {
+	return func(ctx context.Context, env *config.Env, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (http.Handler, error) {
 		cfg, err := load(env)
 		if err != nil {
 			return nil, err
 		}
-		h, err := build(ctx, cfg, sm, locks, log)
+		h, err := build(ctx, cfg, sm, stores, log)
 		if err != nil {
 			return nil, err // not h: a nil *T in an http.Handler is not nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -181,5 +182,53 @@ func TestCookieKeysFromTheEnvironment(t *testing.T) {
 	}
 	if kid != "given-kid" {
 		t.Errorf("cookie kid: got %q, want the given key's %q", kid, "given-kid")
+	}
+}
+
+// TestLimitsByPeerAddress: the local stack limits first visits per client by the peer
+// address, as Lambda does by API Gateway's sourceIp: a client bound to 127.0.0.2 runs
+// out of new profiles, and one bound to 127.0.0.3 is another client.
+func TestLimitsByPeerAddress(t *testing.T) {
+	s, err := devserver.Start(t.Context(), devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	firstVisit := func(c *http.Client) bool {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+"/video", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		req.Header.Set("Sec-Fetch-Dest", "document")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		for _, ck := range resp.Cookies() {
+			if ck.Name == config.DefaultCookieName && ck.Value != "" {
+				return true
+			}
+		}
+		return false
+	}
+	two, three := from("127.0.0.2"), from("127.0.0.3")
+	for i := range config.DefaultStubsPerClientHour {
+		if !firstVisit(two) {
+			t.Fatalf("127.0.0.2 visit %d: no profile, want one within the limit", i)
+		}
+	}
+	if firstVisit(two) {
+		t.Error("127.0.0.2 past its limit: got a profile, want the page without one")
+	}
+	if !firstVisit(three) {
+		t.Error("127.0.0.3: no profile, want one (another client)")
 	}
 }

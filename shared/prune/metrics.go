@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"io"
 	"time"
-)
 
-// Namespace is the CloudWatch namespace of the prune metrics.
-const Namespace = "AnonymousUsers"
+	"github.com/changebank/anonuser/shared/metrics"
+)
 
 // WriteEMF writes the summary as one CloudWatch Embedded Metric Format line: Lambda
 // ships stdout to CloudWatch Logs, which turns the line into metrics with no
 // PutMetricData call and no extra permission.
 func WriteEMF(w io.Writer, s Summary, at time.Time) error {
-	metrics := []struct {
+	counts := []struct {
 		name  string
 		value int64
 	}{
@@ -27,20 +26,13 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		{"Converted", s.Converted},
 		{"FusionAuthCalls", int64(s.FusionAuthCalls)},
 	}
-	defs := make([]map[string]string, 0, len(metrics))
+	names := make([]string, 0, len(counts))
 	line := map[string]any{"Function": "prune", "DryRun": fmt.Sprint(s.DryRun)}
-	for _, m := range metrics {
-		defs = append(defs, map[string]string{"Name": m.name, "Unit": "Count"})
+	for _, m := range counts {
+		names = append(names, m.name)
 		line[m.name] = m.value
 	}
-	line["_aws"] = map[string]any{
-		"Timestamp": at.UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace":  Namespace,
-			"Dimensions": [][]string{{"Function", "DryRun"}},
-			"Metrics":    defs,
-		}},
-	}
+	line["_aws"] = metrics.Directive(at, []string{"Function", "DryRun"}, names...)
 	b, err := json.Marshal(line)
 	if err != nil {
 		return fmt.Errorf("encode metrics: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/changebank/anonuser/shared/metrics"
 	"github.com/changebank/anonuser/shared/prune"
 )
 
@@ -35,7 +36,7 @@ func TestWriteEMF(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatal(err)
 	}
-	if line.AWS.Timestamp != 1700000000000 || len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != prune.Namespace {
+	if line.AWS.Timestamp != 1700000000000 || len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != metrics.Namespace {
 		t.Fatalf("_aws=%+v", line.AWS)
 	}
 	names := map[string]bool{}

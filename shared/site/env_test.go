@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/changebank/anonuser/shared/anon"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/registerapp"
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/app/webhookapp"
@@ -29,6 +30,7 @@ import (
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
 	"github.com/changebank/anonuser/shared/faclient/fatest"
+	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
@@ -46,7 +48,9 @@ type env struct {
 	regClient  *faclient.Client
 	webhook    *site.Webhook
 	hookClient *faclient.Client
-	locks      *lock.Memory // the profile leases every function takes
+	locks      *lock.Memory  // the profile leases every function takes
+	limits     *limit.Memory // the per-client counts of video and register
+	addrs      atomic.Uint32 // the last client address handed out (nextAddr)
 	hookURL    string
 	admin      *faclient.Client
 	clock      *clocktest.Clock // FusionAuth's clock, and the functions' (register's limits, the webhook's replay window)
@@ -97,7 +101,10 @@ func newEnv(tb testing.TB) *env {
 	}
 	e.client, e.regClient, e.hookClient = client("videoApiKey"), client("registerApiKey"), client("webhookApiKey")
 	e.locks = lock.NewMemory() // the functions' one lease table, as in a deployment
-	e.video, err = videoapp.New(cfg, e.client, e.keys, e.locks, log)
+	e.limits = limit.NewMemory()
+	stores := app.Stores{Locks: e.locks, Limits: e.limits}
+	cfg.Stubs.PerHour, cfg.StubsPerDay = config.DefaultStubsPerClientHour, config.DefaultStubsPerDay
+	e.video, err = videoapp.New(cfg, e.client, e.keys, stores, log)
 	if err != nil {
 		tb.Fatalf("videoapp.New: %v", err)
 	}
@@ -109,7 +116,8 @@ func newEnv(tb testing.TB) *env {
 	regCfg.URL = e.proxy.URL
 	e.register, err = registerapp.New(config.Register{FusionAuth: regCfg, Cookie: cfg.Cookie,
 		PublicFusionAuthURL: e.fa.URL(), RedirectURI: origin + site.CallbackPath,
-		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId")}, e.regClient, e.keys, e.fa.Variable("clientSecret"), e.locks, log)
+		AccountExistsTemplateID: e.fa.Variable("accountExistsEmailTemplateId"),
+		Requests:                config.ClientLimit{PerHour: config.DefaultRegistersPerClientHour}}, e.regClient, e.keys, e.fa.Variable("clientSecret"), stores, log)
 	if err != nil {
 		tb.Fatalf("registerapp.New: %v", err)
 	}
@@ -145,6 +153,7 @@ var chromeNavigation = map[string]string{
 func (e *env) visit(tb testing.TB, method, cookie string, header map[string]string) *http.Response {
 	tb.Helper()
 	r := httptest.NewRequest(method, "https://changebank.example/video", nil)
+	r.RemoteAddr = e.nextAddr()
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 	}
@@ -153,6 +162,14 @@ func (e *env) visit(tb testing.TB, method, cookie string, header map[string]stri
 	w := httptest.NewRecorder()
 	e.video.ServeHTTP(w, r)
 	return w.Result()
+}
+
+// nextAddr is a client address no request of this env has come from yet: the tests of
+// other behaviours send each request from its own address, as many visitors would, so
+// that only the tests of the limits meet them (limits_test.go).
+func (e *env) nextAddr() string {
+	n := e.addrs.Add(1)
+	return fmt.Sprintf("10.%d.%d.%d:40000", n>>16&0xff, n>>8&0xff, n&0xff)
 }
 
 // override sets each header of with on h; an empty value removes the header.
@@ -204,6 +221,7 @@ func (e *env) post(tb testing.TB, cookie, email string, header map[string]string
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Origin", origin)
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.RemoteAddr = e.nextAddr()
 	override(r.Header, header)
 	if cookie != "" {
 		r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})

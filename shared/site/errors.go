@@ -41,12 +41,14 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, errCrossSite):
 		return http.StatusForbidden
+	case errors.Is(err, errOverLimit):
+		return http.StatusTooManyRequests
 	case errors.Is(err, errUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.Is(err, anon.ErrNotAnonymous):
 		return http.StatusConflict
 	case errors.Is(err, anon.ErrEmailNotSent), errors.Is(err, anon.ErrUnavailable), errors.Is(err, anon.ErrContended),
-		errors.Is(err, errKeysUnavailable), errors.Is(err, signin.ErrUnavailable):
+		errors.Is(err, errKeysUnavailable), errors.Is(err, signin.ErrUnavailable), errors.Is(err, errLimitUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, anon.ErrGone):
 		return http.StatusGone

@@ -37,6 +37,8 @@ func TestStatusOf(t *testing.T) {
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrUnavailable)), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: %w", anon.ErrEmailNotSent, wrap(anon.ErrGone)), http.StatusServiceUnavailable},
 		{errNotFound, http.StatusNotFound},
+		{errOverLimit, http.StatusTooManyRequests},
+		{fmt.Errorf("%w: %w", errLimitUnavailable, errors.New("dynamodb limits: 500")), http.StatusServiceUnavailable},
 		{fmt.Errorf("%w: error=\"access_denied\"", signin.ErrDenied), http.StatusForbidden},
 		{fmt.Errorf("%w: the callback's state is not the flow's", signin.ErrState), http.StatusBadRequest},
 		{fmt.Errorf("%w: 400 invalid_grant", signin.ErrCode), http.StatusBadRequest},

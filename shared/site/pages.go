@@ -84,6 +84,8 @@ func renderError(w http.ResponseWriter, err error, log *slog.Logger) {
 		p = errorPage{Title: "Not found", Heading: "This page does not exist", Message: "The link may be old or mistyped."}
 	case http.StatusMethodNotAllowed:
 		p = errorPage{Title: "Not allowed", Heading: "That method is not supported here", Message: "Please use the links on the page."}
+	case http.StatusTooManyRequests:
+		p = errorPage{Title: "Too many requests", Heading: "Too many requests from your network", Message: "Please wait a while and try again. Nothing you did here was lost."}
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 		p = errorPage{Title: "Temporarily unavailable", Heading: "We are briefly unavailable", Message: "Please try again in a moment. Nothing you did here was lost."}
 	}

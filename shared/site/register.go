@@ -17,8 +17,11 @@ type Register struct {
 	Sessions    SessionTokens // a signed-in person has an account already
 	CookieName  string
 	SessionName string
-	Origin      string // e.g. "https://www.changebank.example"; empty: the request's own origin
-	Logger      *slog.Logger
+	// Requests limits the POST /register one client sends, whichever profile they name;
+	// nil: no limit.
+	Requests *ClientLimit
+	Origin   string // e.g. "https://www.changebank.example"; empty: the request's own origin
+	Logger   *slog.Logger
 }
 
 type registerPage struct {
@@ -43,6 +46,7 @@ const (
 	problemTooLong    = "That address is too long: an email address here can have at most 191 characters. Please check what you typed."
 	problemConverted  = "This profile is already a ChangeBank account, so its email cannot be changed here. Log in to see it."
 	problemNotSent    = "We could not send the email just now. Please press the button again in a moment."
+	problemBusy       = "Too many sign-up requests have come from your network in the last hour. Please try again later."
 )
 
 // ServeHTTP implements GET and POST /register.
@@ -138,6 +142,14 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		// Nothing is sent for an address the form would have had to change: refill the
 		// form with exactly what was typed and say what is wrong with it.
 		h.page(w, r, v, statusOf(err), registerPage{Problem: addressProblem(err), Email: typed})
+		return
+	}
+	if err := h.Requests.allow(r, h.Logger); err != nil {
+		problem := problemBusy
+		if !errors.Is(err, errOverLimit) {
+			problem = problemNotSent
+		}
+		h.page(w, r, v, statusOf(err), registerPage{Problem: problem, Email: email})
 		return
 	}
 	ctx := r.Context()

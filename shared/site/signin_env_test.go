@@ -96,6 +96,7 @@ type browser struct {
 	site   map[string]*http.Cookie
 	fa     *http.Client
 	header map[string]string
+	addr   string // the browser's address, as the site sees it
 }
 
 func (e *env) newBrowser(tb testing.TB) *browser {
@@ -104,7 +105,7 @@ func (e *env) newBrowser(tb testing.TB) *browser {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &browser{e: e, site: map[string]*http.Cookie{}, header: chromeNavigation,
+	return &browser{e: e, site: map[string]*http.Cookie{}, header: chromeNavigation, addr: e.nextAddr(),
 		fa: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -116,6 +117,7 @@ func (b *browser) get(tb testing.TB, target string) *http.Response {
 		target = origin + target
 	}
 	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.RemoteAddr = b.addr
 	override(r.Header, b.header)
 	for _, c := range b.site {
 		if strings.HasPrefix(r.URL.Path, c.Path) {

@@ -18,6 +18,9 @@ type Video struct {
 	CookieName  string
 	SessionName string
 	VideoURL    string
+	// NewProfiles limits the anonymous profiles one client starts; nil: no limit. Over
+	// it the visitor gets the page, uncounted, with no cookie, and nothing is created.
+	NewProfiles *ClientLimit
 	Logger      *slog.Logger
 }
 
@@ -30,6 +33,7 @@ type videoPage struct {
 	EmailPending bool
 	InviteSignIn bool // the visitor cookie named a profile that is now an account
 	SignedOut    bool // the landing right after logout
+	NotKept      bool // the client is over its limit of new profiles: nothing recorded
 	Viewer       viewer
 }
 
@@ -90,6 +94,12 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if state == cookieNone {
+		if v.NewProfiles.allow(r, v.Logger) != nil {
+			// Over the limit or unable to count: the page, uncounted, nothing created.
+			page.NotKept = true
+			render(w, http.StatusOK, "video", page, v.Logger)
+			return
+		}
 		profile, err = v.Visits.StartProfile(ctx)
 		if err == nil {
 			setVisitorCookie(w, r, v.CookieName, v.Tokens, profile.UserID, v.Logger)

@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/cookiekeys"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/signin/openid"
 	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
@@ -36,6 +39,10 @@ func ClientSecret(secret *apikey.Source) (string, error) {
 	}
 	return v, nil
 }
+
+// RequestRule names the POST /register one client sends per hour
+// (REGISTERS_PER_CLIENT_HOUR) in the client limits table.
+const RequestRule = "register"
 
 // Paths are the paths the register function serves (the API routes of template.yaml).
 var Paths = []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath}
@@ -60,7 +67,7 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with the API key from its secret and the cookie keys from theirs
 // (cookiekeys.WithFusionAuth), the OAuth client secret from the function's secret
 // (ClientSecret), then New. functions/register and the local stack call it.
-func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (*Function, error) {
+func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (*Function, error) {
 	fa, secret, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
@@ -69,15 +76,19 @@ func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, loc
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, fa, keys, clientSecret, locks, log)
+	return New(cfg, fa, keys, clientSecret, stores, log)
 }
 
 // New builds the register function for cfg. fa is the function's own FusionAuth client
 // (app.FusionAuth), keys the cookies' signing keys (cookiekeys.Load) and clientSecret
 // the application's OAuth client secret (ClientSecret). Nothing here calls FusionAuth:
-// its JWKS is fetched when the first ID token arrives. locks are the profile leases
-// every function shares (app.ProfileLocks).
-func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, locks anon.Locks, log *slog.Logger) (*Function, error) {
+// its JWKS is fetched when the first ID token arrives. stores are the profile leases
+// and the per-client counts every instance shares (app.DeployedStores); without the
+// counts there is no register function.
+func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecret string, stores app.Stores, log *slog.Logger) (*Function, error) {
+	if stores.Limits == nil {
+		return nil, fmt.Errorf("register: no client limits store")
+	}
 	cookies, err := token.NewCookies(keys, nil)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
@@ -95,11 +106,19 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
+	requests := &site.ClientLimit{
+		Limits:  stores.Limits,
+		Rule:    limit.Rule{Name: RequestRule, Max: cfg.Requests.PerHour, Per: time.Hour},
+		Clients: site.Clients{Trusted: cfg.Requests.TrustedProxies},
+	}
+	if err := requests.Rule.Validate(); err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
 	signInURL, err := appURL(cfg.RedirectURI, site.LoginPath)
 	if err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}
-	conv := anon.NewConverter(fa, locks, anon.ConverterOptions{
+	conv := anon.NewConverter(fa, stores.Locks, anon.ConverterOptions{
 		ApplicationID:           cfg.ApplicationID,
 		AccountExistsTemplateID: cfg.AccountExistsTemplateID,
 		SignInURL:               signInURL,
@@ -113,6 +132,7 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 			CookieName:  cfg.Cookie.Name,
 			SessionName: site.DefaultSessionCookie,
 			Origin:      cfg.Origin,
+			Requests:    requests,
 			Logger:      log,
 		},
 		SignIn: &site.SignIn{

@@ -10,9 +10,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/videoapp"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -58,8 +60,9 @@ func BenchmarkReturningVisitProductCode(b *testing.B) {
 		b.Fatal(err)
 	}
 	keys := []token.Key{tokentest.Key(b, "bench")}
-	h, err := videoapp.New(config.Video{Cookie: config.Cookie{Name: "anon_user"}, VideoURL: "https://video.example/v.mp4"},
-		fa, keys, lock.NewMemory(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := videoapp.New(config.Video{Cookie: config.Cookie{Name: "anon_user"}, VideoURL: "https://video.example/v.mp4",
+		Stubs: config.ClientLimit{PerHour: config.DefaultStubsPerClientHour}, StubsPerDay: config.DefaultStubsPerDay},
+		fa, keys, app.Stores{Locks: lock.NewMemory(), Limits: limit.NewMemory()}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

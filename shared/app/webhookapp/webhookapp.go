@@ -24,13 +24,13 @@ const SecretField = "webhookSecret"
 // Build is the webhook function's cold start once cfg is read: its FusionAuth client with
 // the API key from its secret, whose SecretField is the shared secret, then New.
 // functions/webhook and the local stack call it.
-func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, locks anon.Locks, log *slog.Logger) (*site.Webhook, error) {
+func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (*site.Webhook, error) {
 	fa, source, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return nil, err
 	}
 	secret, _ := source.Value(SecretField)
-	return New(ctx, cfg, fa, secret, locks, log)
+	return New(ctx, cfg, fa, secret, stores.Locks, log)
 }
 
 // New builds the webhook handler for cfg. fa is the function's own FusionAuth client and

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +54,8 @@ type Table struct {
 }
 
 // Attr is one attribute value as the fake stores it: Type "S" or "N", and the value as
-// written on the wire.
+// written on the wire, except that a number is stored as DynamoDB stores it, with leading
+// and trailing zeroes trimmed (formatNumber).
 type Attr struct {
 	Type  string
 	Value string
@@ -210,12 +212,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusBadRequest, errType: typeSerialization, message: "body is not a JSON object"})
 		return
 	}
+	var out any = struct{}{}
 	var e *apiError
 	switch op {
 	case "PutItem":
 		e = s.putItem(req)
 	case "DeleteItem":
 		e = s.deleteItem(req)
+	case "UpdateItem":
+		out, e = s.updateItem(req)
 	default:
 		e = notImplemented("operation %s", op)
 	}
@@ -223,10 +228,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	writeJSON(w, http.StatusOK, out)
 }
 
-// request is the part of a PutItem or DeleteItem request the fake reads.
+// request is the part of a PutItem, DeleteItem or UpdateItem request the fake reads.
 type request struct {
 	table     *table
 	tableName string
@@ -235,14 +240,16 @@ type request struct {
 	values    map[string]Attr
 }
 
-// parseRequest reads the parameters common to PutItem and DeleteItem, after refusing any
-// parameter other than these and the operation's own (item).
-func (s *Server) parseRequest(op, item string, req map[string]json.RawMessage) (*request, *apiError) {
+// parseRequest reads the parameters common to PutItem, DeleteItem and UpdateItem, after
+// refusing any parameter other than these and the operation's own (own).
+func (s *Server) parseRequest(op string, req map[string]json.RawMessage, own ...string) (*request, *apiError) {
 	for name := range req {
 		switch name {
-		case "TableName", item, "ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues":
+		case "TableName", "ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues":
 		default:
-			return nil, notImplemented("%s parameter %s", op, name)
+			if !slices.Contains(own, name) {
+				return nil, notImplemented("%s parameter %s", op, name)
+			}
 		}
 	}
 	var p request
@@ -277,7 +284,7 @@ func (s *Server) parseRequest(op, item string, req map[string]json.RawMessage) (
 }
 
 func (s *Server) putItem(req map[string]json.RawMessage) *apiError {
-	p, e := s.parseRequest("PutItem", "Item", req)
+	p, e := s.parseRequest("PutItem", req, "Item")
 	if e != nil {
 		return e
 	}
@@ -301,22 +308,11 @@ func (s *Server) putItem(req map[string]json.RawMessage) *apiError {
 }
 
 func (s *Server) deleteItem(req map[string]json.RawMessage) *apiError {
-	p, e := s.parseRequest("DeleteItem", "Key", req)
+	p, e := s.parseRequest("DeleteItem", req, "Key")
 	if e != nil {
 		return e
 	}
-	raw, ok := req["Key"]
-	if !ok {
-		return validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
-	}
-	k, e := decodeAttrs(raw)
-	if e != nil {
-		return e
-	}
-	if len(k) != 1 {
-		return validation("The provided key element does not match the schema")
-	}
-	key, e := keyOf(p.table, k)
+	key, e := readKey(p.table, req)
 	if e != nil {
 		return e
 	}
@@ -325,6 +321,23 @@ func (s *Server) deleteItem(req map[string]json.RawMessage) *apiError {
 	}
 	delete(p.table.items, key)
 	return nil
+}
+
+// readKey returns the value of the request's Key, which must name only the table's
+// partition key.
+func readKey(t *table, req map[string]json.RawMessage) (string, *apiError) {
+	raw, ok := req["Key"]
+	if !ok {
+		return "", validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: Member must not be null")
+	}
+	k, e := decodeAttrs(raw)
+	if e != nil {
+		return "", e
+	}
+	if len(k) != 1 {
+		return "", validation("The provided key element does not match the schema")
+	}
+	return keyOf(t, k)
 }
 
 // keyOf returns the partition key's value in item, which must be a non-empty S.
@@ -361,9 +374,11 @@ func decodeAttrs(raw json.RawMessage) (map[string]Attr, *apiError) {
 				return nil, &apiError{status: http.StatusBadRequest, errType: typeSerialization, message: fmt.Sprintf("attribute %s: %s value must be a string", name, typ)}
 			}
 			if typ == "N" {
-				if _, ok := parseNumber(str); !ok {
+				r, ok := parseNumber(str)
+				if !ok {
 					return nil, validation("The parameter cannot be converted to a numeric value: %s", str)
 				}
+				str = formatNumber(r)
 			}
 			out[name] = Attr{Type: typ, Value: str}
 		}
@@ -404,7 +419,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
-	// Encoding a map of strings or an empty struct cannot fail.
+	// Encoding maps of strings (of maps of strings) or an empty struct cannot fail.
 	_ = json.NewEncoder(&buf).Encode(v)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Requestid", "00000000-0000-0000-0000-000000000000")

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -324,5 +327,257 @@ func checkCode(t *testing.T, err error, code string, status int) {
 	}
 	if re, ok := errors.AsType[*awshttp.ResponseError](err); !ok || re.HTTPStatusCode() != status {
 		t.Errorf("err=%v, want HTTP status %d", err, status)
+	}
+}
+
+// upd is an UpdateItem of key in table "t"; cond "" sends no condition.
+func upd(key, expr, cond string, names map[string]string, values map[string]types.AttributeValue) *dynamodb.UpdateItemInput {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String("t"),
+		Key:                       map[string]types.AttributeValue{"pk": s(key)},
+		UpdateExpression:          aws.String(expr),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
+	}
+	return in
+}
+
+// attrs are the fake's stored attributes for want, written as name, type, value triples.
+func attrs(kv ...string) map[string]dynamotest.Attr {
+	m := map[string]dynamotest.Attr{}
+	for i := 0; i < len(kv); i += 3 {
+		m[kv[i]] = dynamotest.Attr{Type: kv[i+1], Value: kv[i+2]}
+	}
+	return m
+}
+
+// TestUpdateItemCounter runs a rate limiter's counter through UpdateItem: ADD creates
+// the item, increments it, and the condition refuses the increment at the maximum.
+func TestUpdateItemCounter(t *testing.T) {
+	srv, c := newServer(t)
+	hit := func() error {
+		_, err := c.UpdateItem(t.Context(), upd("c", "ADD #h :one SET #e = :exp", "attribute_not_exists(#h) OR #h < :max",
+			map[string]string{"#h": "hits", "#e": "expiresAt"}, vals(":one", "N", "1", ":exp", "N", "1700003600", ":max", "N", "3")))
+		return err
+	}
+	for i := 1; i <= 3; i++ {
+		if err := hit(); err != nil {
+			t.Fatalf("hit %d: err=%v, want nil", i, err)
+		}
+		want := attrs("pk", "S", "c", "hits", "N", strconv.Itoa(i), "expiresAt", "N", "1700003600")
+		if got, _ := srv.Item("t", "c"); !maps.Equal(got, want) {
+			t.Fatalf("after hit %d: item=%v, want %v", i, got, want)
+		}
+	}
+	err := hit()
+	checkCode(t, err, "ConditionalCheckFailedException", http.StatusBadRequest)
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
+		t.Errorf("err=%v, want a *types.ConditionalCheckFailedException", err)
+	}
+	if got, _ := srv.Item("t", "c"); got["hits"].Value != "3" {
+		t.Errorf("after a refused hit: hits=%v, want 3", got["hits"])
+	}
+	if got := srv.Calls("UpdateItem"); got != 4 {
+		t.Errorf("Calls(UpdateItem)=%d, want 4", got)
+	}
+}
+
+// TestUpdateItem checks SET and ADD together and apart, the operands, the numbers' form
+// and ReturnValues, against the seed item {pk: k, num: 9, str: b, owner: a}.
+func TestUpdateItem(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       *dynamodb.UpdateItemInput
+		rv       types.ReturnValue
+		want     map[string]dynamotest.Attr      // the item afterwards
+		returned map[string]types.AttributeValue // UpdateItemOutput.Attributes
+	}{
+		{"ADD to a number", upd("k", "ADD num :v", "", nil, vals(":v", "N", "-10")), "",
+			attrs("pk", "S", "k", "num", "N", "-1", "str", "S", "b", "owner", "S", "a"), nil},
+		{"ADD creates the attribute", upd("k", "ADD other :v", "", nil, vals(":v", "N", "2")), "",
+			attrs("pk", "S", "k", "num", "N", "9", "str", "S", "b", "owner", "S", "a", "other", "N", "2"), nil},
+		{"ADD creates the item", upd("new", "ADD n :v", "", nil, vals(":v", "N", "5")), "",
+			attrs("pk", "S", "new", "n", "N", "5"), nil},
+		{"SET and ADD, in either order, in any case", upd("k", "set str = :s add num :v", "", nil, vals(":s", "S", "c", ":v", "N", "1")), "",
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "c", "owner", "S", "a"), nil},
+		{"ADD and SET, several actions", upd("k", "ADD num :v, other :v SET str = :s, #o = :s", "", map[string]string{"#o": "owner"},
+			vals(":s", "S", "z", ":v", "N", "1")), "",
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "z", "owner", "S", "z", "other", "N", "1"), nil},
+		{"SET from another attribute reads the item before the update", upd("k", "ADD num :v SET other = num", "", nil, vals(":v", "N", "1")), "",
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "b", "owner", "S", "a", "other", "N", "9"), nil},
+		{"exact decimal arithmetic", upd("k", "ADD num :v, other :w", "", nil, vals(":v", "N", "0.04", ":w", "N", "-0.0")), "",
+			attrs("pk", "S", "k", "num", "N", "9.04", "str", "S", "b", "owner", "S", "a", "other", "N", "0"), nil},
+		{"numbers beyond float64, canonical form", upd("new", "ADD n :v SET m = :m", "", nil, vals(":v", "N", "0012345678901234567890.50", ":m", "N", "1.5e2")), "",
+			attrs("pk", "S", "new", "n", "N", "12345678901234567890.5", "m", "N", "150"), nil},
+		{"condition on the existing item, value used only there", upd("k", "SET str = :s", "num = :nine", nil, vals(":s", "S", "c", ":nine", "N", "9")), "",
+			attrs("pk", "S", "k", "num", "N", "9", "str", "S", "c", "owner", "S", "a"), nil},
+		{"ReturnValues ALL_NEW", upd("k", "ADD num :v", "", nil, vals(":v", "N", "1")), types.ReturnValueAllNew,
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "b", "owner", "S", "a"),
+			map[string]types.AttributeValue{"pk": s("k"), "num": n("10"), "str": s("b"), "owner": s("a")}},
+		{"ReturnValues ALL_NEW of a new item", upd("new", "ADD n :v", "", nil, vals(":v", "N", "1")), types.ReturnValueAllNew,
+			attrs("pk", "S", "new", "n", "N", "1"), map[string]types.AttributeValue{"pk": s("new"), "n": n("1")}},
+		{"ReturnValues UPDATED_NEW", upd("k", "ADD num :v SET str = :s", "", nil, vals(":v", "N", "1", ":s", "S", "c")), types.ReturnValueUpdatedNew,
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "c", "owner", "S", "a"),
+			map[string]types.AttributeValue{"num": n("10"), "str": s("c")}},
+		{"ReturnValues NONE", upd("k", "ADD num :v", "", nil, vals(":v", "N", "1")), types.ReturnValueNone,
+			attrs("pk", "S", "k", "num", "N", "10", "str", "S", "b", "owner", "S", "a"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newServer(t)
+			tt.in.ReturnValues = tt.rv
+			out, err := c.UpdateItem(t.Context(), tt.in)
+			if err != nil {
+				t.Fatalf("err=%v, want nil", err)
+			}
+			key := tt.in.Key["pk"].(*types.AttributeValueMemberS).Value
+			if got, _ := srv.Item("t", key); !maps.Equal(got, tt.want) {
+				t.Errorf("item=%v, want %v", got, tt.want)
+			}
+			if !equalAttributes(out.Attributes, tt.returned) {
+				t.Errorf("Attributes=%v, want %v", out.Attributes, tt.returned)
+			}
+		})
+	}
+}
+
+// TestUpdateItemExact checks that ADD sums exactly, as DynamoDB's decimal numbers do:
+// 0.1 + 0.2 is 0.3, and a 38-digit number plus one is one more.
+func TestUpdateItemExact(t *testing.T) {
+	srv, c := newServer(t)
+	for _, v := range []string{"0.1", "0.2", "12345678901234567890123456789012345678", "1"} {
+		if _, err := c.UpdateItem(t.Context(), upd("x", "ADD n :v", "", nil, vals(":v", "N", v))); err != nil {
+			t.Fatalf("ADD %s: %v", v, err)
+		}
+	}
+	if got, _ := srv.Item("t", "x"); got["n"].Value != "12345678901234567890123456789012345679.3" {
+		t.Errorf("n=%v, want 12345678901234567890123456789012345679.3", got["n"])
+	}
+}
+
+// equalAttributes compares S and N attribute values.
+func equalAttributes(a, b map[string]types.AttributeValue) bool {
+	str := func(v types.AttributeValue) string {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			return "S:" + v.Value
+		case *types.AttributeValueMemberN:
+			return "N:" + v.Value
+		}
+		return "?"
+	}
+	return maps.EqualFunc(a, b, func(x, y types.AttributeValue) bool { return str(x) == str(y) })
+}
+
+// TestUpdateItemRefusals checks that what DynamoDB refuses in UpdateItem, and what the
+// fake does not implement, answers an error and leaves the item as it was.
+func TestUpdateItemRefusals(t *testing.T) {
+	const invalid = "ValidationException"
+	one := vals(":v", "N", "1")
+	tests := []struct {
+		name     string
+		in       *dynamodb.UpdateItemInput
+		code     string
+		contains string
+	}{
+		{"REMOVE", upd("k", "REMOVE str", "", nil, nil), invalid, "not implemented: REMOVE in an update expression"},
+		{"DELETE", upd("k", "DELETE str :v", "", nil, one), invalid, "not implemented: DELETE in an update expression"},
+		{"SET the key", upd("k", "SET pk = :s", "", nil, vals(":s", "S", "x")), invalid, "Cannot update attribute pk. This attribute is part of the key"},
+		{"ADD to the key by placeholder", upd("k", "ADD #k :v", "", map[string]string{"#k": "pk"}, one), invalid, "Cannot update attribute pk"},
+		{"ADD to a string", upd("k", "ADD str :v", "", nil, one), invalid, "An operand in the update expression has an incorrect data type"},
+		{"ADD a string", upd("k", "ADD num :s", "", nil, vals(":s", "S", "x")), invalid, "operator: ADD, operand type: STRING"},
+		{"ADD a path", upd("k", "ADD num str", "", nil, nil), invalid, "Syntax error"},
+		{"unused value", upd("k", "ADD num :v", "", nil, vals(":v", "N", "1", ":x", "N", "2")), invalid, "Value provided in ExpressionAttributeValues unused in expressions: keys: {:x}"},
+		{"unused name", upd("k", "ADD num :v", "", map[string]string{"#o": "owner"}, one), invalid, "Value provided in ExpressionAttributeNames unused in expressions: keys: {#o}"},
+		{"undefined value", upd("k", "ADD num :x", "", nil, one), invalid, "Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :x"},
+		{"undefined name in the condition", upd("k", "ADD num :v", "#x = :v", nil, one), invalid, "Invalid ConditionExpression: An expression attribute name used in the document path is not defined"},
+		{"reserved word", upd("k", "SET owner = :v", "", nil, one), invalid, "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: owner"},
+		{"SET twice", upd("k", "SET str = :v SET other = :v", "", nil, one), invalid, `The "SET" section can only be used once`},
+		{"ADD twice", upd("k", "ADD num :v add other :v", "", nil, one), invalid, `The "ADD" section can only be used once`},
+		{"one path twice", upd("k", "SET other = :v ADD other :v", "", nil, one), invalid, "Two document paths overlap"},
+		{"if_not_exists", upd("k", "SET num = if_not_exists(num, :v)", "", nil, one), invalid, "not implemented: update function if_not_exists"},
+		{"arithmetic", upd("k", "SET num = num + :v", "", nil, one), invalid, `not implemented: "+" in an update expression`},
+		{"a nested path", upd("k", "SET a.b = :v", "", nil, one), invalid, `not implemented: "." in an update expression`},
+		{"SET without =", upd("k", "SET num :v", "", nil, one), invalid, `not implemented: ":v" in an update expression`},
+		{"a word that is no clause", upd("k", "PUT num = :v", "", nil, one), invalid, `not implemented: "PUT" in an update expression`},
+		{"unfinished", upd("k", "SET num =", "", nil, nil), invalid, "Invalid UpdateExpression: Syntax error; token: <EOF>"},
+		{"empty expression", upd("k", "  ", "", nil, nil), invalid, "Invalid UpdateExpression: The expression can not be empty;"},
+		{"an unknown character", upd("k", "SET num = :v!", "", nil, one), invalid, "Invalid UpdateExpression: Syntax error"},
+		{"SET from a missing attribute", upd("k", "SET num = other", "", nil, nil), invalid, "refers to an attribute that does not exist in the item"},
+		{"no UpdateExpression", &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: map[string]types.AttributeValue{"pk": s("k")}},
+			invalid, "not implemented: UpdateItem without UpdateExpression"},
+		{"ReturnValues ALL_OLD", func() *dynamodb.UpdateItemInput {
+			in := upd("k", "ADD num :v", "", nil, one)
+			in.ReturnValues = types.ReturnValueAllOld
+			return in
+		}(), invalid, "not implemented: UpdateItem ReturnValues ALL_OLD"},
+		{"an unknown ReturnValues", func() *dynamodb.UpdateItemInput {
+			in := upd("k", "ADD num :v", "", nil, one)
+			in.ReturnValues = "EVERYTHING"
+			return in
+		}(), invalid, "Value 'EVERYTHING' at 'returnValues' failed to satisfy constraint"},
+		{"another parameter", func() *dynamodb.UpdateItemInput {
+			in := upd("k", "ADD num :v", "", nil, one)
+			in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+			return in
+		}(), invalid, "not implemented: UpdateItem parameter ReturnConsumedCapacity"},
+		{"key with another attribute", &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: seed,
+			UpdateExpression: aws.String("ADD num :v"), ExpressionAttributeValues: one}, invalid, "does not match the schema"},
+		{"unknown table", &dynamodb.UpdateItemInput{TableName: aws.String("other"), Key: map[string]types.AttributeValue{"pk": s("k")},
+			UpdateExpression: aws.String("ADD num :v"), ExpressionAttributeValues: one}, "ResourceNotFoundException", "Requested resource not found"},
+		{"failed condition", upd("k", "ADD num :v", "num < :v", nil, one), "ConditionalCheckFailedException", "The conditional request failed"},
+		{"failed condition on a missing item", upd("none", "ADD num :v", "num < :v", nil, one), "ConditionalCheckFailedException", "The conditional request failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newServer(t)
+			before, _ := srv.Item("t", "k")
+			_, err := c.UpdateItem(t.Context(), tt.in)
+			checkCode(t, err, tt.code, http.StatusBadRequest)
+			if err != nil && !strings.Contains(err.Error(), tt.contains) {
+				t.Errorf("err=%v, want it to say %q", err, tt.contains)
+			}
+			if after, _ := srv.Item("t", "k"); !maps.Equal(after, before) {
+				t.Errorf("item=%v after a refused request, want %v", after, before)
+			}
+			if _, ok := srv.Item("t", "none"); ok {
+				t.Errorf("a refused request created an item")
+			}
+		})
+	}
+}
+
+// TestUpdateItemConcurrent sends 50 conditional increments at once with a maximum of
+// 30: the condition and the write are one step, so exactly 30 succeed.
+func TestUpdateItemConcurrent(t *testing.T) {
+	srv, c := newServer(t)
+	var wg sync.WaitGroup
+	var ok, refused atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			_, err := c.UpdateItem(t.Context(), upd("c", "ADD #h :one", "attribute_not_exists(#h) OR #h < :max",
+				map[string]string{"#h": "hits"}, vals(":one", "N", "1", ":max", "N", "30")))
+			switch _, failed := errors.AsType[*types.ConditionalCheckFailedException](err); {
+			case err == nil:
+				ok.Add(1)
+			case failed:
+				refused.Add(1)
+			default:
+				t.Errorf("UpdateItem: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 30 || refused.Load() != 20 {
+		t.Errorf("succeeded %d, refused %d, want 30 and 20", ok.Load(), refused.Load())
+	}
+	if got, _ := srv.Item("t", "c"); got["hits"].Value != "30" {
+		t.Errorf("hits=%v, want 30", got["hits"])
+	}
+	if got := srv.Calls("UpdateItem"); got != 50 {
+		t.Errorf("Calls(UpdateItem)=%d, want 50", got)
 	}
 }
