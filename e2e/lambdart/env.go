@@ -17,7 +17,8 @@ type Stack struct {
 	// SecretsManagerURL is the Secrets Manager endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER).
 	SecretsManagerURL string
 	// DynamoDBURL is the DynamoDB endpoint holding the profile leases' table
-	// (AWS_ENDPOINT_URL_DYNAMODB; the table is devserver.LocalLocksTable).
+	// (AWS_ENDPOINT_URL_DYNAMODB; the tables are devserver.LocalLocksTable and
+	// devserver.LocalLimitsTable).
 	DynamoDBURL string
 	// Region is the AWS region of the endpoint and its ARNs.
 	Region string

@@ -134,7 +134,7 @@ func newStack(tb testing.TB) *stack {
 		secretName("prune"):    fa.Variable("pruneApiKey"),
 		cookieKeysSecret:       tokentest.KeysJSON(tb, tokentest.Key(tb, "e2e-1")),
 	})
-	ddb := dynamotest.NewServer(tb, dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"})
+	ddb := dynamotest.NewServer(tb, dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"}, dynamotest.Table{Name: devserver.LocalLimitsTable, Key: "id"})
 	fa.ResetCalls()
 	return &stack{fa: fa, sm: sm, ddb: ddb, rie: rie, noConfig: filepath.Join(tb.TempDir(), "absent"), webhookKID: fa.Variable("webhookSigningKid")}
 }
@@ -360,6 +360,7 @@ func TestVisitorFlow(t *testing.T) {
 	}{
 		{"first visit sets the visitor cookie", func(t *testing.T) {
 			before := s.fa.UserCount()
+			counted := s.ddb.Calls("UpdateItem")
 			res := invoke[events.APIGatewayV2HTTPResponse](t, fns["video"], event(t, videoEvent, nil))
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status: got %d, want 200; body %q", res.StatusCode, res.Body)
@@ -385,6 +386,10 @@ func TestVisitorFlow(t *testing.T) {
 			}
 			if got := s.fa.UserCount(); got != before+1 {
 				t.Errorf("users: got %d, want %d (one stub created)", got, before+1)
+			}
+			// Counted against the event's sourceIp and the daily ceiling, in the limits table.
+			if got := s.ddb.Calls("UpdateItem") - counted; got != 2 {
+				t.Errorf("client limit UpdateItem calls: got %d, want 2 (the client's hour, the day's ceiling)", got)
 			}
 			cookie = c.Name + "=" + c.Value
 			userID = cookieUserID(t, c.Value)

@@ -170,7 +170,7 @@ func run(n int, only string, arm64, verbose bool) error {
 		return err
 	}
 	defer sm.Close()
-	ddb, err := dynamotest.Start(dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"})
+	ddb, err := dynamotest.Start(dynamotest.Table{Name: devserver.LocalLocksTable, Key: "id"}, dynamotest.Table{Name: devserver.LocalLimitsTable, Key: "id"})
 	if err != nil {
 		return err
 	}

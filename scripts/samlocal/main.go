@@ -201,10 +201,11 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL, ddbURL str
 			"PROFILE_LOCKS_TABLE":              LocksTable,
 			"LOG_LEVEL":                        "debug",
 		},
-		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"], "COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"]},
+		"VideoFunction": {"API_KEY_SECRET_ID": secretNames["VideoFunction"], "COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"], "CLIENT_LIMITS_TABLE": LimitsTable},
 		"RegisterFunction": {
 			"API_KEY_SECRET_ID":     secretNames["RegisterFunction"],
 			"COOKIE_KEYS_SECRET_ID": secretNames["cookieKeys"],
+			"CLIENT_LIMITS_TABLE":   LimitsTable,
 			"FUSIONAUTH_PUBLIC_URL": publicURL,
 			"REGISTER_REDIRECT_URI": appURL + "/callback",
 		},
@@ -216,6 +217,9 @@ func EnvVars(vars map[string]string, faURL, publicURL, appURL, smURL, ddbURL str
 // LocksTable is the profile leases' table the DynamoDB stand-in holds (sam local resolves
 // no !Ref to a real table).
 const LocksTable = "samlocal-profile-locks"
+
+// LimitsTable is the per-client counts' table the DynamoDB stand-in holds.
+const LimitsTable = "samlocal-client-limits"
 
 // Secrets are the secrets' values: each function's API key (the webhook's as JSON with
 // the shared webhook secret, the register function's with the OAuth client secret) and the cookie keys (the JSON array token.ParseKeys reads).
@@ -278,7 +282,7 @@ func serve(args []string, vars map[string]string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ddb, err := dynamotest.Start(dynamotest.Table{Name: LocksTable, Key: "id"}) // 127.0.0.1 only; proxied on ddbAddr
+	ddb, err := dynamotest.Start(dynamotest.Table{Name: LocksTable, Key: "id"}, dynamotest.Table{Name: LimitsTable, Key: "id"}) // 127.0.0.1 only; proxied on ddbAddr
 	if err != nil {
 		return err
 	}

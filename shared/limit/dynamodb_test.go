@@ -180,16 +180,17 @@ func TestRefusalsBounded(t *testing.T) {
 	checkHolds(t, r, "a", "b", "c")
 
 	// Full at 50, when b's window has just ended: b goes, not a, the oldest.
-	r.add("d", at(100), at(50))
+	r.add("d", at(200), at(50))
 	checkHolds(t, r, "a", "c", "d")
 
-	// Full at 60, nothing ended: the oldest goes.
-	r.add("e", at(200), at(60))
-	checkHolds(t, r, "c", "d", "e")
+	// Full at 100, when a's and c's windows end: one sweep drops both.
+	r.add("e", at(300), at(100))
+	checkHolds(t, r, "d", "e")
 
-	// Full at 100, when c's and d's windows end: one sweep drops both.
-	r.add("f", at(300), at(100))
-	checkHolds(t, r, "e", "f")
+	// Full at 120, nothing ended: the oldest goes.
+	r.add("f", at(300), at(110))
+	r.add("g", at(300), at(120))
+	checkHolds(t, r, "e", "f", "g")
 }
 
 func checkHolds(t *testing.T, r *refusals, ids ...string) {
