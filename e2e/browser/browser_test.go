@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -126,6 +127,7 @@ func TestJourney(t *testing.T) {
 		{"C: a stub of 3 merges into an existing account of 5", mergeIntoAccount},
 		{"C: logout ends the session; /video no longer counts on the account", logOut},
 		{"a refused sign-in says what happened and offers to try again", refusedSignIn},
+		{"E: past its address's limit of new profiles, a newcomer watches uncounted", overLimit},
 		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
 				t.Errorf("requests to other hosts than the site's and FusionAuth's %v: got %q, want none", tg.Hosts(), got)
@@ -525,6 +527,47 @@ func refusedSignIn(t *testing.T, j *journey) {
 	j.screenshot2(t, d, "signin-refused")
 	wantStatus(t, navigate(t, d, j.tg.AppURL+"/callback?code=stale-code&state=stale"), 400)
 	j.screenshot2(t, d, "signin-stale-link")
+}
+
+// overLimit: this machine's address spends what is left of its hour's new profiles
+// (plain HTTP first visits, as a flooding script would), then a fresh browser from the
+// same address gets the page with the video and a notice, no count and no cookie.
+func overLimit(t *testing.T, j *journey) {
+	started := 0
+	for ; started <= 60; started++ {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, j.tg.AppURL+"/video", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", flow.BrowserUserAgent)
+		req.Header.Set("Sec-Fetch-Mode", "navigate")
+		req.Header.Set("Sec-Fetch-Dest", "document")
+		resp, _ := flow.Do(t, http.DefaultClient, req)
+		if !slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == cookieName }) {
+			break
+		}
+	}
+	if started > 30 {
+		t.Fatalf("first visits from one address: %d started a profile, want at most 30 an hour", started)
+	}
+	e := j.device(t)
+	resp := navigate(t, e, j.tg.AppURL+"/video")
+	wantStatus(t, resp, 200)
+	do(t, e, "wait for the notice", chromedp.WaitVisible(chromedp.CSS("#not-kept")))
+	notice := run(t, e, "read the notice", chromedp.Text(chromedp.CSS("#not-kept")))
+	if !strings.Contains(notice, "not being recorded") {
+		t.Errorf("notice: got %q, want it to say this visit is not recorded", notice)
+	}
+	if n := run(t, e, "count the watch counts", chromedp.Evaluate[int](`document.querySelectorAll("#watch-count").length`)); n != 0 {
+		t.Errorf("watch count shown past the limit: got %d, want none", n)
+	}
+	if n := run(t, e, "count the videos", chromedp.Evaluate[int](`document.querySelectorAll("video").length`)); n != 1 {
+		t.Errorf("videos on the page: got %d, want 1 (the page still plays)", n)
+	}
+	if c := cookieNamed(t, e, j.tg.AppURL, cookieName); c != nil {
+		t.Errorf("visitor cookie past the limit: got one, want none")
+	}
+	j.screenshot2(t, e, "E-video-over-limit")
 }
 
 // wantHeader checks the header: signed in as email (with "Log out" and no "Create

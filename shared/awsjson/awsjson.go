@@ -2,9 +2,10 @@
 // 1.1: a POST of a JSON document to the service's endpoint, the operation named in
 // X-Amz-Target), signed with the SDK's own SigV4 signer, retried as the SDK's standard
 // retryer would. It is what package secrets (Secrets Manager's GetSecretValue) and
-// package lock (DynamoDB's PutItem and DeleteItem) share instead of the SDK's service
-// clients, which would carry every operation of their service and its endpoint rules
-// engine into each Lambda binary (see package secrets for the measurement).
+// packages lock and limit (DynamoDB's PutItem, DeleteItem and UpdateItem, through
+// Table) share instead of the SDK's service clients, which would carry every operation
+// of their service and its endpoint rules engine into each Lambda binary (see package
+// secrets for the measurement).
 package awsjson
 
 import (

@@ -3,14 +3,10 @@ package limit
 import (
 	"container/list"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/changebank/anonuser/shared/awsjson"
 )
@@ -19,44 +15,24 @@ import (
 // package doc for the item, the condition and the cost). It is safe for concurrent use,
 // within and across processes.
 type DynamoDB struct {
-	table   string
-	aws     *awsjson.Client
+	table   *awsjson.Table
 	refused *refusals
 }
 
 // DynamoDBOptions configure a DynamoDB limits table.
-type DynamoDBOptions struct {
-	Table       string                  // required: the table's name
-	Region      string                  // required
-	Credentials aws.CredentialsProvider // required
-	// Endpoint is the service's base URL; default https://dynamodb.<region>.<the
-	// region's partition DNS suffix>.
-	Endpoint string
-	// HTTPClient sends the requests; default one with a 2 s timeout per attempt.
-	HTTPClient *http.Client
-	// MaxAttempts bounds tries of a call that failed in a way worth retrying; default 3.
-	MaxAttempts int
-}
+type DynamoDBOptions = awsjson.TableOptions
 
 // maxRefusals bounds the refusals a DynamoDB remembers.
 const maxRefusals = 10_000
 
 // NewDynamoDB returns the limits table o names.
 func NewDynamoDB(o DynamoDBOptions) (*DynamoDB, error) {
-	if o.Table == "" {
-		return nil, fmt.Errorf("dynamodb limits: no table")
-	}
-	c, err := awsjson.New(awsjson.Options{
-		Service: "dynamodb", Name: "dynamodb limits",
-		ContentType: "application/x-amz-json-1.0", TargetPrefix: "DynamoDB_20120810",
-		Region: o.Region, Credentials: o.Credentials, Endpoint: o.Endpoint,
-		// The answer is {} (ReturnValues NONE) or an error of a few hundred bytes.
-		HTTPClient: o.HTTPClient, Timeout: 2 * time.Second, MaxAttempts: o.MaxAttempts, MaxResponse: 1 << 12,
-	})
+	// The answer is {} (ReturnValues NONE) or an error of a few hundred bytes.
+	t, err := awsjson.NewTable("dynamodb limits", o, 1<<12)
 	if err != nil {
 		return nil, err
 	}
-	return &DynamoDB{table: o.Table, aws: c, refused: newRefusals(maxRefusals)}, nil
+	return &DynamoDB{table: t, refused: newRefusals(maxRefusals)}, nil
 }
 
 // Error is an error answer from DynamoDB.
@@ -81,41 +57,27 @@ func (d *DynamoDB) Allow(ctx context.Context, rule Rule, client string, now time
 	if d.refused.has(id) {
 		return false, nil
 	}
-	err = d.call(ctx, "UpdateItem", map[string]any{
-		"TableName":                d.table,
-		"Key":                      map[string]any{"id": map[string]string{"S": id}},
+	err = d.table.Do(ctx, "UpdateItem", map[string]any{
+		"Key":                      map[string]any{"id": awsjson.S(id)},
 		"UpdateExpression":         "ADD #h :one SET #e = :exp",
 		"ConditionExpression":      "attribute_not_exists(#h) OR #h < :max",
 		"ExpressionAttributeNames": map[string]string{"#h": "hits", "#e": "expiresAt"},
 		"ExpressionAttributeValues": map[string]any{
-			":one": num(1),
-			":exp": num(end.Add(ttlGrace).Unix()),
-			":max": num(int64(rule.Max)),
+			":one": awsjson.N(1),
+			":exp": awsjson.N(end.Add(ttlGrace).Unix()),
+			":max": awsjson.N(int64(rule.Max)),
 		},
 	})
-	if awsjson.IsCode(err, "ConditionalCheckFailedException") {
+	if awsjson.ConditionFailed(err) {
 		d.refused.add(id, end, now)
 		return false, nil
 	}
 	if err != nil {
 		// Not the client: it may be personal data (an address, an account), and the
 		// rule and table are what an operator needs.
-		return false, fmt.Errorf("limit %q: update item in DynamoDB table %s: %w", rule.Name, d.table, err)
+		return false, fmt.Errorf("limit %q: update item in DynamoDB table %s: %w", rule.Name, d.table.Name(), err)
 	}
 	return true, nil
-}
-
-func num(n int64) map[string]string { return map[string]string{"N": strconv.FormatInt(n, 10)} }
-
-// call makes the operation op with input. A retry after a lost answer may count an event
-// twice: the limit then errs towards refusing, never towards letting more than Max in.
-func (d *DynamoDB) call(ctx context.Context, op string, input any) error {
-	body, err := json.Marshal(input)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	_, err = d.aws.Call(ctx, op, body)
-	return err
 }
 
 // refusals remembers the windows (by item id) in which DynamoDB refused a client, until

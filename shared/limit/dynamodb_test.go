@@ -134,8 +134,11 @@ func TestDynamoDBErrors(t *testing.T) {
 	}
 
 	t.Run("unknown table", func(t *testing.T) {
-		d, _ := newDynamoDB(t)
-		d.table = "missing"
+		_, srv := newDynamoDB(t)
+		d, err := NewDynamoDB(DynamoDBOptions{Table: "missing", Region: dynamotest.Region, Credentials: credentials.NewStaticCredentialsProvider(dynamotest.AccessKeyID, dynamotest.SecretAccessKey, ""), Endpoint: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ok, err := d.Allow(t.Context(), perMinute, "c", t0)
 		if ae, isAE := errors.AsType[*Error](err); ok || !isAE || ae.Code != "ResourceNotFoundException" {
 			t.Errorf("Allow=(%v, %v), want (false, ResourceNotFoundException)", ok, err)
@@ -157,10 +160,10 @@ func TestNewDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.aws.HTTPTimeout(); got != 2*time.Second {
+	if got := d.table.HTTPTimeout(); got != 2*time.Second {
 		t.Errorf("attempt timeout %v, want 2s", got)
 	}
-	if got, want := d.aws.Endpoint(), "https://dynamodb.eu-west-1.amazonaws.com"; got != want {
+	if got, want := d.table.Endpoint(), "https://dynamodb.eu-west-1.amazonaws.com"; got != want {
 		t.Errorf("endpoint %s, want %s", got, want)
 	}
 	if d.refused.capacity != 10_000 {

@@ -15,7 +15,7 @@ func TestDynamoDBAttemptTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.aws.HTTPTimeout(); got != 2*time.Second {
+	if got := d.table.HTTPTimeout(); got != 2*time.Second {
 		t.Errorf("attempt timeout %v, want 2s", got)
 	}
 }
