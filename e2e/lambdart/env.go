@@ -16,7 +16,7 @@ type Stack struct {
 	FusionAuthURL string
 	// SecretsManagerURL is the Secrets Manager endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER).
 	SecretsManagerURL string
-	// DynamoDBURL is the DynamoDB endpoint holding the profile leases' table
+	// DynamoDBURL is the DynamoDB endpoint holding the profile leases' and client limits' tables
 	// (AWS_ENDPOINT_URL_DYNAMODB; the tables are devserver.LocalLocksTable and
 	// devserver.LocalLimitsTable).
 	DynamoDBURL string
@@ -74,11 +74,16 @@ func FunctionEnv(function string, s Stack) map[string]string {
 	case "video":
 		env["COOKIE_NAME"] = config.DefaultCookieName
 		env["VIDEO_URL"] = config.DefaultVideoURL
+		env["STUBS_PER_CLIENT_HOUR"] = strconv.Itoa(config.DefaultStubsPerClientHour)
+		env["STUBS_PER_DAY"] = strconv.Itoa(config.DefaultStubsPerDay)
+		env["TRUSTED_PROXIES"] = "" // the template's default: believe no header
 	case "register":
 		env["COOKIE_NAME"] = config.DefaultCookieName
 		env["APP_ORIGIN"] = "" // the template's default: the request's own origin
 		env["REGISTER_EMAILS_PER_HOUR"] = strconv.Itoa(config.DefaultEmailsPerHour)
 		env["REGISTER_EMAILS_PER_DAY"] = strconv.Itoa(config.DefaultEmailsPerDay)
+		env["REGISTERS_PER_CLIENT_HOUR"] = strconv.Itoa(config.DefaultRegistersPerClientHour)
+		env["TRUSTED_PROXIES"] = ""
 	case "webhook":
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "5"
 		env["WEBHOOK_SECRET_HEADER"] = config.DefaultSecretHeader
