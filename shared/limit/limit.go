@@ -19,10 +19,9 @@ type Rule struct {
 // DynamoDB item's key separator), a Max below 1, a Per shorter than a second.
 func (r Rule) Validate() error {
 	var errs []error
-	switch {
-	case r.Name == "":
+	if r.Name == "" {
 		errs = append(errs, errors.New("empty name"))
-	case strings.Contains(r.Name, "#"):
+	} else if strings.Contains(r.Name, "#") {
 		errs = append(errs, errors.New("name contains '#'"))
 	}
 	if r.Max < 1 {

@@ -38,6 +38,14 @@ func TestMemoryBounded(t *testing.T) {
 	if n := len(m.counts); n > 2*1000+1 {
 		t.Errorf("%d entries, want at most %d", n, 2*1000+1)
 	}
+	// Once those windows have ended, one client a window for many windows: the thousand
+	// are dropped at the next doubling, and the map stays small again.
+	for i := range 3000 {
+		allow(t, m, r, "later", t0.Add(3*time.Hour+time.Duration(i)*time.Second))
+	}
+	if n := len(m.counts); n > minSweep {
+		t.Errorf("after 3000 more windows of one client: %d entries, want at most %d", n, minSweep)
+	}
 }
 
 // TestMemorySweep: a sweep drops the windows that ended by now (exactly at now too) and

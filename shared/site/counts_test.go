@@ -40,6 +40,7 @@ func (e *env) visitConcurrentlyThen(tb testing.TB, cookie *http.Cookie, n, width
 		wg.Go(func() {
 			for range work {
 				r := httptest.NewRequest(http.MethodGet, "https://changebank.example/video", nil)
+				r.RemoteAddr = e.nextAddr()
 				r.AddCookie(cookie)
 				override(r.Header, chromeNavigation)
 				w := httptest.NewRecorder()

@@ -315,3 +315,32 @@ func BenchmarkFloodedFirstVisit(b *testing.B) {
 	}
 	b.ReportMetric(float64(e.client.Counter().Total())/float64(b.N), "fa-calls/op")
 }
+
+// BenchmarkReturningVisitDuringFlood is one op of a flood from one client over its limit
+// and one returning visit from another address: every FusionAuth call of the op is the
+// returning visit's (2), none the flood's, and the returning visit counts.
+func BenchmarkReturningVisitDuringFlood(b *testing.B) {
+	e := newEnv(b)
+	const flooder = "198.51.100.12:1"
+	for range config.DefaultStubsPerClientHour {
+		e.visitFrom(flooder, nil)
+	}
+	cookie, id := e.newVisitor(b)
+	before := watchCount(e.user(b, id))
+	e.client.Counter().Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if w := e.visitFrom(flooder, nil); visitorCookie(w.Result()) != nil {
+			b.Fatal("the flood got a profile past its limit")
+		}
+		if resp := e.visit(b, http.MethodGet, cookie, nil); resp.StatusCode != http.StatusOK {
+			b.Fatalf("returning visit: %d", resp.StatusCode)
+		}
+	}
+	b.StopTimer()
+	if got := watchCount(e.user(b, id)); got != before+b.N {
+		b.Fatalf("returning visitor counted %d, want %d", got-before, b.N)
+	}
+	b.ReportMetric(float64(e.client.Counter().Total())/float64(b.N), "fa-calls/op")
+}
