@@ -1,9 +1,15 @@
 package site
 
 import (
+	"errors"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/changebank/anonuser/shared/limit"
 )
 
 // TestClientKey pins whom a request is counted against: the peer address, an IPv6
@@ -48,5 +54,23 @@ func TestClientKey(t *testing.T) {
 				t.Errorf("Key(%q, %q)=%q,%v want %q,%v", tc.remote, tc.xff, got, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+// TestClientLimitNeverSkipsThePerClientRule: a rule of Max 0 (a wiring mistake) is an
+// unavailable limit, never no limit; only the ceiling over all clients may be absent.
+func TestClientLimitNeverSkipsThePerClientRule(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	r := httptest.NewRequest("GET", "/video", nil)
+	l := &ClientLimit{Limits: limit.NewMemory(), Rule: limit.Rule{Name: "stub", Max: 0, Per: time.Hour}}
+	if err := l.allow(r, log); !errors.Is(err, errLimitUnavailable) {
+		t.Errorf("per-client rule of Max 0: err=%v, want errLimitUnavailable", err)
+	}
+	l.Rule.Max = 1
+	if err := l.allow(r, log); err != nil {
+		t.Errorf("no ceiling over all clients: err=%v, want allowed", err)
+	}
+	if err := l.allow(r, log); !errors.Is(err, errOverLimit) {
+		t.Errorf("second event of a Max 1 rule: err=%v, want errOverLimit", err)
 	}
 }
