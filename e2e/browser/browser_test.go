@@ -127,6 +127,7 @@ func TestJourney(t *testing.T) {
 		{"C: a stub of 3 merges into an existing account of 5", mergeIntoAccount},
 		{"C: logout ends the session; /video no longer counts on the account", logOut},
 		{"a refused sign-in says what happened and offers to try again", refusedSignIn},
+		{"F: the page reports watch time and shows it", watchTime},
 		{"E: past its address's limit of new profiles, a newcomer watches uncounted", overLimit},
 		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
@@ -527,6 +528,36 @@ func refusedSignIn(t *testing.T, j *journey) {
 	j.screenshot2(t, d, "signin-refused")
 	wantStatus(t, navigate(t, d, j.tg.AppURL+"/callback?code=stale-code&state=stale"), 400)
 	j.screenshot2(t, d, "signin-stale-link")
+}
+
+// watchTime: a fresh visitor plays 3 s of the video; the page's script reports them
+// with a beacon when playback pauses, FusionAuth holds them, and the next visit shows
+// "3 s in all". The machine has no network, so the media itself cannot load: the
+// video element's playback is driven by script (its time and events), and everything
+// after that (the page's own script under its CSP, the beacon, the endpoint, the cap
+// by the visit's wall time) is real.
+func watchTime(t *testing.T, j *journey) {
+	f := j.device(t)
+	wantStatus(t, navigate(t, f, j.tg.AppURL+"/video"), 200)
+	id := tokenUserID(t, visitorCookie(t, f, j.tg.AppURL).Value)
+	time.Sleep(3500 * time.Millisecond) // the visit must have lasted the 3 s it reports
+	run(t, f, "play 3 s", chromedp.Evaluate[bool](`(() => {
+		const v = document.getElementById("video"); let t = 0;
+		Object.defineProperty(v, "currentTime", {get: () => t, configurable: true});
+		v.dispatchEvent(new Event("playing"));
+		for (let i = 1; i <= 6; i++) { t = i * 0.5; v.dispatchEvent(new Event("timeupdate")); }
+		v.dispatchEvent(new Event("pause"));
+		return true;
+	})()`))
+	flow.Eventually(t, 10*time.Second, "the watch time reaches FusionAuth", func() bool {
+		u, ok := j.tg.User(t, id)
+		return ok && fmt.Sprint(data(u)["watchSeconds"]) == "3"
+	})
+	wantStatus(t, navigate(t, f, j.tg.AppURL+"/video"), 200)
+	if got := run(t, f, "read the watch time", chromedp.Text(chromedp.CSS("#watch-time"))); got != "3 s" {
+		t.Errorf("watch time on the page: got %q, want %q", got, "3 s")
+	}
+	j.screenshot2(t, f, "F-video-watch-time")
 }
 
 // overLimit: this machine's address spends what is left of its hour's new profiles

@@ -74,6 +74,8 @@ func FunctionEnv(function string, s Stack) map[string]string {
 	case "video":
 		env["COOKIE_NAME"] = config.DefaultCookieName
 		env["VIDEO_URL"] = config.DefaultVideoURL
+		env["VIDEO_SECONDS"] = strconv.Itoa(config.DefaultVideoSeconds)
+		env["APP_ORIGIN"] = ""
 		env["STUBS_PER_CLIENT_HOUR"] = strconv.Itoa(config.DefaultStubsPerClientHour)
 		env["STUBS_PER_DAY"] = strconv.Itoa(config.DefaultStubsPerDay)
 		env["TRUSTED_PROXIES"] = "" // the template's default: believe no header

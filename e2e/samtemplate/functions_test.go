@@ -55,6 +55,7 @@ var specs = []spec{
 		routes: []route{
 			{method: "GET", path: "/video", throttled: true}, // the route that creates stubs
 			{method: "HEAD", path: "/video", optional: true},
+			{method: "POST", path: "/video/progress"}, // watch time, capped by the visit
 		},
 		minTimeout: 1, maxTimeout: apiGatewayTimeout,
 	},
@@ -305,6 +306,7 @@ func specByID(tb testing.TB, id string) spec {
 var parameterDefaults = map[string]string{
 	"CookieName":             config.DefaultCookieName,
 	"VideoURL":               config.DefaultVideoURL,
+	"VideoSeconds":           strconv.Itoa(config.DefaultVideoSeconds),
 	"RetentionDays":          strconv.Itoa(config.DefaultRetentionDays),
 	"RetentionOneVisitDays":  strconv.Itoa(config.DefaultOneVisitDays),
 	"PendingEmailDays":       strconv.Itoa(config.DefaultPendingEmailDays),

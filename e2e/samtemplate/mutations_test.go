@@ -212,8 +212,8 @@ func TestChecksDetectMutations(t *testing.T) {
 		},
 		{
 			name:  "misspelt event property",
-			old:   "Method: POST",
-			new:   "Methods: POST",
+			old:   "Method: POST\n            Path: /register",
+			new:   "Methods: POST\n            Path: /register",
 			check: forFunction("RegisterFunction", checkRoutes),
 			want:  []string{"do not decode as an HttpApi event"},
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"time"
 
 	"github.com/changebank/anonuser/shared/faclient"
 )
@@ -43,6 +44,7 @@ type Profile struct {
 	// address after conversion.
 	Email        string
 	EmailPending bool // the visitor asked for an address and has not proven it yet
+	WatchSeconds int  // seconds of the video credited to the profile
 }
 
 // ProfileOf reads a Profile from a FusionAuth user.
@@ -50,6 +52,7 @@ func ProfileOf(u faclient.User) Profile {
 	p := Profile{UserID: u.ID, Email: u.Email}
 	p.Anonymous, _ = u.Data[DataAnonymous].(bool)
 	p.WatchCount = intOf(u.Data[DataWatchCount])
+	p.WatchSeconds = intOf(u.Data[DataWatchSeconds])
 	if requested, _ := u.Data[DataEmailRequested].(string); p.Anonymous && requested != "" {
 		p.Email = requested
 	}
@@ -58,27 +61,39 @@ func ProfileOf(u faclient.User) Profile {
 }
 
 // intOf reads a JSON number (float64 after decoding) as an int; anything else is 0.
-func intOf(v any) int {
-	switch n := v.(type) {
-	case float64:
-		return int(n)
-	case int:
-		return n
-	case int64:
-		return int(n)
-	}
-	return 0
-}
+func intOf(v any) int { return int(numberOf(v)) }
 
 // Service runs the anonymous-visitor rules against FusionAuth.
 type Service struct {
 	fa      FusionAuth
 	updates *Updater
+	opts    Options
 }
 
+// Options configure a Service.
+type Options struct {
+	// VideoSeconds is the video's length: the most one visit is credited (RecordProgress);
+	// default DefaultVideoSeconds.
+	VideoSeconds int
+	// Now is the clock of the visit instants; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultVideoSeconds is the sample video's length.
+const DefaultVideoSeconds = 15
+
 // New returns a Service whose writes take their profile leases from locks (Updater).
-func New(fa FusionAuth, locks Locks) *Service {
-	return &Service{fa: fa, updates: NewUpdater(fa, locks)}
+func New(fa FusionAuth, locks Locks) *Service { return NewWith(fa, locks, Options{}) }
+
+// NewWith is New with options.
+func NewWith(fa FusionAuth, locks Locks, opts Options) *Service {
+	if opts.VideoSeconds <= 0 {
+		opts.VideoSeconds = DefaultVideoSeconds
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{fa: fa, updates: NewUpdater(fa, locks), opts: opts}
 }
 
 // StartProfile creates a stub user that has watched the video once: one FusionAuth
@@ -93,10 +108,11 @@ func (s *Service) StartProfile(ctx context.Context) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
+	now := s.opts.Now().UnixMilli()
 	created, err := s.fa.CreateUser(ctx, "", faclient.UserRequest{User: faclient.User{
 		Username: username,
 		Password: password,
-		Data:     map[string]any{DataAnonymous: true, DataWatchCount: 1},
+		Data:     map[string]any{DataAnonymous: true, DataWatchCount: 1, DataFirstVisit: now, DataLastVisit: now},
 	}})
 	if err != nil {
 		return Profile{}, fusionAuthError(err, "create anonymous user")
@@ -129,6 +145,12 @@ func (s *Service) recordWatch(ctx context.Context, userID string, stubOnly bool)
 			data = map[string]any{}
 		}
 		data[DataWatchCount] = intOf(data[DataWatchCount]) + 1
+		now := s.opts.Now().UnixMilli()
+		if _, ok := data[DataFirstVisit]; !ok {
+			data[DataFirstVisit] = now
+		}
+		data[DataLastVisit] = now
+		delete(data, DataVisitSeconds) // a new visit: its own allowance of watch time
 		return Edit{Data: data}, nil
 	})
 	if err != nil && !errors.Is(err, ErrContended) {

@@ -76,8 +76,9 @@ func (a *Accounts) SignedIn(ctx context.Context, accountID, stubID string) (Sett
 }
 
 // Merge adds the stub stubID's profile to the account accountID and deletes the stub:
-// watchCount is summed; the stub's own markers (anonymousUser, emailPendingSince,
-// convertedAt) are not carried over. The merge holds the stub's lease throughout
+// every key combines by its rule in Schema (watch count and time summed, the earliest
+// first visit and the latest last one kept), in the account's one write; the stub's own
+// markers (anonymousUser, the email keys, convertedAt) are not carried over. The merge holds the stub's lease throughout
 // (Updater.Exclusive), so a visit with the stub's cookie waits and then finds the stub
 // gone, and a second merge of it finds nothing to do; the account is changed under its
 // own lease, so a visit counted on another device at the same moment is not lost, and
@@ -108,7 +109,6 @@ func (a *Accounts) merge(ctx context.Context, stubID, accountID string) (bool, e
 	if anonymous, _ := stub.Data[DataAnonymous].(bool); !anonymous {
 		return false, nil
 	}
-	add := ProfileOf(stub).WatchCount
 	_, err = a.updates.Update(ctx, accountID, func(account faclient.User) (Edit, error) {
 		merged := stringsOf(account.Data[DataMergedStubs])
 		if slices.Contains(merged, stubID) {
@@ -118,11 +118,7 @@ func (a *Accounts) merge(ctx context.Context, stubID, accountID string) (bool, e
 		if len(merged) > maxMergedStubs {
 			merged = merged[len(merged)-maxMergedStubs:]
 		}
-		data := account.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		data[DataWatchCount] = intOf(data[DataWatchCount]) + add
+		data := MergeData(account.Data, stub.Data)
 		data[DataMergedStubs] = merged
 		return Edit{Data: data}, nil
 	})

@@ -250,3 +250,27 @@ func TestSigningInAsTheStubConvertsIt(t *testing.T) {
 		t.Errorf("after sign-in: username %q data %v, want a converted account", u.Username, u.Data)
 	}
 }
+
+// TestMergeAppliesEveryRuleInOneWrite: the merge at sign-in sums watch time and keeps the
+// earliest first visit and the latest last one, in the account's one write, and does not
+// carry the stub's own keys.
+func TestMergeAppliesEveryRuleInOneWrite(t *testing.T) {
+	m := newMergeEnv(t)
+	account := m.user(t, map[string]any{"watchCount": 5, anon.DataWatchSeconds: 100, anon.DataFirstVisit: 2000, anon.DataLastVisit: 5000})
+	stub := m.user(t, map[string]any{"anonymousUser": true, "watchCount": 3, anon.DataWatchSeconds: 42,
+		anon.DataFirstVisit: 1000, anon.DataLastVisit: 9000, anon.DataVisitSeconds: 7, anon.DataEmailRequested: "x@example.com"})
+	m.fa.ResetCalls()
+	if settled, err := accountsOver(m.store).SignedIn(context.Background(), account, stub); err != nil || settled != anon.Merged {
+		t.Fatalf("SignedIn=%v, %v; want Merged", settled, err)
+	}
+	if n := m.fa.Calls("PATCH /api/user/{userId}"); n != 1 {
+		t.Errorf("account writes %d, want 1", n)
+	}
+	d := m.data(t, account)
+	if d["watchCount"] != 8.0 || d[anon.DataWatchSeconds] != 142.0 || d[anon.DataFirstVisit] != 1000.0 || d[anon.DataLastVisit] != 9000.0 {
+		t.Errorf("merged %v, want watchCount 8, watchSeconds 142, first visit 1000, last 9000", d)
+	}
+	if _, ok := d[anon.DataVisitSeconds]; ok || d[anon.DataEmailRequested] != nil {
+		t.Errorf("the stub's own keys carried over: %v", d)
+	}
+}

@@ -39,6 +39,7 @@ const (
 	DefaultCookieName = "anon_user"
 	// DefaultVideoURL is the sample ChangeBank video.
 	DefaultVideoURL         = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
+	DefaultVideoSeconds     = 15 // DefaultVideoURL's length
 	DefaultSecretHeader     = "X-Webhook-Secret"
 	DefaultRetentionDays    = 30
 	DefaultOneVisitDays     = 7
@@ -92,6 +93,10 @@ type Video struct {
 	FusionAuth
 	Cookie
 	VideoURL string // VIDEO_URL: the video the page plays
+	// VideoSeconds is VIDEO_SECONDS: the video's length, the most watch time one visit
+	// is credited; default DefaultVideoSeconds (the sample video's).
+	VideoSeconds int
+	Origin       string // APP_ORIGIN: the site's origin for the progress report's same-origin check; default the request's own
 	// Stubs limits the anonymous profiles one client starts: STUBS_PER_CLIENT_HOUR,
 	// default DefaultStubsPerClientHour.
 	Stubs ClientLimit
@@ -109,6 +114,8 @@ func LoadVideo(e *Env) (Video, error) {
 		Stubs:      e.clientLimit("STUBS_PER_CLIENT_HOUR", DefaultStubsPerClientHour),
 	}
 	c.StubsPerDay = e.IntOr("STUBS_PER_DAY", DefaultStubsPerDay, 1, 100_000_000)
+	c.VideoSeconds = e.IntOr("VIDEO_SECONDS", DefaultVideoSeconds, 1, 86_400)
+	c.Origin = e.URLOr("APP_ORIGIN", "")
 	return c, e.Err()
 }
 

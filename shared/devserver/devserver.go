@@ -27,6 +27,7 @@ import (
 	"github.com/changebank/anonuser/shared/lock"
 	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/secrets"
+	"github.com/changebank/anonuser/shared/site"
 	"github.com/changebank/anonuser/shared/token"
 )
 
@@ -267,7 +268,7 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		paths []string
 		start coldStart
 	}{
-		{"video", []string{"/video"}, wire(config.LoadVideo, videoapp.Build)},
+		{"video", []string{"/video", site.ProgressPath}, wire(config.LoadVideo, videoapp.Build)},
 		{"register", registerapp.Paths, wire(config.LoadRegister, registerapp.Build)},
 		{"webhook", []string{"/webhook"}, wire(config.LoadWebhook, webhookapp.Build)},
 	} {

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -26,12 +27,18 @@ var pages = map[string]*template.Template{
 // funcs are what templates may call: the limits the pages state come from the domain,
 // not from a number typed into the HTML.
 var funcs = template.FuncMap{
-	"maxEmailLen": func() int { return anon.MaxEmailLen },
+	"maxEmailLen":    func() int { return anon.MaxEmailLen },
+	"progressScript": func() template.HTML { return progressScript },
 }
 
 func mustPage(name string) *template.Template {
 	return template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 }
+
+// contentSecurityPolicy lets a page load only the site's own resources and run only
+// the video page's progress script (by its hash).
+var contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src https: 'self'; style-src 'unsafe-inline'; script-src " +
+	progressScriptHash + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // render writes a full HTML page. Pages may carry or clear the visitor cookie, so no
 // cache may keep them.
@@ -48,7 +55,7 @@ func render(w http.ResponseWriter, status int, page string, data any, log *slog.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src https: 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
@@ -98,11 +105,26 @@ func renderError(w http.ResponseWriter, err error, log *slog.Logger) {
 type watches struct {
 	N    int
 	Word string
+	Time string // the watch time, "4 min 12 s"; empty when none was credited
 }
 
-func watchesOf(n int) watches {
+func watchesOf(n, seconds int) watches {
+	w := watches{N: n, Word: "times", Time: duration(seconds)}
 	if n == 1 {
-		return watches{N: n, Word: "time"}
+		w.Word = "time"
 	}
-	return watches{N: n, Word: "times"}
+	return w
+}
+
+// duration says seconds as the pages do: "42 s", "4 min 12 s", "2 h 5 min"; "" for none.
+func duration(seconds int) string {
+	switch {
+	case seconds <= 0:
+		return ""
+	case seconds < 60:
+		return fmt.Sprintf("%d s", seconds)
+	case seconds < 3600:
+		return fmt.Sprintf("%d min %d s", seconds/60, seconds%60)
+	}
+	return fmt.Sprintf("%d h %d min", seconds/3600, seconds%3600/60)
 }

@@ -38,6 +38,10 @@ type Visits interface {
 	// Account reads a signed-in person's profile without counting. Errors:
 	// anon.ErrGone, anon.ErrUnavailable.
 	Account(ctx context.Context, userID string) (anon.Profile, error)
+	// RecordProgress credits seconds watched to a stub (account false) or a signed-in
+	// person's account, capped by the visit, and returns the seconds credited. Errors:
+	// anon.ErrGone, anon.ErrNotAnonymous, anon.ErrContended, anon.ErrUnavailable.
+	RecordProgress(ctx context.Context, userID string, seconds int, account bool) (anon.Profile, int, error)
 }
 
 // Conversions is the part of *anon.Converter the register page uses.

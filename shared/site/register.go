@@ -95,7 +95,7 @@ func (h *Register) page(w http.ResponseWriter, r *http.Request, v visitor, statu
 	h.keep(w, r, v)
 	p := registerPage{
 		Title:   "Create your account",
-		Count:   watchesOf(profile.WatchCount),
+		Count:   watchesOf(profile.WatchCount, profile.WatchSeconds),
 		Email:   profile.Email,
 		Sent:    profile.EmailPending,
 		Problem: form.Problem,
@@ -246,17 +246,22 @@ func (h *Register) toRegistration(w http.ResponseWriter, r *http.Request) {
 
 // sameOrigin refuses cross-site form posts: the browser's Sec-Fetch-Site when sent,
 // else Origin. A POST with neither is refused too; every current browser sends one.
-func (h *Register) sameOrigin(r *http.Request) bool {
+func (h *Register) sameOrigin(r *http.Request) bool { return sameOrigin(r, h.Origin) }
+
+// sameOrigin reports whether r was sent by a page of the site itself: Sec-Fetch-Site
+// says same-origin, or, from a browser that sends no fetch metadata, Origin is the
+// site's (origin, or the request's own when empty).
+func sameOrigin(r *http.Request, origin string) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		return site == "same-origin"
 	}
-	origin := r.Header.Get("Origin")
-	return origin != "" && origin != "null" && strings.EqualFold(origin, h.expectedOrigin(r))
+	got := r.Header.Get("Origin")
+	return got != "" && got != "null" && strings.EqualFold(got, expectedOrigin(r, origin))
 }
 
-func (h *Register) expectedOrigin(r *http.Request) string {
-	if h.Origin != "" {
-		return h.Origin
+func expectedOrigin(r *http.Request, origin string) string {
+	if origin != "" {
+		return origin
 	}
 	scheme := "http"
 	if r.TLS != nil || r.URL.Scheme == "https" || r.Header.Get("X-Forwarded-Proto") == "https" {

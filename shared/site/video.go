@@ -18,6 +18,7 @@ type Video struct {
 	CookieName  string
 	SessionName string
 	VideoURL    string
+	Origin      string // the site's origin for the progress report's same-origin check; empty: the request's own
 	// NewProfiles limits the anonymous profiles one client starts; nil: no limit. Over
 	// it the visitor gets the page, uncounted, with no cookie, and nothing is created.
 	NewProfiles *ClientLimit
@@ -37,8 +38,12 @@ type videoPage struct {
 	Viewer       viewer
 }
 
-// ServeHTTP implements GET and HEAD /video.
+// ServeHTTP implements GET and HEAD /video, and POST /video/progress (ProgressPath).
 func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == ProgressPath {
+		v.progress(w, r)
+		return
+	}
 	if !allowMethods(w, r, v.Logger, http.MethodGet, http.MethodHead) {
 		return
 	}
@@ -112,7 +117,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Counted = true
-	page.Count = watchesOf(profile.WatchCount)
+	page.Count = watchesOf(profile.WatchCount, profile.WatchSeconds)
 	page.Converted = !profile.Anonymous
 	page.EmailPending = profile.EmailPending
 	render(w, http.StatusOK, "video", page, v.Logger)
@@ -160,7 +165,7 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	if resign {
 		_ = setSessionCookie(w, v.SessionName, v.Sessions, userID) // on failure the old one still works
 	}
-	page.Counted, page.Count, page.Converted = true, watchesOf(profile.WatchCount), true
+	page.Counted, page.Count, page.Converted = true, watchesOf(profile.WatchCount, profile.WatchSeconds), true
 	page.Viewer = viewer{SignedIn: true, Email: profile.Email}
 	render(w, http.StatusOK, "video", *page, v.Logger)
 	return true

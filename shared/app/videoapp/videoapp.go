@@ -61,7 +61,8 @@ func New(cfg config.Video, fa *faclient.Client, keys []token.Key, stores app.Sto
 		return nil, fmt.Errorf("video: %w", err)
 	}
 	return &site.Video{
-		Visits:      anon.New(fa, stores.Locks),
+		Visits:      anon.NewWith(fa, stores.Locks, anon.Options{VideoSeconds: cfg.VideoSeconds}),
+		Origin:      cfg.Origin,
 		Tokens:      cookies.Visitor,
 		Sessions:    cookies.Session,
 		CookieName:  cfg.Cookie.Name,
