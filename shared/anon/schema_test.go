@@ -63,6 +63,9 @@ func TestEveryRuleCombines(t *testing.T) {
 	if k, ok := anon.SchemaKey("min"); !ok || k.Merge != anon.Min {
 		t.Errorf("SchemaKey(min)=%v,%v", k, ok)
 	}
+	if k, ok := anon.SchemaKey("sum"); !ok || k.Merge != anon.Sum {
+		t.Errorf("SchemaKey of the first key=%v,%v", k, ok)
+	}
 	if _, ok := anon.SchemaKey("nope"); ok {
 		t.Error("SchemaKey found an undeclared key")
 	}
@@ -161,5 +164,20 @@ func TestInflatedProgressIsCapped(t *testing.T) {
 	e.clock.Advance(5 * time.Second)
 	if _, n, err := e.visits.RecordProgress(ctx, p.UserID, 5, true); err != nil || n != 5 {
 		t.Errorf("progress on the signed-in account: %d, %v; want 5 credited", n, err)
+	}
+}
+
+// TestVideoLengthDefaults: a Service given no length credits a visit at most the sample
+// video's 15 s.
+func TestVideoLengthDefaults(t *testing.T) {
+	e := newProgressEnv(t)
+	visits := anon.NewWith(e.video, lock.NewMemory(), anon.Options{Now: e.clock.Now})
+	p, err := visits.StartProfile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if _, n, err := visits.RecordProgress(context.Background(), p.UserID, 100, false); err != nil || n != anon.DefaultVideoSeconds {
+		t.Errorf("credited %d, %v; want the default video length %d", n, err, anon.DefaultVideoSeconds)
 	}
 }

@@ -53,3 +53,13 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDuration pins how the pages say a watch time, at each boundary.
+func TestDuration(t *testing.T) {
+	for seconds, want := range map[int]string{-1: "", 0: "", 1: "1 s", 59: "59 s", 60: "1 min 0 s", 252: "4 min 12 s",
+		3599: "59 min 59 s", 3600: "1 h 0 min", 7500: "2 h 5 min"} {
+		if got := duration(seconds); got != want {
+			t.Errorf("duration(%d)=%q, want %q", seconds, got, want)
+		}
+	}
+}

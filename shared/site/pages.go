@@ -37,8 +37,12 @@ func mustPage(name string) *template.Template {
 
 // contentSecurityPolicy lets a page load only the site's own resources and run only
 // the video page's progress script (by its hash).
-var contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; media-src https: 'self'; style-src 'unsafe-inline'; script-src " +
-	progressScriptHash + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+var contentSecurityPolicy = policyAllowing(progressScriptHash)
+
+func policyAllowing(script string) string {
+	return "default-src 'self'; img-src 'self' data:; media-src https: 'self'; style-src 'unsafe-inline'; script-src " +
+		script + "; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+}
 
 // render writes a full HTML page. Pages may carry or clear the visitor cookie, so no
 // cache may keep them.
@@ -118,12 +122,13 @@ func watchesOf(n, seconds int) watches {
 
 // duration says seconds as the pages do: "42 s", "4 min 12 s", "2 h 5 min"; "" for none.
 func duration(seconds int) string {
-	switch {
-	case seconds <= 0:
+	if seconds <= 0 {
 		return ""
-	case seconds < 60:
+	}
+	if seconds < 60 {
 		return fmt.Sprintf("%d s", seconds)
-	case seconds < 3600:
+	}
+	if seconds < 3600 {
 		return fmt.Sprintf("%d min %d s", seconds/60, seconds%60)
 	}
 	return fmt.Sprintf("%d h %d min", seconds/3600, seconds%3600/60)

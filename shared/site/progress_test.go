@@ -154,3 +154,39 @@ func TestPageRunsOnlyItsOwnScript(t *testing.T) {
 		t.Errorf("CSP %q, want %q", csp, want)
 	}
 }
+
+// TestSignedInProgressCountsOnTheAccount: a signed-in person's report is credited to
+// their account by the session, and FusionAuth failing is a 503 that credits nothing.
+func TestSignedInProgressCountsOnTheAccount(t *testing.T) {
+	e := newEnv(t)
+	e.clockedVisits()
+	id, email, password := e.regular()
+	b := e.newBrowser(t)
+	wantSignedIn(t, b.signIn(t, email, password))
+	b.watch(t) // the landing
+	b.watch(t) // a counted visit: the visit's allowance starts
+	e.clock.Advance(time.Minute)
+	session := b.cookie(site.DefaultSessionCookie).Value
+	send := func() int {
+		r := httptest.NewRequest(http.MethodPost, origin+site.ProgressPath, strings.NewReader("seconds=12"))
+		r.RemoteAddr = b.addr
+		r.Header.Set("Content-Type", form)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.AddCookie(&http.Cookie{Name: site.DefaultSessionCookie, Value: session})
+		w := httptest.NewRecorder()
+		e.video.ServeHTTP(w, r)
+		return w.Code
+	}
+	before := e.user(t, id).Data[anon.DataWatchSeconds]
+	if code := send(); code != http.StatusNoContent {
+		t.Fatalf("signed-in report: %d, want 204", code)
+	}
+	got := e.user(t, id).Data[anon.DataWatchSeconds]
+	if b, _ := before.(float64); got != b+12 {
+		t.Errorf("account watchSeconds %v after 12 s (before %v)", got, before)
+	}
+	e.fa.InjectFault("GET /api/user/{userId}", http.StatusInternalServerError, 10)
+	if code := send(); code != http.StatusServiceUnavailable {
+		t.Errorf("report while FusionAuth fails: %d, want 503", code)
+	}
+}
