@@ -128,6 +128,7 @@ func TestJourney(t *testing.T) {
 		{"C: logout ends the session; /video no longer counts on the account", logOut},
 		{"a refused sign-in says what happened and offers to try again", refusedSignIn},
 		{"F: the page reports watch time and shows it", watchTime},
+		{"G: /me shows the profile, downloads it, forgets it; the next visit starts fresh", yourData},
 		{"E: past its address's limit of new profiles, a newcomer watches uncounted", overLimit},
 		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
@@ -558,6 +559,42 @@ func watchTime(t *testing.T, j *journey) {
 		t.Errorf("watch time on the page: got %q, want %q", got, "3 s")
 	}
 	j.screenshot2(t, f, "F-video-watch-time")
+}
+
+// yourData: a visitor opens /me from the footer, sees what is recorded, downloads it,
+// deletes it, and the next visit starts a new profile.
+func yourData(t *testing.T, j *journey) {
+	g := j.device(t)
+	wantStatus(t, navigate(t, g, j.tg.AppURL+"/video"), 200)
+	id := tokenUserID(t, visitorCookie(t, g, j.tg.AppURL).Value)
+	resp := clickAndLoad(t, g, "#your-data")
+	wantStatus(t, resp, 200)
+	table := run(t, g, "read the table", chromedp.Text(chromedp.CSS("#recorded")))
+	if !strings.Contains(table, "How many times you opened the video page") || !strings.Contains(table, "Your first visit") {
+		t.Errorf("/me table: got %q, want the count and the first visit in plain words", table)
+	}
+	j.screenshot2(t, g, "G-me")
+	exported := run(t, g, "download the data", chromedp.Evaluate[string](`fetch("/me/data.json").then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if !strings.Contains(exported, id) || strings.Contains(exported, `"username"`) || strings.Contains(exported, `"password"`) {
+		t.Errorf("download: got %.300s, want the profile without username or password", exported)
+	}
+	do(t, g, "confirm", chromedp.Click(chromedp.CSS(`#forget input[name=confirm]`)))
+	wantStatus(t, clickAndLoad(t, g, "#forget button"), 200)
+	do(t, g, "wait for the notice", chromedp.WaitVisible(chromedp.CSS("#forgotten")))
+	j.screenshot2(t, g, "G-me-forgotten")
+	if _, ok := j.tg.User(t, id); ok {
+		t.Errorf("user %s after forget: still in FusionAuth, want deleted", id)
+	}
+	if c := cookieNamed(t, g, j.tg.AppURL, cookieName); c != nil {
+		t.Errorf("visitor cookie after forget: got one, want none")
+	}
+	wantStatus(t, clickAndLoad(t, g, "#start-fresh"), 200)
+	if got := watchCount(t, g); got != 1 {
+		t.Errorf("the next visit: count %d, want 1 (a new profile)", got)
+	}
+	if fresh := tokenUserID(t, visitorCookie(t, g, j.tg.AppURL).Value); fresh == id {
+		t.Errorf("the next visit: the old profile's id, want a new one")
+	}
 }
 
 // overLimit: this machine's address spends what is left of its hour's new profiles

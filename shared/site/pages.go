@@ -22,6 +22,7 @@ var pages = map[string]*template.Template{
 	"register": mustPage("register"),
 	"error":    mustPage("error"),
 	"signin":   mustPage("signin"),
+	"me":       mustPage("me"),
 }
 
 // funcs are what templates may call: the limits the pages state come from the domain,

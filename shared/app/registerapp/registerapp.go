@@ -45,12 +45,13 @@ func ClientSecret(secret *apikey.Source) (string, error) {
 const RequestRule = "register"
 
 // Paths are the paths the register function serves (the API routes of template.yaml).
-var Paths = []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath}
+var Paths = []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath, site.MePath, site.MeDataPath, site.MeForgetPath}
 
 // Function is the register function's handler.
 type Function struct {
 	Register *site.Register
 	SignIn   *site.SignIn
+	Me       *site.Me // the visitor's own data: see, download, delete
 }
 
 // ServeHTTP routes the function's paths; API Gateway sends it only those.
@@ -58,6 +59,8 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case site.LoginPath, site.CallbackPath, site.LogoutPath:
 		f.SignIn.ServeHTTP(w, r)
+	case site.MePath, site.MeDataPath, site.MeForgetPath:
+		f.Me.ServeHTTP(w, r)
 	default:
 		f.Register.ServeHTTP(w, r)
 	}
@@ -124,6 +127,7 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 		SignInURL:               signInURL,
 		Limits:                  anon.Limits{PerHour: cfg.EmailsPerHour, PerDay: cfg.EmailsPerDay},
 	})
+	accounts := anon.NewAccounts(fa, conv)
 	return &Function{
 		Register: &site.Register{
 			Conversions: conv,
@@ -140,9 +144,18 @@ func New(cfg config.Register, fa *faclient.Client, keys []token.Key, clientSecre
 			FlowTokens:  cookies.SignIn,
 			Sessions:    cookies.Session,
 			Visitors:    cookies.Visitor,
-			Accounts:    anon.NewAccounts(fa, conv),
+			Accounts:    accounts,
 			CookieName:  cfg.Cookie.Name,
 			SessionName: site.DefaultSessionCookie,
+			Logger:      log,
+		},
+		Me: &site.Me{
+			Data:        accounts,
+			Tokens:      cookies.Visitor,
+			Sessions:    cookies.Session,
+			CookieName:  cfg.Cookie.Name,
+			SessionName: site.DefaultSessionCookie,
+			Origin:      cfg.Origin,
 			Logger:      log,
 		},
 	}, nil
