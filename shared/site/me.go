@@ -78,22 +78,10 @@ func (m *Me) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// whom is the visitor: a signed-in person's account, else the visitor cookie's stub,
-// else nobody ("").
-func (m *Me) whom(r *http.Request) (userID string, account bool) {
-	if id, state, _ := readSession(r, m.SessionName, m.Sessions, m.Logger); state == cookieValid {
-		return id, true
-	}
-	if id, state, _ := readVisitor(r, m.CookieName, m.Tokens, m.Logger); state == cookieValid {
-		return id, false
-	}
-	return "", false
-}
-
 // export reads the visitor's data; ok is false when the answer has been written (no
 // profile, or a failure).
 func (m *Me) export(w http.ResponseWriter, r *http.Request) (user map[string]any, userID string, account, ok bool) {
-	userID, account = m.whom(r)
+	userID, account = whose(r, m.SessionName, m.Sessions, m.CookieName, m.Tokens, m.Logger)
 	if userID == "" {
 		return nil, "", false, true
 	}
@@ -211,7 +199,7 @@ func (m *Me) forget(w http.ResponseWriter, r *http.Request) {
 		renderError(w, bodyError(err), m.Logger)
 		return
 	}
-	userID, account := m.whom(r)
+	userID, account := whose(r, m.SessionName, m.Sessions, m.CookieName, m.Tokens, m.Logger)
 	if userID != "" && r.PostForm.Get("confirm") != "yes" {
 		m.show(w, r, http.StatusBadRequest, problemConfirm)
 		return

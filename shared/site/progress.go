@@ -66,7 +66,7 @@ func (v *Video) progress(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(statusOf(err))
 		return
 	}
-	userID, account := v.reporter(r)
+	userID, account := whose(r, v.SessionName, v.Sessions, v.CookieName, v.Tokens, v.Logger)
 	if seconds == 0 || userID == "" {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -85,20 +85,6 @@ func (v *Video) progress(w http.ResponseWriter, r *http.Request) {
 		v.Logger.DebugContext(ctx, "watch time credited", "userId", userID, "reported", seconds, "credited", credited)
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// reporter is whom a report credits: the signed-in person's account, else the visitor
-// cookie's stub, else nobody ("").
-func (v *Video) reporter(r *http.Request) (userID string, account bool) {
-	if v.Sessions != nil {
-		if id, state, _ := readSession(r, v.SessionName, v.Sessions, v.Logger); state == cookieValid {
-			return id, true
-		}
-	}
-	if id, state, _ := readVisitor(r, v.CookieName, v.Tokens, v.Logger); state == cookieValid {
-		return id, false
-	}
-	return "", false
 }
 
 // readSeconds reads the report's "seconds": a form field or a JSON number, at least 0,

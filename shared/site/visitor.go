@@ -41,6 +41,20 @@ func readSigned(r *http.Request, name, kind string, tokens VisitorTokens, log *s
 	return userID, cookieValid, resign
 }
 
+// whose is whom a request speaks for: the signed-in person's account (a valid session;
+// nil sessions: none), else the visitor cookie's stub, else nobody ("").
+func whose(r *http.Request, sessionName string, sessions SessionTokens, cookieName string, visitors VisitorTokens, log *slog.Logger) (userID string, account bool) {
+	if sessions != nil {
+		if id, state, _ := readSession(r, sessionName, sessions, log); state == cookieValid {
+			return id, true
+		}
+	}
+	if id, state, _ := readVisitor(r, cookieName, visitors, log); state == cookieValid {
+		return id, false
+	}
+	return "", false
+}
+
 // setVisitorCookie signs a token for userID and sets it as the visitor cookie. Signing
 // is local HMAC and cannot fail in practice; if it did, the visitor keeps the cookie
 // they have (or none) and the page still renders.
