@@ -140,3 +140,21 @@ func numberOf(v any) int64 {
 	}
 	return 0
 }
+
+// Totals adds up, over profiles' data, every key a visitor accrues (a Number summed at
+// the merge): what prune's summary reports a run dropped with the stubs it deleted.
+// Each such key of Schema is in the result, 0 when no profile holds it.
+func Totals(data ...map[string]any) map[string]int64 {
+	out := map[string]int64{}
+	for _, k := range Schema {
+		if k.Kind != Number || k.Merge != Sum {
+			continue
+		}
+		var sum int64
+		for _, d := range data {
+			sum += numberOf(d[k.Name])
+		}
+		out[k.Name] = sum
+	}
+	return out
+}

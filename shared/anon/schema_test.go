@@ -71,6 +71,21 @@ func TestEveryRuleCombines(t *testing.T) {
 	}
 }
 
+// TestTotalsAddUpWhatVisitorsAccrue: only Number keys summed at the merge, each
+// present even when no profile holds it.
+func TestTotalsAddUpWhatVisitorsAccrue(t *testing.T) {
+	defer func(s []anon.Key) { anon.Schema = s }(anon.Schema)
+	anon.Schema = []anon.Key{
+		{Name: "visits", Kind: anon.Number, Merge: anon.Sum}, {Name: "seconds", Kind: anon.Number, Merge: anon.Sum},
+		{Name: "best", Kind: anon.Number, Merge: anon.Max}, {Name: "firstAt", Kind: anon.Instant, Merge: anon.Sum},
+	}
+	got := anon.Totals(map[string]any{"visits": 2.0, "best": 9.0, "firstAt": 5.0}, map[string]any{"visits": 3.0}, nil)
+	want := map[string]int64{"visits": 5, "seconds": 0}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Totals=%v, want %v", got, want)
+	}
+}
+
 // progressEnv is the video function's Service on a fake clock, against the stand-in.
 type progressEnv struct {
 	*mergeEnv

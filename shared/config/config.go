@@ -1,6 +1,10 @@
 package config
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/changebank/anonuser/shared/anon"
+)
 
 // FusionAuth holds what every function needs to reach FusionAuth.
 type FusionAuth struct {
@@ -39,7 +43,7 @@ const (
 	DefaultCookieName = "anon_user"
 	// DefaultVideoURL is the sample ChangeBank video.
 	DefaultVideoURL         = "https://storage.googleapis.com/gtv-videos-bucket/sample/ForBiggerJoyrides.mp4"
-	DefaultVideoSeconds     = 15 // DefaultVideoURL's length
+	DefaultVideoSeconds     = anon.DefaultVideoSeconds // DefaultVideoURL's length
 	DefaultSecretHeader     = "X-Webhook-Secret"
 	DefaultRetentionDays    = 30
 	DefaultOneVisitDays     = 7

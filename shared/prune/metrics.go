@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/changebank/anonuser/shared/metrics"
@@ -26,6 +29,12 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		{"Converted", s.Converted},
 		{"FusionAuthCalls", int64(s.FusionAuthCalls)},
 	}
+	for _, name := range slices.Sorted(maps.Keys(s.Dropped)) {
+		counts = append(counts, struct {
+			name  string
+			value int64
+		}{DroppedMetric(name), s.Dropped[name]})
+	}
 	names := make([]string, 0, len(counts))
 	line := map[string]any{"Function": "prune", "DryRun": fmt.Sprint(s.DryRun)}
 	for _, m := range counts {
@@ -39,4 +48,10 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// DroppedMetric names the metric of what deleted stubs held of a profile key:
+// DroppedWatchCount for watchCount.
+func DroppedMetric(key string) string {
+	return "Dropped" + strings.ToUpper(key[:1]) + key[1:]
 }

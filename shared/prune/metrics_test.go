@@ -12,7 +12,8 @@ import (
 
 func TestWriteEMF(t *testing.T) {
 	var buf bytes.Buffer
-	s := prune.Summary{Matched: 7, Deleted: 5, EmailsReleased: 2, RemainingAnonymous: 9, PendingConversions: 1, Converted: 3, FusionAuthCalls: 11}
+	s := prune.Summary{Matched: 7, Deleted: 5, EmailsReleased: 2, RemainingAnonymous: 9, PendingConversions: 1, Converted: 3, FusionAuthCalls: 11,
+		Dropped: map[string]int64{"watchSeconds": 40, "watchCount": 6}}
 	at := time.UnixMilli(1700000000000)
 	if err := prune.WriteEMF(&buf, s, at); err != nil {
 		t.Fatal(err)
@@ -29,9 +30,11 @@ func TestWriteEMF(t *testing.T) {
 				Metrics    []struct{ Name, Unit string }
 			}
 		} `json:"_aws"`
-		Function string
-		Deleted  int64
-		Matched  int64
+		Function            string
+		Deleted             int64
+		Matched             int64
+		DroppedWatchCount   int64
+		DroppedWatchSeconds int64
 	}
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatal(err)
@@ -43,12 +46,12 @@ func TestWriteEMF(t *testing.T) {
 	for _, m := range line.AWS.CloudWatchMetrics[0].Metrics {
 		names[m.Name] = m.Unit == "Count"
 	}
-	for _, want := range []string{"Matched", "Deleted", "EmailsReleased", "RemainingAnonymous", "PendingConversions", "Converted"} {
+	for _, want := range []string{"Matched", "Deleted", "EmailsReleased", "RemainingAnonymous", "PendingConversions", "Converted", "DroppedWatchCount", "DroppedWatchSeconds"} {
 		if !names[want] {
 			t.Errorf("metric %s missing or not a Count", want)
 		}
 	}
-	if line.Deleted != 5 || line.Matched != 7 || line.Function != "prune" {
-		t.Errorf("values: deleted %d matched %d function %q", line.Deleted, line.Matched, line.Function)
+	if line.Deleted != 5 || line.Matched != 7 || line.Function != "prune" || line.DroppedWatchCount != 6 || line.DroppedWatchSeconds != 40 {
+		t.Errorf("values: %s", buf.Bytes())
 	}
 }

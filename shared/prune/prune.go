@@ -213,27 +213,39 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 
 	// Delete in bounded batches until everything matched at the start is gone. The
 	// count, not an empty page, ends the loop: a search index that lags behind a
-	// delete must not make the loop spin on users that are already gone.
+	// delete must not make the loop spin on users that are already gone. Each batch is
+	// read first, so the summary can say what the deleted stubs held (anon.Totals);
+	// the delete names those ids and the staleness query again, so a stub that stopped
+	// being stale since the read is kept.
+	s.Dropped = anon.Totals()
 	for s.Complete && s.Deleted < s.Matched {
 		if stop := p.stopReason(ctx, budget); stop != "" {
 			s.Complete, s.StoppedBy = false, stop
 			break
 		}
-		limit := min(int64(p.opts.BatchSize), budget, s.Matched-s.Deleted)
+		limit := int(min(int64(p.opts.BatchSize), budget, s.Matched-s.Deleted))
+		start := 0
 		if p.opts.DryRun {
-			s.Deleted += limit
-			budget -= limit
-			continue
+			start = int(s.Deleted) // a dry run deletes nothing: page past what it counted
 		}
 		calls++
-		resp, err := p.store.DeleteUsersByQuery(ctx, faclient.UserDeleteRequest{Query: stale, HardDelete: true, Limit: int(limit)})
+		page, err := p.store.SearchUsersByQuery(ctx, faclient.SearchRequest{Search: faclient.UserSearchCriteria{
+			Query: stale, NumberOfResults: &limit, StartRow: start, SortFields: []faclient.SortField{{Name: "id"}},
+		}})
 		if err != nil {
-			return p.finish(s, calls), fmt.Errorf("bulk delete stale stubs: %w", err)
+			return p.finish(s, calls), fmt.Errorf("read stale stubs: %w", err)
 		}
-		s.Deleted += int64(resp.Total)
-		budget -= int64(resp.Total)
-		if int64(resp.Total) < limit {
-			break // fewer left than counted (deleted elsewhere meanwhile)
+		deleted, err := p.deleteBatch(ctx, stale, page.Users, &calls)
+		if err != nil {
+			return p.finish(s, calls), err
+		}
+		s.Deleted += int64(len(deleted))
+		budget -= int64(len(deleted))
+		for name, n := range anon.Totals(deleted...) {
+			s.Dropped[name] += n
+		}
+		if len(deleted) < limit {
+			break // fewer left than counted (deleted or visited elsewhere meanwhile)
 		}
 	}
 
@@ -268,6 +280,43 @@ func (p *Pruner) pass(ctx context.Context) (Summary, error) {
 		s.Converted += s.Reconciled
 	}
 	return p.finish(s, calls), nil
+}
+
+// deleteBatch deletes the stale stubs of users (in a dry run: deletes nothing and
+// reports them all) and returns the data of those deleted.
+func (p *Pruner) deleteBatch(ctx context.Context, stale string, users []faclient.User, calls *int) ([]map[string]any, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	gone := map[string]bool{}
+	if p.opts.DryRun {
+		for _, id := range ids {
+			gone[id] = true
+		}
+	} else {
+		*calls++
+		query := mustJSON(map[string]any{"bool": map[string]any{"filter": []any{
+			json.RawMessage(stale), map[string]any{"ids": map[string]any{"values": ids}},
+		}}})
+		resp, err := p.store.DeleteUsersByQuery(ctx, faclient.UserDeleteRequest{Query: query, HardDelete: true, Limit: len(ids)})
+		if err != nil {
+			return nil, fmt.Errorf("bulk delete stale stubs: %w", err)
+		}
+		for _, id := range resp.UserIDs {
+			gone[id] = true
+		}
+	}
+	var data []map[string]any
+	for _, u := range users {
+		if gone[u.ID] {
+			data = append(data, u.Data)
+		}
+	}
+	return data, nil
 }
 
 func (p *Pruner) finish(s Summary, calls int) Summary {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 		u := map[string]any{"username": fmt.Sprintf("stub%060d", i), "data": data, "insertInstant": insert, "lastUpdateInstant": ms(lastUpdate),
 			"lastLoginInstant": insert, "passwordLastUpdateInstant": insert + 61}
 		for k, v := range extra {
-			if k == "emailPendingSince" {
+			if k == "emailPendingSince" || k == anon.DataWatchSeconds {
 				data[k] = v
 				continue
 			}
@@ -68,7 +69,7 @@ func seed(tb testing.TB, fa *fatest.Server, p population, now time.Time) map[str
 		}
 		return u
 	}
-	put("staleStubs", p.staleStubs, func(i int) map[string]any { return stub(i, 40*day, nil) })
+	put("staleStubs", p.staleStubs, func(i int) map[string]any { return stub(i, 40*day, map[string]any{anon.DataWatchSeconds: 5}) })
 	put("freshStubs", p.freshStubs, func(i int) map[string]any { return stub(i, day, nil) })
 	put("pendingFresh", p.pendingFresh, func(i int) map[string]any {
 		return stub(i, 40*day, map[string]any{"email": fmt.Sprintf("fresh%d@example.com", i), "emailPendingSince": ms(2 * day)})
@@ -130,10 +131,11 @@ func TestPruneDeletesExactlyTheStaleStubs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := prune.Summary{Reconciled: 100, Matched: 4000, Deleted: 4000, EmailsReleased: 400, RemainingAnonymous: 3400, PendingConversions: 1000, Converted: 1600, Complete: true}
+	want := prune.Summary{Reconciled: 100, Matched: 4000, Deleted: 4000, EmailsReleased: 400, RemainingAnonymous: 3400, PendingConversions: 1000, Converted: 1600, Complete: true,
+		Dropped: map[string]int64{anon.DataWatchCount: 4000 * 3, anon.DataWatchSeconds: 4000 * 5}}
 	got := s
 	got.FusionAuthCalls = 0
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("summary=%+v\nwant     %+v", got, want)
 	}
 	if s.FusionAuthCalls != e.client.Counter().Total() {
@@ -209,7 +211,7 @@ func TestDryRunChangesNothingAndReportsTheSame(t *testing.T) {
 		t.Errorf("DryRun flags: dry=%v real=%v", dry.DryRun, real.DryRun)
 	}
 	dry.DryRun, dry.FusionAuthCalls, real.FusionAuthCalls = false, 0, 0
-	if dry != real {
+	if !reflect.DeepEqual(dry, real) {
 		t.Errorf("dry run=%+v\nreal run=%+v, want the same numbers", dry, real)
 	}
 }
@@ -353,6 +355,35 @@ func (r *racingStore) SearchUsersByQuery(ctx context.Context, req faclient.Searc
 		r.convert = nil
 	}
 	return resp, err
+}
+
+// TestVisitedMeanwhileIsKeptAndNotDropped: a stub visited between the batch's read
+// and its delete is kept, and the summary's dropped totals count only the deleted.
+func TestVisitedMeanwhileIsKeptAndNotDropped(t *testing.T) {
+	e := newEnv(t)
+	ids := seed(t, e.fa, population{staleStubs: 3}, e.now)
+	visited := ids["staleStubs"][1]
+	admin, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &racingStore{Client: e.client, convert: func() {
+		if _, err := admin.PatchUser(context.Background(), visited, map[string]any{"user": map[string]any{"data": map[string]any{anon.DataWatchCount: 4}}}); err != nil {
+			t.Error(err)
+		}
+	}}
+	p := prune.New(store, lock.NewMemory(), prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(visited) {
+		t.Fatalf("the stub visited after the read was deleted (summary %+v)", s)
+	}
+	want := map[string]int64{anon.DataWatchCount: 2 * 3, anon.DataWatchSeconds: 2 * 5}
+	if s.Deleted != 2 || !reflect.DeepEqual(s.Dropped, want) {
+		t.Errorf("deleted %d, dropped %v; want 2 and %v", s.Deleted, s.Dropped, want)
+	}
 }
 
 func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
@@ -518,8 +549,8 @@ func TestOneVisitStubsGoSooner(t *testing.T) {
 // emailsReleased; a real run the other way round; both read back the same.
 func TestDryRunSummaryReadsAsDry(t *testing.T) {
 	for _, s := range []prune.Summary{
-		{DryRun: true, Matched: 7, Deleted: 7, EmailsReleased: 2, Complete: true, FusionAuthCalls: 5},
-		{DryRun: false, Matched: 7, Deleted: 0, EmailsReleased: 0, Complete: false, StoppedBy: "cap"},
+		{DryRun: true, Matched: 7, Deleted: 7, EmailsReleased: 2, Complete: true, FusionAuthCalls: 5, Dropped: map[string]int64{"watchCount": 9}},
+		{DryRun: false, Matched: 7, Deleted: 0, EmailsReleased: 0, Complete: false, StoppedBy: "cap", Dropped: map[string]int64{"watchCount": 0}},
 	} {
 		b, err := json.Marshal(s)
 		if err != nil {
@@ -529,7 +560,7 @@ func TestDryRunSummaryReadsAsDry(t *testing.T) {
 		if err := json.Unmarshal(b, &keys); err != nil {
 			t.Fatal(err)
 		}
-		present, absent := []string{"deleted", "emailsReleased"}, []string{"wouldDelete", "wouldRelease"}
+		present, absent := []string{"deleted", "emailsReleased", "dropped"}, []string{"wouldDelete", "wouldRelease", "wouldDrop"}
 		if s.DryRun {
 			present, absent = absent, present
 		}
@@ -544,7 +575,7 @@ func TestDryRunSummaryReadsAsDry(t *testing.T) {
 			}
 		}
 		var back prune.Summary
-		if err := json.Unmarshal(b, &back); err != nil || back != s {
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, s) {
 			t.Errorf("round trip: %+v (%v), want %+v", back, err, s)
 		}
 	}
@@ -568,7 +599,7 @@ func TestDryRunInSmallBatchesReportsTheSame(t *testing.T) {
 		t.Fatalf("real run in batches of 3: %+v, want 5 deleted, 10 released, 7 converted", real)
 	}
 	dry.DryRun, dry.FusionAuthCalls, real.FusionAuthCalls = false, 0, 0
-	if dry != real {
+	if !reflect.DeepEqual(dry, real) {
 		t.Errorf("dry run=%+v\nreal run=%+v, want the same numbers", dry, real)
 	}
 }

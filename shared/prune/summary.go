@@ -7,10 +7,13 @@ import "encoding/json"
 // has deleted and emailsReleased (and wouldReconcile for reconciled), so nobody reads
 // a dry run as one that acted.
 type Summary struct {
-	DryRun             bool   // counted only, changed nothing
-	Reconciled         int64  // stubs that logged in while their webhook failed, converted (dry run: would be)
-	Matched            int64  // stale stubs found at the start of the run
-	Deleted            int64  // deleted (dry run: would be deleted)
+	DryRun     bool  // counted only, changed nothing
+	Reconciled int64 // stubs that logged in while their webhook failed, converted (dry run: would be)
+	Matched    int64 // stale stubs found at the start of the run
+	Deleted    int64 // deleted (dry run: would be deleted)
+	// Dropped is what the deleted stubs held, for each key a visitor accrues
+	// (anon.Totals: watch count, watch seconds), so a run says how much history it let go.
+	Dropped            map[string]int64
 	EmailsReleased     int64  // unverified emails removed (dry run: would be)
 	RemainingAnonymous int64  // stubs left after the run (dry run: would be left)
 	PendingConversions int64  // stubs with an email awaiting first login
@@ -22,20 +25,22 @@ type Summary struct {
 
 // summaryJSON is Summary on the wire; exactly one of each acted/would pair is set.
 type summaryJSON struct {
-	DryRun             bool   `json:"dryRun"`
-	Reconciled         *int64 `json:"reconciled,omitempty"`
-	WouldReconcile     *int64 `json:"wouldReconcile,omitempty"`
-	Matched            int64  `json:"matched"`
-	Deleted            *int64 `json:"deleted,omitempty"`
-	WouldDelete        *int64 `json:"wouldDelete,omitempty"`
-	EmailsReleased     *int64 `json:"emailsReleased,omitempty"`
-	WouldRelease       *int64 `json:"wouldRelease,omitempty"`
-	RemainingAnonymous int64  `json:"remainingAnonymous"`
-	PendingConversions int64  `json:"pendingConversions"`
-	Converted          int64  `json:"converted"`
-	Complete           bool   `json:"complete"`
-	StoppedBy          string `json:"stoppedBy,omitempty"`
-	FusionAuthCalls    int    `json:"fusionAuthCalls"`
+	DryRun             bool             `json:"dryRun"`
+	Reconciled         *int64           `json:"reconciled,omitempty"`
+	WouldReconcile     *int64           `json:"wouldReconcile,omitempty"`
+	Matched            int64            `json:"matched"`
+	Deleted            *int64           `json:"deleted,omitempty"`
+	WouldDelete        *int64           `json:"wouldDelete,omitempty"`
+	Dropped            map[string]int64 `json:"dropped,omitempty"`
+	WouldDrop          map[string]int64 `json:"wouldDrop,omitempty"`
+	EmailsReleased     *int64           `json:"emailsReleased,omitempty"`
+	WouldRelease       *int64           `json:"wouldRelease,omitempty"`
+	RemainingAnonymous int64            `json:"remainingAnonymous"`
+	PendingConversions int64            `json:"pendingConversions"`
+	Converted          int64            `json:"converted"`
+	Complete           bool             `json:"complete"`
+	StoppedBy          string           `json:"stoppedBy,omitempty"`
+	FusionAuthCalls    int              `json:"fusionAuthCalls"`
 }
 
 // MarshalJSON writes the summary with a dry run's counts named for what it would do.
@@ -46,9 +51,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		StoppedBy: s.StoppedBy, FusionAuthCalls: s.FusionAuthCalls,
 	}
 	if s.DryRun {
-		j.WouldDelete, j.WouldRelease, j.WouldReconcile = &s.Deleted, &s.EmailsReleased, &s.Reconciled
+		j.WouldDelete, j.WouldRelease, j.WouldReconcile, j.WouldDrop = &s.Deleted, &s.EmailsReleased, &s.Reconciled, s.Dropped
 	} else {
-		j.Deleted, j.EmailsReleased, j.Reconciled = &s.Deleted, &s.EmailsReleased, &s.Reconciled
+		j.Deleted, j.EmailsReleased, j.Reconciled, j.Dropped = &s.Deleted, &s.EmailsReleased, &s.Reconciled, s.Dropped
 	}
 	return json.Marshal(j)
 }
@@ -63,7 +68,10 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 	*s = Summary{
 		DryRun: j.DryRun, Matched: j.Matched, RemainingAnonymous: j.RemainingAnonymous,
 		PendingConversions: j.PendingConversions, Converted: j.Converted, Complete: j.Complete,
-		StoppedBy: j.StoppedBy, FusionAuthCalls: j.FusionAuthCalls,
+		StoppedBy: j.StoppedBy, FusionAuthCalls: j.FusionAuthCalls, Dropped: j.Dropped,
+	}
+	if j.WouldDrop != nil {
+		s.Dropped = j.WouldDrop
 	}
 	for _, c := range []struct{ into, acted, would *int64 }{
 		{&s.Deleted, j.Deleted, j.WouldDelete},
