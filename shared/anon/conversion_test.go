@@ -237,6 +237,15 @@ func TestUpdateEdgeCases(t *testing.T) {
 	if _, err := up.Update(ctx, id, func(faclient.User) (anon.Edit, error) { return anon.Edit{}, nil }); !errors.Is(err, anon.ErrGone) {
 		t.Errorf("a deleted user: %v, want ErrGone", err)
 	}
+	s.fa.ResetCalls()
+	for _, bad := range []string{"", "not-a-user-id"} {
+		if _, err := up.Update(ctx, bad, func(faclient.User) (anon.Edit, error) { return anon.Edit{}, nil }); !errors.Is(err, anon.ErrGone) {
+			t.Errorf("id %q: %v, want ErrGone", bad, err)
+		}
+	}
+	if n := s.fa.Calls("GET /api/user/{userId}"); n != 0 {
+		t.Errorf("ids that are not user ids cost %d FusionAuth reads, want 0", n)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	id = s.stub(t)

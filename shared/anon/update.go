@@ -80,7 +80,8 @@ func NewUpdater(fa ProfileStore, locks Locks) *Updater {
 // misses writes that leave data as it was. FusionAuth compares numbers by value in a
 // test (java-json-tools json-patch, RFC 6902 section 4.6), so 3 and 3.0 are equal.
 //
-// It returns the user as written (or as read, for an empty Edit). Errors: ErrGone (no
+// It returns the user as written (or as read, for an empty Edit). Errors: ErrGone (an
+// id that is not a user id, like "", with no call at all; no
 // such user, or deactivated), ErrContended (the profile stayed busy, or the attempts ran
 // out), the change's own error, and what a refused write means (ErrTaken,
 // ErrInvalidEmail, ErrUnavailable; a failing lock store is ErrUnavailable too).
@@ -92,6 +93,9 @@ func (up *Updater) Update(ctx context.Context, userID string, change Change) (fa
 // and holds the lease since (Exclusive; or it just created the user, whose id nobody
 // else knows yet), saving a read; nil reads first.
 func (up *Updater) update(ctx context.Context, userID string, read *faclient.User, change Change) (faclient.User, error) {
+	if !ValidUserID(userID) {
+		return faclient.User{}, ErrGone // no such user in FusionAuth: ask nothing, lease nothing
+	}
 	var written faclient.User
 	err := up.Exclusive(ctx, userID, func(ctx context.Context) error {
 		var err error
