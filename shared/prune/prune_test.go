@@ -346,9 +346,13 @@ func TestDeadlineMidRunLeavesConsistentState(t *testing.T) {
 type racingStore struct {
 	*faclient.Client
 	convert func()
+	before  func(req faclient.SearchRequest) // if set, runs before each search
 }
 
 func (r *racingStore) SearchUsersByQuery(ctx context.Context, req faclient.SearchRequest) (*faclient.SearchResponse, error) {
+	if r.before != nil {
+		r.before(req)
+	}
 	resp, err := r.Client.SearchUsersByQuery(ctx, req)
 	if err == nil && len(resp.Users) > 0 && r.convert != nil {
 		r.convert()
@@ -383,6 +387,36 @@ func TestVisitedMeanwhileIsKeptAndNotDropped(t *testing.T) {
 	want := map[string]int64{anon.DataWatchCount: 2 * 3, anon.DataWatchSeconds: 2 * 5}
 	if s.Deleted != 2 || !reflect.DeepEqual(s.Dropped, want) {
 		t.Errorf("deleted %d, dropped %v; want 2 and %v", s.Deleted, s.Dropped, want)
+	}
+}
+
+// TestStaleMeanwhileWaitsForTheNextRun: a stub that turns stale after the run counted
+// is not deleted by it: a run deletes at most what it matched at its start, also over
+// several batches.
+func TestStaleMeanwhileWaitsForTheNextRun(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 3}, e.now)
+	var late []string
+	store := &racingStore{Client: e.client}
+	store.before = func(req faclient.SearchRequest) {
+		if len(late) == 0 && !req.Search.AccurateTotal && strings.Contains(req.Search.Query, "lastLoginInstant") {
+			// Its id sorts after the others, so a batch of what was matched does not reach it.
+			late = []string{"ffffffff-0000-4000-8000-000000000001"}
+			old := e.now.Add(-40 * day).UnixMilli()
+			if err := e.fa.PutUser(map[string]any{"id": late[0], "tenantId": e.fa.Variable("visitorTenantId"), "username": "late-stub",
+				"data": map[string]any{"anonymousUser": true, "watchCount": 3}, "insertInstant": old - 1, "lastUpdateInstant": old, "lastLoginInstant": old - 1,
+			}, "password-not-for-prod"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	p := prune.New(store, lock.NewMemory(), prune.Options{BatchSize: 2, Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(late) != 1 || s.Matched != 3 || s.Deleted != 3 || !e.exists(late[0]) {
+		t.Errorf("summary %+v, the late stub kept: %v; want 3 matched, 3 deleted and it kept", s, len(late) == 1 && e.exists(late[0]))
 	}
 }
 
