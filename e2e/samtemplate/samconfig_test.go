@@ -267,17 +267,18 @@ func TestParseSAMConfig(t *testing.T) {
 
 var invokeCommand = regexp.MustCompile(`sam local invoke (\w+) -e (\S+)`)
 
-// TestREADMEInvokeFixtures: every `sam local invoke <Function> -e <file>` in the README
-// names a template function and that function's own event fixture, which exists.
-func TestREADMEInvokeFixtures(t *testing.T) {
+// TestDocsInvokeFixtures: every `sam local invoke <Function> -e <file>` in
+// docs/operations.md ("Locally with a real FusionAuth") names a template function and
+// that function's own event fixture, which exists.
+func TestDocsInvokeFixtures(t *testing.T) {
 	st := mustStack(t)
-	readme, err := os.ReadFile(filepath.Join(st.root, "README.md"))
+	doc, err := os.ReadFile(filepath.Join(st.root, "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	commands := invokeCommand.FindAllStringSubmatch(string(readme), -1)
+	commands := invokeCommand.FindAllStringSubmatch(string(doc), -1)
 	if len(commands) == 0 {
-		t.Fatal("README: got no `sam local invoke <Function> -e <file>`, want one per documented invoke")
+		t.Fatal("docs/operations.md: got no `sam local invoke <Function> -e <file>`, want one per documented invoke")
 	}
 	for _, c := range commands {
 		id, file := c[1], c[2]

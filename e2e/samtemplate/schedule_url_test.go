@@ -122,7 +122,7 @@ func checkOutputs(st *stack) []string {
 	}
 	for _, secret := range append(specSecrets(), cookieKeysSecret) {
 		if !values["Ref:"+secret] {
-			p = append(p, fmt.Sprintf("outputs lack !Ref %s, want its ARN output (README: put each key in after deploy)", secret))
+			p = append(p, fmt.Sprintf("outputs lack !Ref %s, want its ARN output (docs/operations.md, Deploying: put each key in after deploy)", secret))
 		}
 	}
 	return p

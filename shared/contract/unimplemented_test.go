@@ -43,21 +43,21 @@ var servedOperations = []string{
 	"POST /oauth2/token",
 }
 
-// readmeSection returns the README's section that lists what the compatible server does
-// not implement.
-func readmeSection(t testing.TB, title string) string {
+// docSection returns the section of docs/stand-in.md that lists what the compatible
+// server does not implement.
+func docSection(t testing.TB, title string) string {
 	t.Helper()
 	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "stand-in.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "\n## "+title+"\n")
+	_, rest, ok := strings.Cut(string(doc), "\n## "+title+"\n")
 	if !ok {
-		t.Fatalf("README.md has no section %q", title)
+		t.Fatalf("docs/stand-in.md has no section %q", title)
 	}
 	if end := strings.Index(rest, "\n## "); end >= 0 {
 		rest = rest[:end]
@@ -69,14 +69,14 @@ func readmeSection(t testing.TB, title string) string {
 // the compatible server does not implement is refused (501 for a path it does not
 // serve, 405 for another method on one it serves; no body, as FusionAuth documents
 // those statuses) with fatest.NotImplementedHeader naming the FusionAuth API, and the
-// README's "What the embedded FusionAuth does not implement" lists that API; no
+// docs/stand-in.md's "What the embedded FusionAuth does not implement" lists that API; no
 // operation it implements carries the header. Only the compatible server: a real
 // FusionAuth implements them all.
 func TestUnimplementedAPIsRefusedByName(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		e := tg.open(t)
 		e.requireCompat(t, "it is about what the compatible server does not implement")
-		section := readmeSection(t, "What the embedded FusionAuth does not implement")
+		section := docSection(t, "What the embedded FusionAuth does not implement")
 		served := map[string]bool{}
 		for _, op := range servedOperations {
 			served[op] = true
@@ -104,7 +104,7 @@ func TestUnimplementedAPIsRefusedByName(t *testing.T) {
 				case name == "" || name == "no FusionAuth API":
 					t.Errorf("%s (not served): %s = %q, want the FusionAuth API named", op, fatest.NotImplementedHeader, header.Get(fatest.NotImplementedHeader))
 				case !strings.Contains(section, name):
-					t.Errorf("%s: refused as %s, which README.md's \"What the embedded FusionAuth does not implement\" does not list", op, name)
+					t.Errorf("%s: refused as %s, which docs/stand-in.md's \"What the embedded FusionAuth does not implement\" does not list", op, name)
 				}
 			}
 		}

@@ -410,7 +410,7 @@ func (s *Stack) handlePrune(w http.ResponseWriter, r *http.Request) {
 
 // PruneCommand is the command that runs the prune schedule now against the stack whose
 // functions are at siteURL: a dry run over every stub idle for more than a second. The
-// start-up banner and the README print it.
+// start-up banner and docs/operations.md print it.
 func PruneCommand(siteURL string) string {
 	return "curl -X POST '" + siteURL + "/_local/prune?dryRun=true&olderThan=1s'"
 }

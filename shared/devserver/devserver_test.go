@@ -20,20 +20,20 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
-// TestBannerAndREADMEShowTheSamePruneCommand: the command the start-up banner prints for
-// the default address is the one the README gives.
-func TestBannerAndREADMEShowTheSamePruneCommand(t *testing.T) {
+// TestBannerAndDocsShowTheSamePruneCommand: the command the start-up banner prints for
+// the default address is the one docs/operations.md ("Locally, without Docker") gives.
+func TestBannerAndDocsShowTheSamePruneCommand(t *testing.T) {
 	root, err := kickstart.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := devserver.PruneCommand("http://127.0.0.1:3000")
-	if !strings.Contains(string(readme), want) {
-		t.Errorf("README: got no %q, want the banner's prune command", want)
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/operations.md: got no %q, want the banner's prune command", want)
 	}
 	s := &devserver.Stack{URL: "http://127.0.0.1:3000", FusionAuthURL: "http://127.0.0.1:9011"}
 	if !strings.Contains(s.Banner(), want) {

@@ -15,7 +15,7 @@
 // and another method on a known one with 405, both naming the FusionAuth API in
 // NotImplementedHeader; an unimplemented option, content type or query kind with 400
 // [UnsupportedRequest] (both counted by Unsupported), so that code tested against it
-// behaves the same against a real FusionAuth. README.md lists what it does not implement.
+// behaves the same against a real FusionAuth. docs/stand-in.md lists what it does not implement.
 //
 // Tests use NewTestServer; the local stack uses Start. Both load a kickstart file the same
 // way FusionAuth does, so one kickstart.json configures the real server and this one.

@@ -15,7 +15,7 @@ const NotImplementedHeader = "Fusionauth-Compatible-Not-Implemented"
 // apiNames maps path prefixes to the FusionAuth API they belong to, named as
 // FusionAuth's API reference names its pages; the longest matching prefix wins. It
 // covers every path of FusionAuth's OpenAPI file (1.69) and the OAuth endpoints doc.
-// README.md's "What the embedded FusionAuth does not implement" lists the same names.
+// docs/stand-in.md's "What the embedded FusionAuth does not implement" lists the same names.
 var apiNames = []struct{ prefix, name string }{
 	{"/api/api-key", "API Keys API"},
 	{"/api/application", "Applications API"},
@@ -115,5 +115,5 @@ func notImplemented(r *http.Request) string {
 	if name == "" {
 		name = "no FusionAuth API"
 	}
-	return name + ": " + r.Method + " " + r.URL.EscapedPath() + " is not implemented by this FusionAuth-compatible server (see its README, \"What the embedded FusionAuth does not implement\")"
+	return name + ": " + r.Method + " " + r.URL.EscapedPath() + " is not implemented by this FusionAuth-compatible server (see docs/stand-in.md, \"What the embedded FusionAuth does not implement\")"
 }
