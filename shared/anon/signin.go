@@ -53,18 +53,25 @@ const (
 	Converted
 	// Merged: the stub's profile was added to the account and the stub deleted.
 	Merged
+	// ConvertedBefore: the stub is the account that signed in, and was converted
+	// already (by the webhook, or an earlier sign-in): nothing changed here.
+	ConvertedBefore
 )
 
 // SignedIn settles the stub stubID that the visitor's anonymous cookie names, now that
 // accountID signed in. When they are the same user the conversion completes here (as
-// the webhook would; whichever comes second changes nothing). When they differ the
+// the webhook would; whichever comes second changes nothing, and is ConvertedBefore). When they differ the
 // person proved they own accountID and holds stubID's cookie: the stub merges into the
 // account (Merge). Either way the anonymous cookie has done its job and the caller
 // clears it. Errors: ErrUnavailable.
 func (a *Accounts) SignedIn(ctx context.Context, accountID, stubID string) (Settled, error) {
 	if stubID == accountID {
-		if _, err := a.conv.CompleteConversion(ctx, stubID); err != nil {
+		converted, err := a.conv.CompleteConversion(ctx, stubID)
+		if err != nil {
 			return NothingToSettle, err
+		}
+		if !converted {
+			return ConvertedBefore, nil
 		}
 		return Converted, nil
 	}

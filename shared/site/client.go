@@ -116,9 +116,9 @@ var (
 
 // allow counts one event of r's client. It returns errOverLimit over the limit and
 // errLimitUnavailable when the count cannot be kept (nothing is created then: a limit
-// that fails open is no limit in a flood). Each refusal is logged once, as a metric. A
-// nil limit allows everything.
-func (l *ClientLimit) allow(r *http.Request, log *slog.Logger) error {
+// that fails open is no limit in a flood). Each refusal is logged once, as a metric of
+// function (the Function dimension: fnVideo, fnRegister). A nil limit allows everything.
+func (l *ClientLimit) allow(r *http.Request, log *slog.Logger, function string) error {
 	if l == nil {
 		return nil
 	}
@@ -131,7 +131,7 @@ func (l *ClientLimit) allow(r *http.Request, log *slog.Logger) error {
 	client, ok := l.Clients.Key(r)
 	if !ok {
 		err := fmt.Errorf("%w: no client address in %q", errLimitUnavailable, r.RemoteAddr)
-		log.ErrorContext(ctx, "client limit: request has no address", append(metrics.Count("ClientLimitUnavailable", at, limitDim(l.Rule)), "error", err)...)
+		log.ErrorContext(ctx, "client limit: request has no address", append(metrics.Count(MetricClientLimitUnavailable, at, limitDim(l.Rule), functionDim(function)), "error", err)...)
 		return err
 	}
 	rules := []struct {
@@ -145,11 +145,11 @@ func (l *ClientLimit) allow(r *http.Request, log *slog.Logger) error {
 		allowed, err := l.Limits.Allow(ctx, c.rule, c.client, at)
 		if err != nil {
 			err = fmt.Errorf("%w: %w", errLimitUnavailable, err)
-			log.ErrorContext(ctx, "client limit unavailable: refused", append(metrics.Count("ClientLimitUnavailable", at, limitDim(c.rule)), "error", err)...)
+			log.ErrorContext(ctx, "client limit unavailable: refused", append(metrics.Count(MetricClientLimitUnavailable, at, limitDim(c.rule), functionDim(function)), "error", err)...)
 			return err
 		}
 		if !allowed {
-			log.WarnContext(ctx, "client over its limit: refused", append(metrics.Count("ClientOverLimit", at, limitDim(c.rule)),
+			log.WarnContext(ctx, "client over its limit: refused", append(metrics.Count(MetricClientOverLimit, at, limitDim(c.rule), functionDim(function)),
 				"client", c.client, "max", c.rule.Max, "per", c.rule.Per.String())...)
 			return errOverLimit
 		}

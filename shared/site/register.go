@@ -144,7 +144,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, v, statusOf(err), registerPage{Problem: addressProblem(err), Email: typed})
 		return
 	}
-	if err := h.Requests.allow(r, h.Logger); err != nil {
+	if err := h.Requests.allow(r, h.Logger, fnRegister); err != nil {
 		problem := problemBusy
 		if !errors.Is(err, errOverLimit) {
 			problem = problemNotSent
@@ -163,7 +163,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		h.keep(w, r, v)
-		h.Logger.InfoContext(ctx, "conversion requested", "userId", v.userID)
+		step(ctx, h.Logger, slog.LevelInfo, "conversion requested: email accepted", MetricEmailRequested, fnRegister)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/register", http.StatusSeeOther)
 	case errors.Is(err, anon.ErrGone):

@@ -124,6 +124,12 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.Logger.InfoContext(ctx, "signed in", "userId", id.UserID, "stubId", stubID, "settled", settledName[settled])
+		switch settled {
+		case anon.Converted:
+			step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted at sign-in", MetricConverted, fnRegister)
+		case anon.Merged:
+			step(ctx, h.Logger, slog.LevelInfo, "anonymous profile merged into the account at sign-in", MetricMerged, fnRegister)
+		}
 	} else {
 		h.Logger.InfoContext(ctx, "signed in", "userId", id.UserID)
 	}
@@ -135,11 +141,13 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		renderError(w, err, h.Logger)
 		return
 	}
+	// "signed in" above is the audit record, naming whom; the metric's line names nobody.
+	step(ctx, h.Logger, slog.LevelInfo, "sign-in completed", MetricSignedIn, fnRegister)
 	http.SetCookie(w, welcomeCookieOf())
 	http.Redirect(w, r, "/video", http.StatusSeeOther)
 }
 
-var settledName = map[anon.Settled]string{anon.NothingToSettle: "nothing", anon.Converted: "converted", anon.Merged: "merged"}
+var settledName = map[anon.Settled]string{anon.NothingToSettle: "nothing", anon.Converted: "converted", anon.Merged: "merged", anon.ConvertedBefore: "converted before"}
 
 // refuse answers a sign-in that did not complete: the status statusOf gives the error
 // and a page that says what happened and offers to try again. It logs the error once,

@@ -60,6 +60,9 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isPrefetch(r) || (state == cookieNone && !isBrowserNavigation(r)) {
 		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
 		// (FusionAuth's logout page loads /video in a hidden frame: that is not a visit.)
+		if state == cookieNone && !isPrefetch(r) && !isBrowserFetch(r) {
+			step(r.Context(), v.Logger, slog.LevelInfo, "automated client turned away: page served, nothing created", MetricCrawlerTurnedAway, fnVideo)
+		}
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
 	}
@@ -78,7 +81,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		profile, err = v.Visits.RecordWatch(ctx, userID)
 		switch {
 		case errors.Is(err, anon.ErrContended):
-			v.droppedWatch(ctx, "profile", userID)
+			v.droppedWatch(ctx, "profile")
 			err = nil
 			if resign {
 				setVisitorCookie(w, r, v.CookieName, v.Tokens, userID, v.Logger)
@@ -99,7 +102,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if state == cookieNone {
-		if v.NewProfiles.allow(r, v.Logger) != nil {
+		if v.NewProfiles.allow(r, v.Logger, fnVideo) != nil {
 			// Over the limit or unable to count: the page, uncounted, nothing created.
 			page.NotKept = true
 			render(w, http.StatusOK, "video", page, v.Logger)
@@ -108,11 +111,14 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		profile, err = v.Visits.StartProfile(ctx)
 		if err == nil {
 			setVisitorCookie(w, r, v.CookieName, v.Tokens, profile.UserID, v.Logger)
-			v.Logger.InfoContext(ctx, "anonymous profile started", "userId", profile.UserID)
+			step(ctx, v.Logger, slog.LevelInfo, "anonymous profile started", MetricStubCreated, fnVideo)
 		}
 	}
 	if err != nil {
+		// The visit is not recorded. The error (whose text may name the user) is logged
+		// once; the drop's metric line carries nothing of it.
 		v.Logger.ErrorContext(ctx, "video visit failed", "error", err)
+		step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the visit was not recorded", MetricWatchDropped, fnVideo)
 		renderError(w, err, v.Logger)
 		return
 	}
@@ -141,17 +147,19 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	ctx := r.Context()
 	var profile anon.Profile
 	var err error
+	watch := false // this visit counts a watch (not the landing, not a prefetch)
 	if c, cerr := r.Cookie(welcomeCookie); cerr == nil && c.Value != "" {
 		http.SetCookie(w, expired(welcomeCookie, "/video"))
 		profile, err = v.Visits.Account(ctx, userID)
 	} else if isPrefetch(r) {
 		profile, err = v.Visits.Account(ctx, userID)
 	} else {
+		watch = true
 		profile, err = v.Visits.RecordSignedInWatch(ctx, userID)
 	}
 	switch {
 	case errors.Is(err, anon.ErrContended):
-		v.droppedWatch(ctx, "account", userID)
+		v.droppedWatch(ctx, "account")
 		err = nil
 	case errors.Is(err, anon.ErrGone):
 		v.Logger.InfoContext(ctx, "session names a deleted account; signing out", "userId", userID)
@@ -159,6 +167,9 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 		return false
 	case err != nil:
 		v.Logger.ErrorContext(ctx, "signed-in visit failed", "userId", userID, "error", err)
+		if watch {
+			step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the signed-in visit was not recorded", MetricWatchDropped, fnVideo)
+		}
 		renderError(w, err, v.Logger)
 		return true
 	}
@@ -172,9 +183,16 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 }
 
 // droppedWatch logs a watch of whose ("profile", "account") lost to other writes on
-// every attempt: a metric, not an error page. The visitor sees the page with the count
-// as last read, and the log counts the one watch that was dropped.
-func (v *Video) droppedWatch(ctx context.Context, whose, userID string) {
-	v.Logger.WarnContext(ctx, "watch count dropped: the "+whose+" was overtaken by other writes on every attempt",
-		"userId", userID, "droppedWatches", 1)
+// every attempt: a metric (WatchDropped), not an error page. The visitor sees the page
+// with the count as last read, and the log counts the one watch that was dropped.
+func (v *Video) droppedWatch(ctx context.Context, whose string) {
+	step(ctx, v.Logger, slog.LevelWarn, "watch count dropped: the "+whose+" was overtaken by other writes on every attempt",
+		MetricWatchDropped, fnVideo, "droppedWatches", 1)
+}
+
+// isBrowserFetch reports a request a browser made for something other than a
+// navigation to the page (fetch metadata says so: a frame, a fetch): not a crawler.
+func isBrowserFetch(r *http.Request) bool {
+	mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
+	return (mode != "" && mode != "navigate") || (dest != "" && dest != "document")
 }

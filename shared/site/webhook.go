@@ -139,7 +139,7 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if converted {
-		h.Logger.InfoContext(ctx, "anonymous user converted", "eventId", e.ID, "userId", e.User.ID)
+		step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted", MetricConverted, fnWebhook, "eventId", e.ID)
 	}
 	return nil
 }
