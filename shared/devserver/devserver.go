@@ -54,6 +54,7 @@ type Stack struct {
 	srv           *http.Server
 	done          chan error
 	pruner        *prune.Pruner
+	funnel        *funnel // the metrics counted since start (GET /_local/funnel)
 	log           *slog.Logger
 	stopSchedule  context.CancelFunc
 }
@@ -80,7 +81,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
-	s := &Stack{URL: "http://" + ln.Addr().String(), done: make(chan error, 1)}
+	s := &Stack{URL: "http://" + ln.Addr().String(), done: make(chan error, 1), funnel: newFunnel(time.Now())}
+	o.Logger = slog.New(countingHandler{next: o.Logger.Handler(), f: s.funnel})
 	if err := s.startFusionAuth(o); err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -285,13 +287,14 @@ func (s *Stack) routes(ctx context.Context, o Options) (*http.ServeMux, error) {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
 	s.log = log.With("function", "prune")
-	// No CloudWatch here: the summary is logged.
-	if s.pruner, err = pruneapp.Build(ctx, pruneCfg, sm, locks, nil, s.log); err != nil {
+	// No CloudWatch here: the summary is logged, and its metrics counted for the funnel.
+	if s.pruner, err = pruneapp.Build(ctx, pruneCfg, sm, locks, pruneMetrics{s.funnel}, s.log); err != nil {
 		return nil, fmt.Errorf("prune function: %w", err)
 	}
 
 	mux.HandleFunc("POST /_local/prune", s.handlePrune)
 	mux.HandleFunc("GET /_local/outbox", s.handleOutbox)
+	mux.HandleFunc("GET /_local/funnel", s.handleFunnel)
 	mux.Handle("GET /{$}", http.RedirectHandler("/video", http.StatusFound))
 	return mux, nil
 }
@@ -421,8 +424,9 @@ func (s *Stack) Banner() string {
 		"  Site:        %s/video\n"+
 		"  Register:    %s/register\n"+
 		"  Outbox:      %s/_local/outbox (the emails the embedded FusionAuth sent)\n"+
+		"  Funnel:      %s/_local/funnel (the metrics emitted since start)\n"+
 		"  Webhook:     %s/webhook (FusionAuth calls it on login)\n"+
 		"  Prune now:   %s\n"+
 		"  FusionAuth:  %s\n"+
-		"Press Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, PruneCommand(s.URL), s.FusionAuthURL)
+		"Press Ctrl-C to stop.\n", s.URL, s.URL, s.URL, s.URL, s.URL, PruneCommand(s.URL), s.FusionAuthURL)
 }

@@ -232,3 +232,54 @@ func TestLimitsByPeerAddress(t *testing.T) {
 		t.Error("127.0.0.3: no profile, want one (another client)")
 	}
 }
+
+// TestFunnelCountsWhatTheFunctionsEmit: /_local/funnel counts the EMF metrics the
+// functions logged since start (a first visit, a crawler) and not a dry run's, shows
+// prune's census of the users, has no script, and answers loopback only.
+func TestFunnelCountsWhatTheFunctionsEmit(t *testing.T) {
+	s, err := devserver.Start(t.Context(), devserver.Options{Addr: "127.0.0.1:0", FusionAuthAddr: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	get := func(path string, headers map[string]string) string {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+		return string(b)
+	}
+	browser := map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+		"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+	get("/video", browser)
+	get("/video", browser)
+	get("/video", map[string]string{"User-Agent": "Googlebot/2.1"})
+	resp, err := http.Post(s.URL+"/_local/prune?dryRun=true&olderThan=0s", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	page := get("/_local/funnel", nil)
+	for _, want := range []string{"<title>StubCreated: 2</title>", "<title>CrawlerTurnedAway: 1</title>", "<title>Deleted: 0</title>",
+		`id="anonymous">2<`, `id="converted">0<`, "<svg"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("funnel page: no %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("funnel page has a script, want inline SVG only")
+	}
+}
