@@ -241,3 +241,21 @@ func TestLimitMetricsNameTheFunction(t *testing.T) {
 		t.Errorf("ClientLimitUnavailable by Function: %v, want video 1 and register 1", by)
 	}
 }
+
+// TestSignedInVisitFailingDropsTheWatch: a counted signed-in visit that FusionAuth
+// fails is a dropped watch; the landing right after sign-in, which counts nothing, is not.
+func TestSignedInVisitFailingDropsTheWatch(t *testing.T) {
+	e := newEnv(t)
+	_, email, password := e.regular()
+	b := e.newBrowser(t)
+	wantSignedIn(t, b.signIn(t, email, password))
+	e.fa.InjectFault("GET /api/user/{userId}", http.StatusServiceUnavailable, 100)
+	if resp := b.get(t, "/video"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("the landing with FusionAuth failing: %d, want 503", resp.StatusCode)
+	}
+	wantCounts(t, e.emitted(t), map[string]int{site.MetricWatchDropped: 0}, funnelFunctions)
+	if resp := b.get(t, "/video"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a signed-in visit with FusionAuth failing: %d, want 503", resp.StatusCode)
+	}
+	wantCounts(t, e.emitted(t), map[string]int{site.MetricWatchDropped: 1}, funnelFunctions)
+}
