@@ -259,3 +259,15 @@ func TestSignedInVisitFailingDropsTheWatch(t *testing.T) {
 	}
 	wantCounts(t, e.emitted(t), map[string]int{site.MetricWatchDropped: 1}, funnelFunctions)
 }
+
+// TestBrowserFetchIsNoCrawler: fetch metadata naming a non-navigation, by mode alone or
+// by destination alone, is a browser's own request, not a crawler turned away.
+func TestBrowserFetchIsNoCrawler(t *testing.T) {
+	for _, h := range []map[string]string{{"Sec-Fetch-Mode": "cors"}, {"Sec-Fetch-Dest": "iframe"}} {
+		e := newEnv(t)
+		e.visit(t, http.MethodGet, "", h)
+		if strings.Contains(e.logText(), site.MetricCrawlerTurnedAway) {
+			t.Errorf("%v: counted as a crawler turned away", h)
+		}
+	}
+}
