@@ -7,13 +7,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -270,12 +270,7 @@ func checkCommands(root, rel string) []string {
 	}
 	var problems []string
 	cmds := commands(string(md))
-	names := make([]string, 0, len(cmds))
-	for name := range cmds {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cmds)) {
 		text := cmds[name]
 		bash := exec.Command("bash", "-n")
 		bash.Stdin = strings.NewReader(text)

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/changebank/anonuser/shared/site"
 )
 
 // The local funnel: what CloudWatch would chart from the functions' EMF lines, counted
@@ -43,11 +46,7 @@ func (f *funnel) add(directive any, value func(name string) (int64, bool)) {
 func (f *funnel) snapshot() map[string]int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]int64, len(f.counts))
-	for k, v := range f.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.counts)
 }
 
 // directiveMetrics returns the metric names an "_aws" member declares, as
@@ -135,15 +134,15 @@ func (w pruneMetrics) Write(b []byte) (int, error) {
 // funnelSteps are the bars of the page, in the funnel's order: the visitor's way from a
 // first visit to an account, then what was turned away or lost, then prune's work.
 var funnelSteps = []struct{ Metric, Label string }{
-	{"StubCreated", "anonymous profiles created"},
-	{"EmailRequested", "asked to keep it under an email"},
-	{"Converted", "converted into an account"},
-	{"SignedIn", "signed in"},
-	{"Merged", "merged into an existing account"},
-	{"Forgotten", "asked to be forgotten"},
-	{"CrawlerTurnedAway", "crawlers served uncounted"},
-	{"ClientOverLimit", "refused: client over its limit"},
-	{"WatchDropped", "visits not recorded (FusionAuth failing)"},
+	{site.MetricStubCreated, "anonymous profiles created"},
+	{site.MetricEmailRequested, "asked to keep it under an email"},
+	{site.MetricConverted, "converted into an account"},
+	{site.MetricSignedIn, "signed in"},
+	{site.MetricMerged, "merged into an existing account"},
+	{site.MetricForgotten, "asked to be forgotten"},
+	{site.MetricCrawlerTurnedAway, "crawlers served uncounted"},
+	{site.MetricClientOverLimit, "refused: client over its limit"},
+	{site.MetricWatchDropped, "visits not recorded (FusionAuth failing)"},
 	{"Deleted", "stale stubs deleted by prune"},
 	{"EmailsReleased", "unproven addresses released by prune"},
 	{"Reconciled", "conversions prune completed"},

@@ -16,10 +16,11 @@ import (
 // ships stdout to CloudWatch Logs, which turns the line into metrics with no
 // PutMetricData call and no extra permission.
 func WriteEMF(w io.Writer, s Summary, at time.Time) error {
-	counts := []struct {
+	type count struct {
 		name  string
 		value int64
-	}{
+	}
+	counts := []count{
 		{"Reconciled", s.Reconciled},
 		{"Matched", s.Matched},
 		{"Deleted", s.Deleted},
@@ -30,10 +31,7 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		{"FusionAuthCalls", int64(s.FusionAuthCalls)},
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Dropped)) {
-		counts = append(counts, struct {
-			name  string
-			value int64
-		}{DroppedMetric(name), s.Dropped[name]})
+		counts = append(counts, count{DroppedMetric(name), s.Dropped[name]})
 	}
 	names := make([]string, 0, len(counts))
 	line := map[string]any{"Function": "prune", "DryRun": fmt.Sprint(s.DryRun)}

@@ -113,9 +113,22 @@ func newEnv(tb testing.TB) *env {
 	return e
 }
 
-func (e *env) pruner(o prune.Options) *prune.Pruner {
+func (e *env) pruner(o prune.Options) *prune.Pruner { return e.prunerOver(e.client, o) }
+
+// prunerOver is pruner with its FusionAuth calls going through store.
+func (e *env) prunerOver(store prune.Store, o prune.Options) *prune.Pruner {
 	o.Now = e.clock.Now
-	return prune.New(e.client, lock.NewMemory(), o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return prune.New(store, lock.NewMemory(), o, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+}
+
+// admin is a client with kickstart's all-powerful key, for a test's own writes.
+func (e *env) admin(tb testing.TB) *faclient.Client {
+	tb.Helper()
+	c, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }
 
 func (e *env) exists(id string) bool {
@@ -367,16 +380,13 @@ func TestVisitedMeanwhileIsKeptAndNotDropped(t *testing.T) {
 	e := newEnv(t)
 	ids := seed(t, e.fa, population{staleStubs: 3}, e.now)
 	visited := ids["staleStubs"][1]
-	admin, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := e.admin(t)
 	store := &racingStore{Client: e.client, convert: func() {
 		if _, err := admin.PatchUser(context.Background(), visited, map[string]any{"user": map[string]any{"data": map[string]any{anon.DataWatchCount: 4}}}); err != nil {
 			t.Error(err)
 		}
 	}}
-	p := prune.New(store, lock.NewMemory(), prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := e.prunerOver(store, prune.Options{})
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +420,7 @@ func TestStaleMeanwhileWaitsForTheNextRun(t *testing.T) {
 			}
 		}
 	}
-	p := prune.New(store, lock.NewMemory(), prune.Options{BatchSize: 2, Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := e.prunerOver(store, prune.Options{BatchSize: 2})
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -424,16 +434,13 @@ func TestConvertedMeanwhileKeepsEmail(t *testing.T) {
 	e := newEnv(t)
 	ids := seed(t, e.fa, population{pendingExpired: 1}, e.now)
 	id := ids["pendingExpired"][0]
-	admin, err := faclient.New(faclient.Options{BaseURL: e.fa.URL(), Keys: faclient.StaticKey(e.fa.Variable("apiKey"))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := e.admin(t)
 	store := &racingStore{Client: e.client, convert: func() {
 		if _, err := admin.PatchUser(context.Background(), id, map[string]any{"user": map[string]any{"data": map[string]any{"anonymousUser": false, "convertedAt": e.now.UnixMilli()}}}); err != nil {
 			t.Error(err)
 		}
 	}}
-	p := prune.New(store, lock.NewMemory(), prune.Options{Now: e.clock.Now}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	p := e.prunerOver(store, prune.Options{})
 	s, err := p.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
