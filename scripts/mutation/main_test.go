@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,5 +129,90 @@ func TestGateRejectsBadInput(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// operators are what each gremlins mutator changes: the text a listed position must start
+// with.
+var operators = map[string][]string{
+	"CONDITIONALS_BOUNDARY": {"<=", ">=", "<", ">"},
+	"CONDITIONALS_NEGATION": {"==", "!=", "<=", ">=", "<", ">"},
+	"ARITHMETIC_BASE":       {"+", "-", "*", "/", "%"},
+	"INCREMENT_DECREMENT":   {"++", "--"},
+	"INVERT_NEGATIVES":      {"-"},
+	"INVERT_LOGICAL":        {"&&", "||"},
+}
+
+// TestEquivalentsPointAtTheirOperator keeps the project's equivalent list in step with the
+// code in the fast suite: when code moves, a listed line:col no longer holds the operator
+// its mutator changes, and this fails in seconds instead of at the end of the mutation run.
+func TestEquivalentsPointAtTheirOperator(t *testing.T) {
+	root := filepath.Join("..", "..")
+	equiv, err := readEquivalents(filepath.Join(root, ".ci", "mutation-equivalent.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(equiv) == 0 {
+		t.Fatal("no equivalents read")
+	}
+	for m := range equiv {
+		if err := pointsAtOperator(root, m); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func pointsAtOperator(root string, m Mutant) error {
+	var file string
+	var line, col int
+	parts := strings.Split(m.Pos, ":")
+	if len(parts) != 3 {
+		return fmt.Errorf("%v: position is not file:line:col", m)
+	}
+	file = parts[0]
+	if _, err := fmt.Sscanf(parts[1]+" "+parts[2], "%d %d", &line, &col); err != nil {
+		return fmt.Errorf("%v: %w", m, err)
+	}
+	src, err := os.ReadFile(filepath.Join(root, m.Package, file))
+	if err != nil {
+		return fmt.Errorf("%v: %w", m, err)
+	}
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1]) {
+		return fmt.Errorf("%v: no such position in %s", m, file)
+	}
+	at := lines[line-1][col-1:]
+	ops, ok := operators[m.Mutator]
+	if !ok {
+		return fmt.Errorf("%v: unknown mutator", m)
+	}
+	for _, op := range ops {
+		if strings.HasPrefix(at, op) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%v: %s:%d holds %q at column %d, not an operator %s changes: the code moved, update the position", m, file, line, lines[line-1], col, m.Mutator)
+}
+
+func TestPointsAtOperatorCatchesAMovedLine(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "pkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package pkg\n\nfunc f(n int) bool {\n\treturn n > 3\n}\n"
+	if err := os.WriteFile(filepath.Join(root, "pkg", "f.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := pointsAtOperator(root, Mutant{"pkg", "f.go:4:11", "CONDITIONALS_BOUNDARY"}); err != nil {
+		t.Errorf("the operator's own position: %v", err)
+	}
+	for _, m := range []Mutant{
+		{"pkg", "f.go:3:11", "CONDITIONALS_BOUNDARY"}, // the line above
+		{"pkg", "f.go:4:11", "ARITHMETIC_BASE"},       // > is no arithmetic
+		{"pkg", "f.go:9:1", "CONDITIONALS_BOUNDARY"},  // past the end
+	} {
+		if pointsAtOperator(root, m) == nil {
+			t.Errorf("%v passed", m)
+		}
 	}
 }
