@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/changebank/anonuser/shared/prune"
 	"github.com/changebank/anonuser/shared/site"
 )
 
@@ -143,9 +144,9 @@ var funnelSteps = []struct{ Metric, Label string }{
 	{site.MetricCrawlerTurnedAway, "crawlers served uncounted"},
 	{site.MetricClientOverLimit, "refused: client over its limit"},
 	{site.MetricWatchDropped, "visits not recorded (FusionAuth failing)"},
-	{"Deleted", "stale stubs deleted by prune"},
-	{"EmailsReleased", "unproven addresses released by prune"},
-	{"Reconciled", "conversions prune completed"},
+	{prune.MetricDeleted, "stale stubs deleted by prune"},
+	{prune.MetricEmailsReleased, "unproven addresses released by prune"},
+	{prune.MetricReconciled, "conversions prune completed"},
 }
 
 type funnelBar struct {

@@ -14,6 +14,14 @@ type Dimension struct {
 	Name, Value string
 }
 
+// Spec is one metric a function emits: its name and the names of the dimensions its
+// lines carry. CloudWatch tells a metric by its name and its whole set of dimensions, so a
+// dashboard or an alarm that names other dimensions finds no data.
+type Spec struct {
+	Name       string
+	Dimensions []string
+}
+
 // Directive is the "_aws" member of an EMF line at `at`, declaring metrics (each a Count)
 // with the dimension names dims; the line itself must carry each metric's value and
 // each dimension's value as top-level members.

@@ -3,6 +3,8 @@ package prune_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,6 +52,18 @@ func TestWriteEMF(t *testing.T) {
 		if !names[want] {
 			t.Errorf("metric %s missing or not a Count", want)
 		}
+	}
+	// The line declares exactly prune.Metrics, with their dimensions: what the dashboard
+	// and the alarms in template.yaml are checked against.
+	var declared []string
+	for _, m := range prune.Metrics() {
+		declared = append(declared, m.Name)
+		if !slices.Equal(m.Dimensions, line.AWS.CloudWatchMetrics[0].Dimensions[0]) {
+			t.Errorf("prune.Metrics declares %s with %v, the line has %v", m.Name, m.Dimensions, line.AWS.CloudWatchMetrics[0].Dimensions)
+		}
+	}
+	if got := slices.Sorted(maps.Keys(names)); !slices.Equal(got, slices.Sorted(slices.Values(declared))) {
+		t.Errorf("the line declares %v, prune.Metrics %v", got, declared)
 	}
 	if line.Deleted != 5 || line.Matched != 7 || line.Function != "prune" || line.DroppedWatchCount != 6 || line.DroppedWatchSeconds != 40 {
 		t.Errorf("values: %s", buf.Bytes())

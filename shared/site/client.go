@@ -157,4 +157,6 @@ func (l *ClientLimit) allow(r *http.Request, log *slog.Logger, function string) 
 	return nil
 }
 
-func limitDim(r limit.Rule) metrics.Dimension { return metrics.Dimension{Name: "Limit", Value: r.Name} }
+func limitDim(r limit.Rule) metrics.Dimension {
+	return metrics.Dimension{Name: DimLimit, Value: r.Name}
+}

@@ -24,10 +24,25 @@ const (
 	MetricWatchDropped           = "WatchDropped"           // a visit or progress report not recorded: FusionAuth or the lease store failed (video)
 )
 
-// FunnelMetrics are every metric the site's handlers emit.
-var FunnelMetrics = []string{
-	MetricStubCreated, MetricCrawlerTurnedAway, MetricClientOverLimit, MetricClientLimitUnavailable,
-	MetricEmailRequested, MetricConverted, MetricSignedIn, MetricMerged, MetricForgotten, MetricWatchDropped,
+// The dimensions of the funnel's metrics.
+const (
+	DimFunction = "Function" // the Lambda function that emitted it: video, register or webhook
+	DimLimit    = "Limit"    // the limit.Rule's name: stub, stub-total or register
+	DimKind     = "Kind"     // whose data was forgotten: anonymous or account
+)
+
+// FunnelMetrics are every metric the site's handlers emit, each with its dimensions.
+var FunnelMetrics = []metrics.Spec{
+	{Name: MetricStubCreated, Dimensions: []string{DimFunction}},
+	{Name: MetricCrawlerTurnedAway, Dimensions: []string{DimFunction}},
+	{Name: MetricClientOverLimit, Dimensions: []string{DimLimit, DimFunction}},
+	{Name: MetricClientLimitUnavailable, Dimensions: []string{DimLimit, DimFunction}},
+	{Name: MetricEmailRequested, Dimensions: []string{DimFunction}},
+	{Name: MetricConverted, Dimensions: []string{DimFunction}},
+	{Name: MetricSignedIn, Dimensions: []string{DimFunction}},
+	{Name: MetricMerged, Dimensions: []string{DimFunction}},
+	{Name: MetricForgotten, Dimensions: []string{DimKind, DimFunction}},
+	{Name: MetricWatchDropped, Dimensions: []string{DimFunction}},
 }
 
 // The Function dimension's values: the Lambda function whose handler emits the metric
@@ -40,7 +55,7 @@ const (
 
 // functionDim is the Function dimension of a metric emitted by function.
 func functionDim(function string) metrics.Dimension {
-	return metrics.Dimension{Name: "Function", Value: function}
+	return metrics.Dimension{Name: DimFunction, Value: function}
 }
 
 // step logs one funnel step of function at level: msg names it, and the line is the

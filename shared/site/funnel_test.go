@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -89,8 +90,14 @@ func count(tb testing.TB, lines []emfLine, metric, function string) int {
 func wantCounts(tb testing.TB, lines []emfLine, want map[string]int, functions map[string]string) {
 	tb.Helper()
 	for _, l := range lines {
-		if !slices.Contains(site.FunnelMetrics, l.metric) {
+		i := slices.IndexFunc(site.FunnelMetrics, func(s metrics.Spec) bool { return s.Name == l.metric })
+		if i < 0 {
 			tb.Errorf("metric %s is not in site.FunnelMetrics", l.metric)
+			continue
+		}
+		// A dashboard finds a metric by its name and its whole set of dimensions.
+		if got, want := slices.Sorted(maps.Keys(l.dims)), slices.Sorted(slices.Values(site.FunnelMetrics[i].Dimensions)); !slices.Equal(got, want) {
+			tb.Errorf("%s emitted with dimensions %v, site.FunnelMetrics declares %v:\n%s", l.metric, got, want, l.raw)
 		}
 	}
 	for metric, n := range want {
