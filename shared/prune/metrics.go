@@ -24,6 +24,7 @@ const (
 	MetricPendingConversions = "PendingConversions" // stubs waiting for their email's proof
 	MetricConverted          = "Converted"          // converted users in the tenant
 	MetricFusionAuthCalls    = "FusionAuthCalls"    // the run's FusionAuth round trips
+	MetricCompleted          = "Completed"          // 1 when the run did all it found to do; 0 when it stopped at its cap, its deadline or an error
 )
 
 // The dimensions of prune's metrics.
@@ -39,6 +40,10 @@ type emfCount struct {
 }
 
 func summaryCounts(s Summary) []emfCount {
+	var completed int64
+	if s.Complete {
+		completed = 1
+	}
 	counts := []emfCount{
 		{MetricReconciled, s.Reconciled},
 		{MetricMatched, s.Matched},
@@ -48,6 +53,7 @@ func summaryCounts(s Summary) []emfCount {
 		{MetricPendingConversions, s.PendingConversions},
 		{MetricConverted, s.Converted},
 		{MetricFusionAuthCalls, int64(s.FusionAuthCalls)},
+		{MetricCompleted, completed},
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Dropped)) {
 		counts = append(counts, emfCount{DroppedMetric(name), s.Dropped[name]})

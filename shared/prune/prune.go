@@ -169,6 +169,9 @@ func mustJSON(v any) string {
 // early; an error means FusionAuth failed and the summary holds what was done before.
 func (p *Pruner) Run(ctx context.Context) (Summary, error) {
 	s, err := p.pass(ctx)
+	if err != nil {
+		s.Complete, s.StoppedBy = false, "error"
+	}
 	if werr := WriteEMF(p.opts.Metrics, s, p.opts.Now()); werr != nil {
 		p.log.WarnContext(ctx, "prune metrics not written", "error", werr)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -695,6 +697,39 @@ func TestMetricsFailureIsWarnedNotFatal(t *testing.T) {
 		}
 		if warned := strings.Contains(logs.String(), `"level":"WARN","msg":"prune metrics not written"`); warned != tc.warned {
 			t.Errorf("metrics %T: warned=%v, want %v:\n%s", tc.metrics, warned, tc.warned, logs.String())
+		}
+	}
+}
+
+// TestCompletedMetricSaysWhetherTheRunFinished: the EMF line's Completed is 1 only for a
+// run that did all it found to do; one stopped by its cap, or by FusionAuth failing, says
+// 0 (and the failed one's summary is stopped by "error"). The "prune not finishing" alarm
+// in template.yaml reads it.
+func TestCompletedMetricSaysWhetherTheRunFinished(t *testing.T) {
+	e := newEnv(t)
+	seed(t, e.fa, population{staleStubs: 3}, e.now)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	failing, err := faclient.New(faclient.Options{BaseURL: down.URL, Keys: faclient.StaticKey("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		store     prune.Store
+		opts      prune.Options
+		completed string
+		stoppedBy string
+	}{
+		{"capped", e.client, prune.Options{MaxPerRun: 1}, `"Completed":0`, "cap"},
+		{"complete", e.client, prune.Options{}, `"Completed":1`, ""},
+		{"FusionAuth down", failing, prune.Options{}, `"Completed":0`, "error"},
+	} {
+		var line bytes.Buffer
+		c.opts.Metrics = &line
+		s, _ := e.prunerOver(c.store, c.opts).Run(context.Background())
+		if !strings.Contains(line.String(), c.completed) || s.StoppedBy != c.stoppedBy || s.Complete != (c.stoppedBy == "") {
+			t.Errorf("%s: summary %+v, EMF %s; want %s and stopped by %q", c.name, s, line.String(), c.completed, c.stoppedBy)
 		}
 	}
 }

@@ -19,7 +19,7 @@ type Summary struct {
 	PendingConversions int64  // stubs with an email awaiting first login
 	Converted          int64  // former stubs that became accounts
 	Complete           bool   // false: stopped by the cap or the deadline; run again
-	StoppedBy          string // "cap" or "deadline" when not Complete
+	StoppedBy          string // "cap", "deadline" or "error" (FusionAuth failed) when not Complete
 	FusionAuthCalls    int    // API calls the run made
 }
 
