@@ -14,12 +14,12 @@ type Dimension struct {
 	Name, Value string
 }
 
-// Spec is one metric a function emits: its name and the names of the dimensions its
-// lines carry. CloudWatch tells a metric by its name and its whole set of dimensions, so a
-// dashboard or an alarm that names other dimensions finds no data.
+// Spec is one metric a function emits: its name and the dimensions its lines carry, each
+// with the values it takes. CloudWatch tells a metric by its name and its whole set of
+// dimensions and values, so a dashboard or an alarm that names others finds no data.
 type Spec struct {
 	Name       string
-	Dimensions []string
+	Dimensions map[string][]string
 }
 
 // Directive is the "_aws" member of an EMF line at `at`, declaring metrics (each a Count)

@@ -66,7 +66,7 @@ func summaryCounts(s Summary) []emfCount {
 func Metrics() []metrics.Spec {
 	var out []metrics.Spec
 	for _, c := range summaryCounts(Summary{Dropped: anon.Totals()}) {
-		out = append(out, metrics.Spec{Name: c.name, Dimensions: []string{DimFunction, DimDryRun}})
+		out = append(out, metrics.Spec{Name: c.name, Dimensions: map[string][]string{DimFunction: {"prune"}, DimDryRun: {"true", "false"}}})
 	}
 	return out
 }

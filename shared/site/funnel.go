@@ -26,23 +26,44 @@ const (
 
 // The dimensions of the funnel's metrics.
 const (
-	DimFunction = "Function" // the Lambda function that emitted it: video, register or webhook
-	DimLimit    = "Limit"    // the limit.Rule's name: stub, stub-total or register
-	DimKind     = "Kind"     // whose data was forgotten: anonymous or account
+	DimFunction = "Function" // the Lambda function that emitted it
+	DimLimit    = "Limit"    // the limit.Rule's name
+	DimKind     = "Kind"     // whose data was forgotten
+)
+
+// The Limit dimension's values: the names of the client limits.
+const (
+	LimitStub      = "stub"       // anonymous profiles one client starts per hour (video)
+	LimitStubTotal = "stub-total" // anonymous profiles all clients start per UTC day (video)
+	LimitRegister  = "register"   // POST /register one client sends per hour (register)
+)
+
+// The Kind dimension's values.
+const (
+	KindAnonymous = "anonymous" // an anonymous profile forgot itself
+	KindAccount   = "account"   // a signed-in person deleted their account
 )
 
 // FunnelMetrics are every metric the site's handlers emit, each with its dimensions.
 var FunnelMetrics = []metrics.Spec{
-	{Name: MetricStubCreated, Dimensions: []string{DimFunction}},
-	{Name: MetricCrawlerTurnedAway, Dimensions: []string{DimFunction}},
-	{Name: MetricClientOverLimit, Dimensions: []string{DimLimit, DimFunction}},
-	{Name: MetricClientLimitUnavailable, Dimensions: []string{DimLimit, DimFunction}},
-	{Name: MetricEmailRequested, Dimensions: []string{DimFunction}},
-	{Name: MetricConverted, Dimensions: []string{DimFunction}},
-	{Name: MetricSignedIn, Dimensions: []string{DimFunction}},
-	{Name: MetricMerged, Dimensions: []string{DimFunction}},
-	{Name: MetricForgotten, Dimensions: []string{DimKind, DimFunction}},
-	{Name: MetricWatchDropped, Dimensions: []string{DimFunction}},
+	{Name: MetricStubCreated, Dimensions: onlyBy(fnVideo)},
+	{Name: MetricCrawlerTurnedAway, Dimensions: onlyBy(fnVideo)},
+	{Name: MetricClientOverLimit, Dimensions: limited},
+	{Name: MetricClientLimitUnavailable, Dimensions: limited},
+	{Name: MetricEmailRequested, Dimensions: onlyBy(fnRegister)},
+	{Name: MetricConverted, Dimensions: onlyBy(fnWebhook, fnRegister)},
+	{Name: MetricSignedIn, Dimensions: onlyBy(fnRegister)},
+	{Name: MetricMerged, Dimensions: onlyBy(fnRegister)},
+	{Name: MetricForgotten, Dimensions: map[string][]string{DimKind: {KindAnonymous, KindAccount}, DimFunction: {fnRegister}}},
+	{Name: MetricWatchDropped, Dimensions: onlyBy(fnVideo)},
+}
+
+// limited are the dimensions of a limit's metrics.
+var limited = map[string][]string{DimLimit: {LimitStub, LimitStubTotal, LimitRegister}, DimFunction: {fnVideo, fnRegister}}
+
+// onlyBy are the dimensions of a metric with no other dimension than the functions that emit it.
+func onlyBy(functions ...string) map[string][]string {
+	return map[string][]string{DimFunction: functions}
 }
 
 // The Function dimension's values: the Lambda function whose handler emits the metric

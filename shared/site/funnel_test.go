@@ -96,8 +96,14 @@ func wantCounts(tb testing.TB, lines []emfLine, want map[string]int, functions m
 			continue
 		}
 		// A dashboard finds a metric by its name and its whole set of dimensions.
-		if got, want := slices.Sorted(maps.Keys(l.dims)), slices.Sorted(slices.Values(site.FunnelMetrics[i].Dimensions)); !slices.Equal(got, want) {
+		declared := site.FunnelMetrics[i].Dimensions
+		if got, want := slices.Sorted(maps.Keys(l.dims)), slices.Sorted(maps.Keys(declared)); !slices.Equal(got, want) {
 			tb.Errorf("%s emitted with dimensions %v, site.FunnelMetrics declares %v:\n%s", l.metric, got, want, l.raw)
+		}
+		for name, v := range l.dims {
+			if !slices.Contains(declared[name], v) {
+				tb.Errorf("%s emitted with %s=%q, site.FunnelMetrics declares %v:\n%s", l.metric, name, v, declared[name], l.raw)
+			}
 		}
 	}
 	for metric, n := range want {

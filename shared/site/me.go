@@ -204,9 +204,9 @@ func (m *Me) forget(w http.ResponseWriter, r *http.Request) {
 		m.show(w, r, http.StatusBadRequest, problemConfirm)
 		return
 	}
-	kind := "anonymous"
+	kind := KindAnonymous
 	if account {
-		kind = "account"
+		kind = KindAccount
 	}
 	if userID != "" {
 		deleted, err := m.Data.Forget(ctx, userID, account)

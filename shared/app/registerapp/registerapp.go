@@ -42,7 +42,7 @@ func ClientSecret(secret *apikey.Source) (string, error) {
 
 // RequestRule names the POST /register one client sends per hour
 // (REGISTERS_PER_CLIENT_HOUR) in the client limits table.
-const RequestRule = "register"
+const RequestRule = site.LimitRegister
 
 // Paths are the paths the register function serves (the API routes of template.yaml).
 var Paths = []string{"/register", site.LoginPath, site.CallbackPath, site.LogoutPath, site.MePath, site.MeDataPath, site.MeForgetPath}

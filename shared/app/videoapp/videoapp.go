@@ -23,8 +23,8 @@ import (
 // The names of the video function's limits in the client limits table (and the Limit
 // dimension of its ClientOverLimit metric).
 const (
-	StubRule      = "stub"       // anonymous profiles one client starts per hour (STUBS_PER_CLIENT_HOUR)
-	TotalStubRule = "stub-total" // and all clients together per UTC day (STUBS_PER_DAY)
+	StubRule      = site.LimitStub      // anonymous profiles one client starts per hour (STUBS_PER_CLIENT_HOUR)
+	TotalStubRule = site.LimitStubTotal // and all clients together per UTC day (STUBS_PER_DAY)
 )
 
 // Build is the video function's cold start once cfg is read: its FusionAuth client with
