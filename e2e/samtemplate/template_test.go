@@ -270,6 +270,8 @@ var stackChecks = []struct {
 	{"defaults match config", checkDefaults},
 	{"prune keeps up", checkPruneKeepsUp},
 	{"client limits table", checkLimitsTable},
+	{"dashboard", checkDashboard},
+	{"alarms", checkAlarms},
 }
 
 // reportProblems fails tb once per problem.
