@@ -162,8 +162,8 @@ func TestAddressRefusedByFusionAuth(t *testing.T) {
 	}
 	store := &refusingStore{code: "[duplicate]user.email"}
 	got, err := anon.NewConverter(store, lock.NewMemory(), opts).RequestConversion(context.Background(), id, "x@example.com")
-	if err != nil || got != id || store.forgot != 0 || store.sent != 1 {
-		t.Errorf("duplicate: id=%s err=%v forgot=%d sent=%d, want success on the same stub and one account-exists email", got, err, store.forgot, store.sent)
+	if err != nil || got != (anon.Requested{Holder: id, Taken: true}) || store.forgot != 0 || store.sent != 1 {
+		t.Errorf("duplicate: %+v err=%v forgot=%d sent=%d, want success on the same stub, taken, and one account-exists email", got, err, store.forgot, store.sent)
 	}
 }
 

@@ -76,7 +76,8 @@ func (s *stand) user(tb testing.TB, id string) faclient.User {
 // request asks for email on the profile of id; tb nil (inside a racing store) panics on
 // an error instead.
 func (s *stand) request(tb testing.TB, id, email string) string {
-	holder, err := s.conv.RequestConversion(context.Background(), id, email)
+	req, err := s.conv.RequestConversion(context.Background(), id, email)
+	holder := req.Holder
 	if err != nil {
 		if tb == nil {
 			panic(err)
@@ -424,7 +425,8 @@ func TestClaimRaces(t *testing.T) {
 				}
 			}
 			conv := anon.NewConverter(store, lock.NewMemory(), anon.ConverterOptions{AccountExistsTemplateID: s.fa.Variable("accountExistsEmailTemplateId"), Now: s.clock.Now})
-			holder, err := conv.RequestConversion(context.Background(), id, "raced@example.com")
+			req, err := conv.RequestConversion(context.Background(), id, "raced@example.com")
+			holder := req.Holder
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -455,7 +457,8 @@ func TestMoveResumesAnInterruptedOne(t *testing.T) {
 	id := s.stub(t)
 	s.request(t, id, "first@example.com")
 	s.fa.InjectFault("DELETE /api/user/{userId}", http.StatusServiceUnavailable, 1)
-	holder, err := s.conv.RequestConversion(context.Background(), id, "second@example.com")
+	req, err := s.conv.RequestConversion(context.Background(), id, "second@example.com")
+	holder := req.Holder
 	if !errors.Is(err, anon.ErrUnavailable) || holder != anon.MovedID(id, "second@example.com") || len(s.sent("second@example.com")) != 0 {
 		t.Fatalf("delete failed: holder %s err %v, %d emails; want the new stub named, ErrUnavailable and nothing sent", holder, err, len(s.sent("second@example.com")))
 	}
@@ -475,8 +478,8 @@ func TestFollowAMoveMadeElsewhere(t *testing.T) {
 	id := s.stub(t)
 	s.request(t, id, "first@example.com")
 	moved := s.request(t, id, "second@example.com")
-	if got, err := s.conv.RequestConversion(context.Background(), id, "second@example.com"); err != nil || got != moved {
-		t.Errorf("the old id asking for the address it moved to: %s %v, want %s", got, err, moved)
+	if got, err := s.conv.RequestConversion(context.Background(), id, "second@example.com"); err != nil || got.Holder != moved {
+		t.Errorf("the old id asking for the address it moved to: %s %v, want %s", got.Holder, err, moved)
 	}
 	if _, err := s.conv.RequestConversion(context.Background(), id, "third@example.com"); !errors.Is(err, anon.ErrGone) {
 		t.Errorf("the old id asking for another address: %v, want ErrGone", err)
@@ -661,3 +664,41 @@ func TestRelease(t *testing.T) {
 }
 
 const day = 24 * time.Hour
+
+// TestRequestedSaysWhenTheOwnerWasTold: Requested.Taken is true exactly when the
+// account-exists email went out: a first address, the same one again and a change of
+// address to one another account holds; not for a free address, a second click that
+// sends nothing, or a send that failed.
+func TestRequestedSaysWhenTheOwnerWasTold(t *testing.T) {
+	s := newStand(t)
+	taken := s.fa.Variable("regularEmail")
+	ask := func(id, email string) (anon.Requested, error) {
+		return s.conv.RequestConversion(context.Background(), id, email)
+	}
+	id := s.stub(t)
+	for _, step := range []struct {
+		email, why string
+		advance    time.Duration
+		taken      bool
+	}{
+		{taken, "a first address another account holds", 0, true},
+		{taken, "a second click on it: nothing sent", time.Second, false},
+		{taken, "the same address again, later", 20 * time.Second, true},
+		{"free@example.com", "a change of address to a free one", 20 * time.Second, false},
+		{taken, "a change of address back to the taken one (an hour on: within the limits)", time.Hour, true},
+	} {
+		s.clock.Advance(step.advance)
+		got, err := ask(id, step.email)
+		if err != nil || got.Taken != step.taken {
+			t.Fatalf("%s: %+v %v, want Taken %v", step.why, got, err, step.taken)
+		}
+		id = got.Holder
+	}
+	if got, err := ask(s.stub(t), "another.free@example.com"); err != nil || got.Taken {
+		t.Errorf("a first address that is free: %+v %v, want not taken", got, err)
+	}
+	noTemplate := anon.NewConverter(s.client, lock.NewMemory(), anon.ConverterOptions{Now: s.clock.Now})
+	if got, err := noTemplate.RequestConversion(context.Background(), s.stub(t), taken); !errors.Is(err, anon.ErrEmailNotSent) || got.Taken {
+		t.Errorf("the owner not told (no template): %+v %v, want ErrEmailNotSent and not taken", got, err)
+	}
+}

@@ -84,7 +84,9 @@ const (
 // either way (Profile.Email, EmailPending), the same limits apply, the same kind of
 // stub carries it. "Taken" is FusionAuth's duplicate error on the write, never a lookup
 // first, which would race. It returns the id of the user that holds the profile
-// afterwards: userID, or a fresh stub's when the profile moved.
+// afterwards (Requested.Holder): userID, or a fresh stub's when the profile moved; and
+// whether the address was another account's and its owner was told (Requested.Taken),
+// for the caller to count. The page must not show it.
 //
 // Ownership: a set-password link proves one address for one stub, so a stub's address
 // never changes. The first address of a profile is set on its stub (no link can exist
@@ -114,7 +116,7 @@ const (
 // Errors: ErrGone, ErrNotAnonymous, ErrInvalidEmail (FusionAuth refused the address),
 // ErrEmailNotSent (the profile is updated; the email failed), ErrContended,
 // ErrUnavailable.
-func (c *Converter) RequestConversion(ctx context.Context, userID, email string) (string, error) {
+func (c *Converter) RequestConversion(ctx context.Context, userID, email string) (Requested, error) {
 	r := &conversionRequest{c: c, userID: userID, email: email, now: c.now()}
 	var target string
 	err := c.updates.Exclusive(ctx, userID, func(ctx context.Context) error {
@@ -122,7 +124,17 @@ func (c *Converter) RequestConversion(ctx context.Context, userID, email string)
 		target, err = r.run(ctx)
 		return err
 	})
-	return target, err
+	return Requested{Holder: target, Taken: r.toldOwner}, err
+}
+
+// Requested is what a RequestConversion did.
+type Requested struct {
+	// Holder is the id of the user that holds the profile afterwards: the stub asked
+	// for, or the fresh one the profile moved to (set with some errors too).
+	Holder string
+	// Taken: the address belonged to another account, and the account-exists email
+	// went out to it. For metrics only: the visitor must be shown the same either way.
+	Taken bool
 }
 
 // conversionRequest is one run of RequestConversion.
@@ -131,14 +143,15 @@ type conversionRequest struct {
 	userID, email string
 	now           time.Time
 
-	read    bool          // a first read happened
-	first   faclient.User // the user as first read
-	sends   []any         // data.emailSends as first read: a change means another request recorded a send
-	plan    conversionPlan
-	taken   bool // the address belongs to another account
-	limited bool // the limits are reached: nothing sent
-	lost    bool // another request recorded its send first: this one sends nothing
-	proved  *faclient.User
+	read      bool          // a first read happened
+	first     faclient.User // the user as first read
+	sends     []any         // data.emailSends as first read: a change means another request recorded a send
+	plan      conversionPlan
+	taken     bool // the address belongs to another account
+	toldOwner bool // the account-exists email went out
+	limited   bool // the limits are reached: nothing sent
+	lost      bool // another request recorded its send first: this one sends nothing
+	proved    *faclient.User
 }
 
 func (r *conversionRequest) run(ctx context.Context) (string, error) {
@@ -352,6 +365,7 @@ func (r *conversionRequest) send(ctx context.Context, target string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrEmailNotSent, fusionAuthError(err, "send account-exists email for user "+target))
 		}
+		r.toldOwner = true
 		return nil
 	}
 	_, err := r.c.fa.ForgotPassword(ctx, faclient.ForgotPasswordRequest{

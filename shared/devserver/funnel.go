@@ -137,6 +137,7 @@ func (w pruneMetrics) Write(b []byte) (int, error) {
 var funnelSteps = []struct{ Metric, Label string }{
 	{site.MetricStubCreated, "anonymous profiles created"},
 	{site.MetricEmailRequested, "asked to keep it under an email"},
+	{site.MetricAddressTaken, "of those, an account's address (its owner told)"},
 	{site.MetricConverted, "converted into an account"},
 	{site.MetricSignedIn, "signed in"},
 	{site.MetricMerged, "merged into an existing account"},

@@ -17,6 +17,7 @@ const (
 	MetricClientOverLimit        = "ClientOverLimit"        // a client over a limit was refused (video, register; with Limit)
 	MetricClientLimitUnavailable = "ClientLimitUnavailable" // a limit could not be counted: refused (video, register; with Limit)
 	MetricEmailRequested         = "EmailRequested"         // POST /register accepted an address (register)
+	MetricAddressTaken           = "AddressTaken"           // of those, one another account holds: its owner was told (register)
 	MetricConverted              = "Converted"              // a stub became an account (webhook, or register at /callback)
 	MetricSignedIn               = "SignedIn"               // /callback signed someone in (register)
 	MetricMerged                 = "Merged"                 // a stub merged into the account that signed in (register)
@@ -51,6 +52,7 @@ var FunnelMetrics = []metrics.Spec{
 	{Name: MetricClientOverLimit, Dimensions: limited},
 	{Name: MetricClientLimitUnavailable, Dimensions: limited},
 	{Name: MetricEmailRequested, Dimensions: onlyBy(fnRegister)},
+	{Name: MetricAddressTaken, Dimensions: onlyBy(fnRegister)},
 	{Name: MetricConverted, Dimensions: onlyBy(fnWebhook, fnRegister)},
 	{Name: MetricSignedIn, Dimensions: onlyBy(fnRegister)},
 	{Name: MetricMerged, Dimensions: onlyBy(fnRegister)},

@@ -116,7 +116,7 @@ func wantCounts(tb testing.TB, lines []emfLine, want map[string]int, functions m
 var funnelFunctions = map[string]string{
 	site.MetricStubCreated: "video", site.MetricCrawlerTurnedAway: "video", site.MetricWatchDropped: "video",
 	site.MetricClientOverLimit: "video", site.MetricClientLimitUnavailable: "video",
-	site.MetricEmailRequested: "register", site.MetricSignedIn: "register", site.MetricMerged: "register",
+	site.MetricEmailRequested: "register", site.MetricAddressTaken: "register", site.MetricSignedIn: "register", site.MetricMerged: "register",
 	site.MetricForgotten: "register", site.MetricConverted: "webhook",
 }
 
@@ -127,7 +127,10 @@ var funnelFunctions = map[string]string{
 // function that served it, and no metric line names anybody.
 func TestFunnelMetrics(t *testing.T) {
 	e := newEnv(t)
-	want := map[string]int{}
+	want := map[string]int{} // every metric, 0 until its step
+	for _, m := range site.FunnelMetrics {
+		want[m.Name] = 0
+	}
 	check := func(step string) {
 		t.Helper()
 		wantCounts(t, e.emitted(t), want, funnelFunctions)
@@ -188,6 +191,16 @@ func TestFunnelMetrics(t *testing.T) {
 	}
 	want[site.MetricForgotten] = 1
 	check("the forget")
+
+	// A newcomer asks for the address that is an account's now: the same answer as for
+	// a free one, the owner told, and one AddressTaken besides the EmailRequested.
+	newcomer, _ := e.newVisitor(t)
+	want[site.MetricStubCreated] = 4
+	if resp := e.post(t, newcomer, email, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register a taken address: %d, want 303 as for a free one", resp.StatusCode)
+	}
+	want[site.MetricEmailRequested], want[site.MetricAddressTaken] = 2, 1
+	check("a taken address asked for")
 
 	for _, l := range e.emitted(t) {
 		for _, personal := range []string{stubID, secondStub, forgotten, email, `"userId"`, `"stubId"`} {

@@ -50,10 +50,11 @@ type Conversions interface {
 	Visitor(ctx context.Context, userID string) (anon.Profile, error)
 	// RequestConversion asks for the address on the visitor's profile and sends its one
 	// email; it returns the id of the user holding the profile afterwards (a fresh stub
-	// after a change of address; may be set with an error too). Errors: anon.ErrGone,
+	// after a change of address; may be set with an error too) and whether the address
+	// was another account's (counted, never shown). Errors: anon.ErrGone,
 	// anon.ErrNotAnonymous, anon.ErrInvalidEmail (anon.ErrEmailTooLong),
 	// anon.ErrEmailNotSent, anon.ErrContended, anon.ErrUnavailable.
-	RequestConversion(ctx context.Context, userID, email string) (string, error)
+	RequestConversion(ctx context.Context, userID, email string) (anon.Requested, error)
 }
 
 // Finisher completes a conversion on first login (*anon.Converter).

@@ -153,8 +153,8 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	holder, err := h.Conversions.RequestConversion(ctx, v.userID, email)
-	if holder != "" && holder != v.userID {
+	req, err := h.Conversions.RequestConversion(ctx, v.userID, email)
+	if holder := req.Holder; holder != "" && holder != v.userID {
 		// The profile moved to a fresh stub (a change of address): the cookie names it
 		// from this response on, whatever else happened.
 		setVisitorCookie(w, r, h.CookieName, h.Tokens, holder, h.Logger)
@@ -164,6 +164,10 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		h.keep(w, r, v)
 		step(ctx, h.Logger, slog.LevelInfo, "conversion requested: email accepted", MetricEmailRequested, fnRegister)
+		if req.Taken {
+			// The owner of the address was told; the page says the same as for a free one.
+			step(ctx, h.Logger, slog.LevelInfo, "conversion requested: the address is an account's, its owner told", MetricAddressTaken, fnRegister)
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/register", http.StatusSeeOther)
 	case errors.Is(err, anon.ErrGone):
