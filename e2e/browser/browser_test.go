@@ -130,6 +130,7 @@ func TestJourney(t *testing.T) {
 		{"F: the page reports watch time and shows it", watchTime},
 		{"G: /me shows the profile, downloads it, forgets it; the next visit starts fresh", yourData},
 		{"E: past its address's limit of new profiles, a newcomer watches uncounted", overLimit},
+		{"H: the local funnel counts what the journey did", localFunnel},
 		{"no page loaded anything from other hosts", func(t *testing.T, _ *journey) {
 			if got := requests.offsite(); len(got) > 0 {
 				t.Errorf("requests to other hosts than the site's and FusionAuth's %v: got %q, want none", tg.Hosts(), got)
@@ -636,6 +637,43 @@ func overLimit(t *testing.T, j *journey) {
 		t.Errorf("visitor cookie past the limit: got one, want none")
 	}
 	j.screenshot2(t, e, "E-video-over-limit")
+}
+
+// localFunnel: after the journey, the local stack's /_local/funnel charts each step the
+// journey took (from the metrics the functions emitted) and counts the users FusionAuth
+// holds. A running stack has no such page: its funnel is the CloudWatch dashboard.
+func localFunnel(t *testing.T, j *journey) {
+	if !j.tg.Embedded() {
+		t.Skip("a running stack's funnel is its CloudWatch dashboard; /_local/funnel is the local stack's")
+	}
+	resp := navigate(t, j.tab, j.tg.AppURL+"/_local/funnel")
+	wantStatus(t, resp, 200)
+	do(t, j.tab, "wait for the chart", chromedp.WaitVisible(chromedp.CSS(`svg[aria-label="funnel chart"]`)))
+	bars := run(t, j.tab, "read the bars", chromedp.Evaluate[[]string](`[...document.querySelectorAll("rect.bar title")].map(t => t.textContent)`))
+	counts := map[string]int{}
+	for _, b := range bars {
+		name, n, _ := strings.Cut(b, ": ")
+		counts[name], _ = strconv.Atoi(n)
+	}
+	// What the steps above did, at least: A, B, C and G's visitors each started a profile
+	// (and E's flood did), A asked for an address, A and C's accounts signed in (B
+	// too), C's stub merged, G forgot, E was refused.
+	for metric, least := range map[string]int{
+		"StubCreated": 4, "EmailRequested": 1, "Converted": 1, "SignedIn": 3, "Merged": 1,
+		"Forgotten": 1, "ClientOverLimit": 1,
+	} {
+		if counts[metric] < least {
+			t.Errorf("funnel %s: got %d, want at least %d (bars %q)", metric, counts[metric], least, bars)
+		}
+	}
+	if counts["WatchDropped"] != 0 {
+		t.Errorf("funnel WatchDropped: got %d, want 0 (FusionAuth never failed)", counts["WatchDropped"])
+	}
+	anonymous, err := strconv.Atoi(run(t, j.tab, "read the census", chromedp.Text(chromedp.CSS("#anonymous"))))
+	if err != nil || anonymous < 1 {
+		t.Errorf("census of anonymous profiles: %d %v, want at least G's fresh one", anonymous, err)
+	}
+	j.screenshot(t, "H-local-funnel")
 }
 
 // wantHeader checks the header: signed in as email (with "Log out" and no "Create

@@ -11,14 +11,15 @@ import (
 	"github.com/changebank/anonuser/shared/apikey"
 	"github.com/changebank/anonuser/shared/config"
 	"github.com/changebank/anonuser/shared/faclient"
+	"github.com/changebank/anonuser/shared/metrics"
 )
 
 // NewLogger returns the JSON logger every function uses; LOG_LEVEL (debug, info,
-// warn, error) sets its level.
+// warn, error) sets its level, below which only the metrics' EMF lines are written.
 func NewLogger(w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(strings.ToUpper(os.Getenv("LOG_LEVEL"))))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(metrics.KeepMetrics(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}), level))
 }
 
 // Main runs a Lambda function's cold start: run reads the configuration, builds the

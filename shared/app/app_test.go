@@ -2,12 +2,15 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/changebank/anonuser/shared/app"
 	"github.com/changebank/anonuser/shared/app/videoapp"
@@ -15,6 +18,7 @@ import (
 	"github.com/changebank/anonuser/shared/faclient/fatest"
 	"github.com/changebank/anonuser/shared/limit"
 	"github.com/changebank/anonuser/shared/lock"
+	"github.com/changebank/anonuser/shared/metrics"
 	"github.com/changebank/anonuser/shared/secrets/smtest"
 	"github.com/changebank/anonuser/shared/token"
 	"github.com/changebank/anonuser/shared/token/tokentest"
@@ -85,5 +89,34 @@ func TestMissingSecretFailsColdStart(t *testing.T) {
 	_, _, err := app.FusionAuth(context.Background(), cfg, sm.Client(t))
 	if err == nil || !strings.Contains(err.Error(), "anon-users/video-api-key") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("err=%v, want a clear not-found error naming the secret", err)
+	}
+}
+
+// TestLogLevelKeepsTheMetrics: LOG_LEVEL=warn silences Info lines but not the metrics'
+// EMF lines (a funnel step logs at Info), and debug lets Debug lines through.
+func TestLogLevelKeepsTheMetrics(t *testing.T) {
+	for level, want := range map[string][]string{
+		"warn":  {"a step", "a warning"},
+		"":      {"a step", "info", "a warning"},
+		"debug": {"a step", "debug", "info", "a warning"},
+	} {
+		t.Setenv("LOG_LEVEL", level)
+		var buf strings.Builder
+		log := app.NewLogger(&buf)
+		log.Info("a step", metrics.Count("StubCreated", time.Now())...)
+		log.Debug("debug")
+		log.Info("info")
+		log.Warn("a warning")
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var l struct{ Msg string }
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Fatalf("LOG_LEVEL=%s: not JSON: %s", level, line)
+			}
+			got = append(got, l.Msg)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("LOG_LEVEL=%q: wrote %q, want %q", level, got, want)
+		}
 	}
 }

@@ -78,15 +78,16 @@ func directiveMetrics(directive any) []string {
 	return names
 }
 
-// countingHandler passes every record on to next and counts the EMF ones into f.
+// countingHandler counts the EMF records into f whatever their level, and passes on to
+// next the records next is enabled for: the stack's log level chooses what it prints,
+// not what the funnel counts.
 type countingHandler struct {
 	next slog.Handler
 	f    *funnel
 }
 
-func (h countingHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.next.Enabled(ctx, l)
-}
+// Enabled is true at every level: an Info step is counted under a Warn logger.
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 	var directive any
@@ -102,6 +103,9 @@ func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 	})
 	if directive != nil {
 		h.f.add(directive, func(name string) (int64, bool) { v, ok := values[name]; return v, ok })
+	}
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
 	}
 	return h.next.Handle(ctx, r)
 }
@@ -200,7 +204,7 @@ func (s *Stack) handleFunnel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	counts := s.funnel.snapshot()
-	const labelW, barsW = 300, 400
+	const labelW, barsW = 340, 400
 	page := funnelPage{Since: s.funnel.started.UTC().Format(time.RFC3339), Now: time.Now().UTC().Format(time.RFC3339),
 		LabelW: labelW, BarsW: barsW, Width: labelW + barsW + 60}
 	var most int64 = 1

@@ -4,7 +4,12 @@
 // (log/slog), so a metric is one more log line, or attributes of one.
 package metrics
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+)
 
 // Namespace is the CloudWatch namespace of every metric the functions emit.
 const Namespace = "AnonymousUsers"
@@ -51,4 +56,49 @@ func Count(metric string, at time.Time, dims ...Dimension) []any {
 		attrs = append(attrs, d.Name, d.Value)
 	}
 	return append(attrs, metric, 1, "_aws", Directive(at, names, metric))
+}
+
+// KeepMetrics returns a handler that passes records of level and above on to next, and
+// every record that is an EMF record (one with an "_aws" attribute) whatever its level:
+// a function's metrics must not depend on how much it logs (LOG_LEVEL=warn still counts
+// each Info step). next is not asked whether a level is enabled.
+func KeepMetrics(next slog.Handler, level slog.Leveler) slog.Handler {
+	return keepMetrics{next: next, level: level}
+}
+
+type keepMetrics struct {
+	next   slog.Handler
+	level  slog.Leveler
+	hasEMF bool // an "_aws" attribute was added with WithAttrs
+}
+
+// Enabled is true at every level: whether a record is kept depends on its attributes.
+func (h keepMetrics) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h keepMetrics) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= h.level.Level() || h.hasEMF || IsEMF(r) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h keepMetrics) WithAttrs(as []slog.Attr) slog.Handler {
+	h.hasEMF = h.hasEMF || slices.ContainsFunc(as, func(a slog.Attr) bool { return a.Key == "_aws" })
+	h.next = h.next.WithAttrs(as)
+	return h
+}
+
+func (h keepMetrics) WithGroup(name string) slog.Handler {
+	h.next = h.next.WithGroup(name)
+	return h
+}
+
+// IsEMF reports whether r carries an EMF directive (an "_aws" attribute at its top level).
+func IsEMF(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == "_aws"
+		return !found
+	})
+	return found
 }

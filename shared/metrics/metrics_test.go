@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,5 +51,33 @@ func TestDirectiveDeclaresEveryMetric(t *testing.T) {
 	m := d["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]map[string]string)
 	if len(m) != 3 || m[0]["Name"] != "A" || m[2]["Name"] != "C" || d["Timestamp"] != int64(1000) {
 		t.Errorf("directive=%v", d)
+	}
+}
+
+// TestKeepMetricsWritesEveryEMFLine: under a Warn level, an Info or Debug line is written
+// only when it is an EMF record (its own attributes or the logger's), so LOG_LEVEL never
+// loses a metric; a Warn line is written as always.
+func TestKeepMetricsWritesEveryEMFLine(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(metrics.KeepMetrics(slog.NewJSONHandler(&buf, nil), slog.LevelWarn))
+	at := time.UnixMilli(1700000000000)
+	log.Info("plain info")
+	log.Debug("plain debug")
+	log.Info("counted info", metrics.Count("A", at)...)
+	log.Debug("counted debug", metrics.Count("B", at)...)
+	log.With(metrics.Count("C", at)...).Info("counted by the logger's attributes")
+	log.WithGroup("g").Info("plain in a group")
+	log.Warn("plain warn")
+	var got []string
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		var l struct{ Msg string }
+		if err := json.Unmarshal(line, &l); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		got = append(got, l.Msg)
+	}
+	want := []string{"counted info", "counted debug", "counted by the logger's attributes", "plain warn"}
+	if !slices.Equal(got, want) {
+		t.Errorf("written %q, want %q", got, want)
 	}
 }
