@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/changebank/anonuser/shared/metrics"
 	"github.com/changebank/anonuser/shared/prune"
@@ -327,4 +330,19 @@ func checkPruneAlarm(id string, missing *string, op string, threshold *float64, 
 		out = append(out, fmt.Sprintf("%s: %v: a dry run must not count", id, m))
 	}
 	return out
+}
+
+// TestOperationsDocNamesEveryMetric: the metrics table in docs/operations.md names each
+// metric the code emits, so a new one is documented where the dashboard is.
+func TestOperationsDocNamesEveryMetric(t *testing.T) {
+	st := mustStack(t)
+	doc, err := os.ReadFile(filepath.Join(st.root, "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range emitted() {
+		if !strings.Contains(string(doc), "`"+m.Name+"`") {
+			t.Errorf("docs/operations.md does not name the metric `%s`", m.Name)
+		}
+	}
 }
