@@ -269,6 +269,24 @@ func TestFunnelCountsWhatTheFunctionsEmit(t *testing.T) {
 	get("/video", browser)
 	get("/video", browser)
 	get("/video", map[string]string{"User-Agent": "Googlebot/2.1"})
+	// FusionAuth failing a first visit: the video function's 503 is a ServerError and a
+	// WatchDropped, counted through the wiring the Lambda runs (videoapp.Build).
+	s.FusionAuth.InjectFault("POST /api/user", http.StatusServiceUnavailable, 1)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+"/video", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range browser {
+		req.Header.Set(k, v)
+	}
+	failed, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = failed.Body.Close()
+	if failed.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("first visit with FusionAuth failing: %d, want 503", failed.StatusCode)
+	}
 	resp, err := http.Post(s.URL+"/_local/prune?dryRun=true&olderThan=0s", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -276,6 +294,7 @@ func TestFunnelCountsWhatTheFunctionsEmit(t *testing.T) {
 	_ = resp.Body.Close()
 	page := get("/_local/funnel", nil)
 	for _, want := range []string{"<title>StubCreated: 2</title>", "<title>CrawlerTurnedAway: 1</title>", "<title>Deleted: 0</title>",
+		"<title>ServerError: 1</title>", "<title>WatchDropped: 1</title>",
 		`id="anonymous">2<`, `id="converted">0<`, "<svg"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("funnel page: no %q", want)

@@ -149,6 +149,7 @@ var funnelSteps = []struct{ Metric, Label string }{
 	{site.MetricCrawlerTurnedAway, "crawlers served uncounted"},
 	{site.MetricClientOverLimit, "refused: client over its limit"},
 	{site.MetricWatchDropped, "visits not recorded (FusionAuth failing)"},
+	{site.MetricServerError, "server errors (5xx) answered"},
 	{prune.MetricDeleted, "stale stubs deleted by prune"},
 	{prune.MetricEmailsReleased, "unproven addresses released by prune"},
 	{prune.MetricReconciled, "conversions prune completed"},

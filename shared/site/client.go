@@ -117,7 +117,7 @@ var (
 // allow counts one event of r's client. It returns errOverLimit over the limit and
 // errLimitUnavailable when the count cannot be kept (nothing is created then: a limit
 // that fails open is no limit in a flood). Each refusal is logged once, as a metric of
-// function (the Function dimension: fnVideo, fnRegister). A nil limit allows everything.
+// function (the Function dimension: FunctionVideo, FunctionRegister). A nil limit allows everything.
 func (l *ClientLimit) allow(r *http.Request, log *slog.Logger, function string) error {
 	if l == nil {
 		return nil

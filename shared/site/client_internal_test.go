@@ -63,14 +63,14 @@ func TestClientLimitNeverSkipsThePerClientRule(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	r := httptest.NewRequest("GET", "/video", nil)
 	l := &ClientLimit{Limits: limit.NewMemory(), Rule: limit.Rule{Name: "stub", Max: 0, Per: time.Hour}}
-	if err := l.allow(r, log, fnVideo); !errors.Is(err, errLimitUnavailable) {
+	if err := l.allow(r, log, FunctionVideo); !errors.Is(err, errLimitUnavailable) {
 		t.Errorf("per-client rule of Max 0: err=%v, want errLimitUnavailable", err)
 	}
 	l.Rule.Max = 1
-	if err := l.allow(r, log, fnVideo); err != nil {
+	if err := l.allow(r, log, FunctionVideo); err != nil {
 		t.Errorf("no ceiling over all clients: err=%v, want allowed", err)
 	}
-	if err := l.allow(r, log, fnVideo); !errors.Is(err, errOverLimit) {
+	if err := l.allow(r, log, FunctionVideo); !errors.Is(err, errOverLimit) {
 		t.Errorf("second event of a Max 1 rule: err=%v, want errOverLimit", err)
 	}
 }

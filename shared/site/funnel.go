@@ -23,6 +23,7 @@ const (
 	MetricMerged                 = "Merged"                 // a stub merged into the account that signed in (register)
 	MetricForgotten              = "Forgotten"              // the visitor's data was deleted (register; with Kind)
 	MetricWatchDropped           = "WatchDropped"           // a visit or progress report not recorded: FusionAuth or the lease store failed (video)
+	MetricServerError            = "ServerError"            // a response of 500 or above, or a panic (video, register, webhook; CountServerErrors)
 )
 
 // The dimensions of the funnel's metrics.
@@ -47,21 +48,22 @@ const (
 
 // FunnelMetrics are every metric the site's handlers emit, each with its dimensions.
 var FunnelMetrics = []metrics.Spec{
-	{Name: MetricStubCreated, Dimensions: onlyBy(fnVideo)},
-	{Name: MetricCrawlerTurnedAway, Dimensions: onlyBy(fnVideo)},
+	{Name: MetricStubCreated, Dimensions: onlyBy(FunctionVideo)},
+	{Name: MetricCrawlerTurnedAway, Dimensions: onlyBy(FunctionVideo)},
 	{Name: MetricClientOverLimit, Dimensions: limited},
 	{Name: MetricClientLimitUnavailable, Dimensions: limited},
-	{Name: MetricEmailRequested, Dimensions: onlyBy(fnRegister)},
-	{Name: MetricAddressTaken, Dimensions: onlyBy(fnRegister)},
-	{Name: MetricConverted, Dimensions: onlyBy(fnWebhook, fnRegister)},
-	{Name: MetricSignedIn, Dimensions: onlyBy(fnRegister)},
-	{Name: MetricMerged, Dimensions: onlyBy(fnRegister)},
-	{Name: MetricForgotten, Dimensions: map[string][]string{DimKind: {KindAnonymous, KindAccount}, DimFunction: {fnRegister}}},
-	{Name: MetricWatchDropped, Dimensions: onlyBy(fnVideo)},
+	{Name: MetricEmailRequested, Dimensions: onlyBy(FunctionRegister)},
+	{Name: MetricAddressTaken, Dimensions: onlyBy(FunctionRegister)},
+	{Name: MetricConverted, Dimensions: onlyBy(FunctionWebhook, FunctionRegister)},
+	{Name: MetricSignedIn, Dimensions: onlyBy(FunctionRegister)},
+	{Name: MetricMerged, Dimensions: onlyBy(FunctionRegister)},
+	{Name: MetricForgotten, Dimensions: map[string][]string{DimKind: {KindAnonymous, KindAccount}, DimFunction: {FunctionRegister}}},
+	{Name: MetricWatchDropped, Dimensions: onlyBy(FunctionVideo)},
+	{Name: MetricServerError, Dimensions: onlyBy(FunctionVideo, FunctionRegister, FunctionWebhook)},
 }
 
 // limited are the dimensions of a limit's metrics.
-var limited = map[string][]string{DimLimit: {LimitStub, LimitStubTotal, LimitRegister}, DimFunction: {fnVideo, fnRegister}}
+var limited = map[string][]string{DimLimit: {LimitStub, LimitStubTotal, LimitRegister}, DimFunction: {FunctionVideo, FunctionRegister}}
 
 // onlyBy are the dimensions of a metric with no other dimension than the functions that emit it.
 func onlyBy(functions ...string) map[string][]string {
@@ -71,9 +73,9 @@ func onlyBy(functions ...string) map[string][]string {
 // The Function dimension's values: the Lambda function whose handler emits the metric
 // (Video: video; Register, SignIn, Me: register; Webhook: webhook).
 const (
-	fnVideo    = "video"
-	fnRegister = "register"
-	fnWebhook  = "webhook"
+	FunctionVideo    = "video"
+	FunctionRegister = "register"
+	FunctionWebhook  = "webhook"
 )
 
 // functionDim is the Function dimension of a metric emitted by function.

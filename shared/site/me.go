@@ -226,7 +226,7 @@ func (m *Me) forget(w http.ResponseWriter, r *http.Request) {
 				now = m.Now
 			}
 			// No id, no address: the log says that a profile was forgotten, not whose.
-			m.Logger.InfoContext(ctx, "visitor data forgotten", metrics.Count(MetricForgotten, now(), metrics.Dimension{Name: DimKind, Value: kind}, functionDim(fnRegister))...)
+			m.Logger.InfoContext(ctx, "visitor data forgotten", metrics.Count(MetricForgotten, now(), metrics.Dimension{Name: DimKind, Value: kind}, functionDim(FunctionRegister))...)
 		}
 	}
 	m.clear(w, account)

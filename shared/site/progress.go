@@ -77,12 +77,12 @@ func (v *Video) progress(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, anon.ErrGone), errors.Is(err, anon.ErrNotAnonymous):
 		v.Logger.InfoContext(ctx, "progress not credited: the profile is gone or an account", "userId", userID, "reason", err.Error())
 	case errors.Is(err, anon.ErrContended):
-		step(ctx, v.Logger, slog.LevelWarn, "watch time dropped: the profile was overtaken by other writes on every attempt", MetricWatchDropped, fnVideo, "droppedSeconds", seconds)
+		step(ctx, v.Logger, slog.LevelWarn, "watch time dropped: the profile was overtaken by other writes on every attempt", MetricWatchDropped, FunctionVideo, "droppedSeconds", seconds)
 	case err != nil:
 		// The error (whose text may name the user) is logged once; the drop's metric
 		// line carries nothing of it.
 		v.Logger.ErrorContext(ctx, "progress report failed", "userId", userID, "error", err)
-		step(ctx, v.Logger, slog.LevelWarn, "watch time dropped: the report was not recorded", MetricWatchDropped, fnVideo, "droppedSeconds", seconds)
+		step(ctx, v.Logger, slog.LevelWarn, "watch time dropped: the report was not recorded", MetricWatchDropped, FunctionVideo, "droppedSeconds", seconds)
 		w.WriteHeader(statusOf(err))
 		return
 	default:

@@ -144,7 +144,7 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, v, statusOf(err), registerPage{Problem: addressProblem(err), Email: typed})
 		return
 	}
-	if err := h.Requests.allow(r, h.Logger, fnRegister); err != nil {
+	if err := h.Requests.allow(r, h.Logger, FunctionRegister); err != nil {
 		problem := problemBusy
 		if !errors.Is(err, errOverLimit) {
 			problem = problemNotSent
@@ -163,10 +163,10 @@ func (h *Register) post(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		h.keep(w, r, v)
-		step(ctx, h.Logger, slog.LevelInfo, "conversion requested: email accepted", MetricEmailRequested, fnRegister)
+		step(ctx, h.Logger, slog.LevelInfo, "conversion requested: email accepted", MetricEmailRequested, FunctionRegister)
 		if req.Taken {
 			// The owner of the address was told; the page says the same as for a free one.
-			step(ctx, h.Logger, slog.LevelInfo, "conversion requested: the address is an account's, its owner told", MetricAddressTaken, fnRegister)
+			step(ctx, h.Logger, slog.LevelInfo, "conversion requested: the address is an account's, its owner told", MetricAddressTaken, FunctionRegister)
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/register", http.StatusSeeOther)

@@ -126,9 +126,9 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		h.Logger.InfoContext(ctx, "signed in", "userId", id.UserID, "stubId", stubID, "settled", settledName[settled])
 		switch settled {
 		case anon.Converted:
-			step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted at sign-in", MetricConverted, fnRegister)
+			step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted at sign-in", MetricConverted, FunctionRegister)
 		case anon.Merged:
-			step(ctx, h.Logger, slog.LevelInfo, "anonymous profile merged into the account at sign-in", MetricMerged, fnRegister)
+			step(ctx, h.Logger, slog.LevelInfo, "anonymous profile merged into the account at sign-in", MetricMerged, FunctionRegister)
 		}
 	} else {
 		h.Logger.InfoContext(ctx, "signed in", "userId", id.UserID)
@@ -142,7 +142,7 @@ func (h *SignIn) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// "signed in" above is the audit record, naming whom; the metric's line names nobody.
-	step(ctx, h.Logger, slog.LevelInfo, "sign-in completed", MetricSignedIn, fnRegister)
+	step(ctx, h.Logger, slog.LevelInfo, "sign-in completed", MetricSignedIn, FunctionRegister)
 	http.SetCookie(w, welcomeCookieOf())
 	http.Redirect(w, r, "/video", http.StatusSeeOther)
 }

@@ -61,7 +61,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Nothing speculative or automated creates a profile: the page, no stub, no cookie.
 		// (FusionAuth's logout page loads /video in a hidden frame: that is not a visit.)
 		if state == cookieNone && !isPrefetch(r) && !isBrowserFetch(r) {
-			step(r.Context(), v.Logger, slog.LevelInfo, "automated client turned away: page served, nothing created", MetricCrawlerTurnedAway, fnVideo)
+			step(r.Context(), v.Logger, slog.LevelInfo, "automated client turned away: page served, nothing created", MetricCrawlerTurnedAway, FunctionVideo)
 		}
 		render(w, http.StatusOK, "video", page, v.Logger)
 		return
@@ -102,7 +102,7 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if state == cookieNone {
-		if v.NewProfiles.allow(r, v.Logger, fnVideo) != nil {
+		if v.NewProfiles.allow(r, v.Logger, FunctionVideo) != nil {
 			// Over the limit or unable to count: the page, uncounted, nothing created.
 			page.NotKept = true
 			render(w, http.StatusOK, "video", page, v.Logger)
@@ -111,14 +111,14 @@ func (v *Video) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		profile, err = v.Visits.StartProfile(ctx)
 		if err == nil {
 			setVisitorCookie(w, r, v.CookieName, v.Tokens, profile.UserID, v.Logger)
-			step(ctx, v.Logger, slog.LevelInfo, "anonymous profile started", MetricStubCreated, fnVideo)
+			step(ctx, v.Logger, slog.LevelInfo, "anonymous profile started", MetricStubCreated, FunctionVideo)
 		}
 	}
 	if err != nil {
 		// The visit is not recorded. The error (whose text may name the user) is logged
 		// once; the drop's metric line carries nothing of it.
 		v.Logger.ErrorContext(ctx, "video visit failed", "error", err)
-		step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the visit was not recorded", MetricWatchDropped, fnVideo)
+		step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the visit was not recorded", MetricWatchDropped, FunctionVideo)
 		renderError(w, err, v.Logger)
 		return
 	}
@@ -168,7 +168,7 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 	case err != nil:
 		v.Logger.ErrorContext(ctx, "signed-in visit failed", "userId", userID, "error", err)
 		if watch {
-			step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the signed-in visit was not recorded", MetricWatchDropped, fnVideo)
+			step(ctx, v.Logger, slog.LevelWarn, "watch dropped: the signed-in visit was not recorded", MetricWatchDropped, FunctionVideo)
 		}
 		renderError(w, err, v.Logger)
 		return true
@@ -187,7 +187,7 @@ func (v *Video) signedIn(w http.ResponseWriter, r *http.Request, page *videoPage
 // with the count as last read, and the log counts the one watch that was dropped.
 func (v *Video) droppedWatch(ctx context.Context, whose string) {
 	step(ctx, v.Logger, slog.LevelWarn, "watch count dropped: the "+whose+" was overtaken by other writes on every attempt",
-		MetricWatchDropped, fnVideo, "droppedWatches", 1)
+		MetricWatchDropped, FunctionVideo, "droppedWatches", 1)
 }
 
 // isBrowserFetch reports a request a browser made for something other than a

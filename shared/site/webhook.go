@@ -139,7 +139,7 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if converted {
-		step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted", MetricConverted, fnWebhook, "eventId", e.ID)
+		step(ctx, h.Logger, slog.LevelInfo, "anonymous user converted", MetricConverted, FunctionWebhook, "eventId", e.ID)
 	}
 	return nil
 }

@@ -69,8 +69,9 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Build is the register function's cold start once cfg is read: its FusionAuth client
 // with the API key from its secret and the cookie keys from theirs
 // (cookiekeys.WithFusionAuth), the OAuth client secret from the function's secret
-// (ClientSecret), then New. functions/register and the local stack call it.
-func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (*Function, error) {
+// (ClientSecret), then New, its 5xx counted (site.CountServerErrors). functions/register
+// and the local stack call it.
+func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (http.Handler, error) {
 	fa, secret, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
@@ -79,7 +80,11 @@ func Build(ctx context.Context, cfg config.Register, sm apikey.SecretReader, sto
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, fa, keys, clientSecret, stores, log)
+	f, err := New(cfg, fa, keys, clientSecret, stores, log)
+	if err != nil {
+		return nil, err
+	}
+	return site.CountServerErrors(site.FunctionRegister, log, f), nil
 }
 
 // New builds the register function for cfg. fa is the function's own FusionAuth client

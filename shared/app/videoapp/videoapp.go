@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/changebank/anonuser/shared/anon"
@@ -29,13 +30,18 @@ const (
 
 // Build is the video function's cold start once cfg is read: its FusionAuth client with
 // the API key from its secret and the cookie keys from theirs
-// (cookiekeys.WithFusionAuth), then New. functions/video and the local stack call it.
-func Build(ctx context.Context, cfg config.Video, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (*site.Video, error) {
+// (cookiekeys.WithFusionAuth), then New, its 5xx counted (site.CountServerErrors).
+// functions/video and the local stack call it.
+func Build(ctx context.Context, cfg config.Video, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (http.Handler, error) {
 	fa, _, keys, err := cookiekeys.WithFusionAuth(ctx, cfg.FusionAuth, cfg.Cookie.KeysSecretID, sm)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, fa, keys, stores, log)
+	v, err := New(cfg, fa, keys, stores, log)
+	if err != nil {
+		return nil, err
+	}
+	return site.CountServerErrors(site.FunctionVideo, log, v), nil
 }
 
 // New builds the GET /video handler for cfg. fa is the function's own FusionAuth client

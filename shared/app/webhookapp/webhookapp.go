@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/changebank/anonuser/shared/anon"
 	"github.com/changebank/anonuser/shared/apikey"
@@ -22,15 +23,19 @@ import (
 const SecretField = "webhookSecret"
 
 // Build is the webhook function's cold start once cfg is read: its FusionAuth client with
-// the API key from its secret, whose SecretField is the shared secret, then New.
-// functions/webhook and the local stack call it.
-func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (*site.Webhook, error) {
+// the API key from its secret, whose SecretField is the shared secret, then New, its 5xx
+// counted (site.CountServerErrors). functions/webhook and the local stack call it.
+func Build(ctx context.Context, cfg config.Webhook, sm apikey.SecretReader, stores app.Stores, log *slog.Logger) (http.Handler, error) {
 	fa, source, err := app.FusionAuth(ctx, cfg.FusionAuth, sm)
 	if err != nil {
 		return nil, err
 	}
 	secret, _ := source.Value(SecretField)
-	return New(ctx, cfg, fa, secret, stores.Locks, log)
+	h, err := New(ctx, cfg, fa, secret, stores.Locks, log)
+	if err != nil {
+		return nil, err
+	}
+	return site.CountServerErrors(site.FunctionWebhook, log, h), nil
 }
 
 // New builds the webhook handler for cfg. fa is the function's own FusionAuth client and
