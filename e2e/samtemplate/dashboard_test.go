@@ -194,7 +194,7 @@ func checkDashboard(st *stack) []string {
 			}
 			problems = append(problems, checkMetricRef(st, where, m)...)
 			refs = append(refs, m)
-			named[m.namespace+" "+m.name+" "+m.dims["Function"]+m.dims["FunctionName"]+m.dims[prune.DimDryRun]] = true
+			named[m.namespace+" "+m.name+" "+m.dims[metrics.DimFunction]+m.dims["FunctionName"]+m.dims[prune.DimDryRun]] = true
 		}
 		for _, e := range expressions {
 			for _, id := range expressionID.FindAllString(e, -1) {
@@ -223,7 +223,7 @@ func checkDashboard(st *stack) []string {
 		}
 	}
 	for _, name := range []string{prune.MetricRemainingAnonymous, prune.MetricDeleted, prune.MetricEmailsReleased, prune.MetricReconciled, prune.DroppedMetric("watchCount")} {
-		if !named[metrics.Namespace+" "+name+" prunefalse"] {
+		if !named[metrics.Namespace+" "+name+" "+prune.Function+"false"] {
 			problems = append(problems, fmt.Sprintf("the dashboard does not show prune's %s of real runs (DryRun=false)", name))
 		}
 	}

@@ -127,7 +127,7 @@ func (w pruneMetrics) Write(b []byte) (int, error) {
 	if err := json.Unmarshal(b, &line); err != nil {
 		return 0, fmt.Errorf("prune metrics: %w", err)
 	}
-	if line["DryRun"] != "true" {
+	if line[prune.DimDryRun] != "true" {
 		w.f.add(line["_aws"], func(name string) (int64, bool) {
 			v, ok := line[name].(float64)
 			return int64(v), ok
@@ -156,24 +156,23 @@ var funnelSteps = []struct{ Metric, Label string }{
 }
 
 type funnelBar struct {
-	Label   string
-	Metric  string
-	Count   int64
-	Y       int
-	Width   int
-	TextX   int
-	Heading bool
+	Label  string
+	Metric string
+	Count  int64
+	Y      int
+	Width  int
+	TextX  int
 }
 
 type funnelPage struct {
-	Since, Now           string
-	Bars                 []funnelBar
-	Height               int
-	Census               bool
-	Anonymous, Pending   int64
-	Converted            int64
-	CensusErr            string
-	Width, LabelW, BarsW int
+	Since, Now         string
+	Bars               []funnelBar
+	Height             int
+	Census             bool
+	Anonymous, Pending int64
+	Converted          int64
+	CensusErr          string
+	Width, LabelW      int
 }
 
 var funnelTemplate = template.Must(template.New("funnel").Parse(`<!doctype html>
@@ -207,7 +206,7 @@ func (s *Stack) handleFunnel(w http.ResponseWriter, r *http.Request) {
 	counts := s.funnel.snapshot()
 	const labelW, barsW = 340, 400
 	page := funnelPage{Since: s.funnel.started.UTC().Format(time.RFC3339), Now: time.Now().UTC().Format(time.RFC3339),
-		LabelW: labelW, BarsW: barsW, Width: labelW + barsW + 60}
+		LabelW: labelW, Width: labelW + barsW + 60}
 	var most int64 = 1
 	for _, st := range funnelSteps {
 		most = max(most, counts[st.Metric])

@@ -14,6 +14,9 @@ import (
 // Namespace is the CloudWatch namespace of every metric the functions emit.
 const Namespace = "AnonymousUsers"
 
+// DimFunction is the dimension every metric carries: the Lambda function that emitted it.
+const DimFunction = "Function"
+
 // Dimension is one CloudWatch dimension of a metric: a name and its value on this line.
 type Dimension struct {
 	Name, Value string
@@ -76,7 +79,7 @@ type keepMetrics struct {
 func (h keepMetrics) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h keepMetrics) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= h.level.Level() || h.hasEMF || IsEMF(r) {
+	if r.Level >= h.level.Level() || h.hasEMF || isEMF(r) {
 		return h.next.Handle(ctx, r)
 	}
 	return nil
@@ -93,8 +96,8 @@ func (h keepMetrics) WithGroup(name string) slog.Handler {
 	return h
 }
 
-// IsEMF reports whether r carries an EMF directive (an "_aws" attribute at its top level).
-func IsEMF(r slog.Record) bool {
+// isEMF reports whether r carries an EMF directive (an "_aws" attribute at its top level).
+func isEMF(r slog.Record) bool {
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		found = a.Key == "_aws"

@@ -27,10 +27,10 @@ const (
 	MetricCompleted          = "Completed"          // 1 when the run did all it found to do; 0 when it stopped at its cap, its deadline or an error
 )
 
-// The dimensions of prune's metrics.
+// The dimensions of prune's metrics: metrics.DimFunction, always Function, and DimDryRun.
 const (
-	DimFunction = "Function"
-	DimDryRun   = "DryRun"
+	Function  = "prune"  // the Function dimension's value
+	DimDryRun = "DryRun" // "true" or "false"
 )
 
 // emfCount is one metric of the summary's line and its value.
@@ -66,7 +66,7 @@ func summaryCounts(s Summary) []emfCount {
 func Metrics() []metrics.Spec {
 	var out []metrics.Spec
 	for _, c := range summaryCounts(Summary{Dropped: anon.Totals()}) {
-		out = append(out, metrics.Spec{Name: c.name, Dimensions: map[string][]string{DimFunction: {"prune"}, DimDryRun: {"true", "false"}}})
+		out = append(out, metrics.Spec{Name: c.name, Dimensions: map[string][]string{metrics.DimFunction: {Function}, DimDryRun: {"true", "false"}}})
 	}
 	return out
 }
@@ -77,12 +77,12 @@ func Metrics() []metrics.Spec {
 func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 	counts := summaryCounts(s)
 	names := make([]string, 0, len(counts))
-	line := map[string]any{DimFunction: "prune", DimDryRun: fmt.Sprint(s.DryRun)}
+	line := map[string]any{metrics.DimFunction: Function, DimDryRun: fmt.Sprint(s.DryRun)}
 	for _, m := range counts {
 		names = append(names, m.name)
 		line[m.name] = m.value
 	}
-	line["_aws"] = metrics.Directive(at, []string{DimFunction, DimDryRun}, names...)
+	line["_aws"] = metrics.Directive(at, []string{metrics.DimFunction, DimDryRun}, names...)
 	b, err := json.Marshal(line)
 	if err != nil {
 		return fmt.Errorf("encode metrics: %w", err)

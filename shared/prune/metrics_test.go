@@ -58,7 +58,7 @@ func TestWriteEMF(t *testing.T) {
 	var declared []string
 	for _, m := range prune.Metrics() {
 		declared = append(declared, m.Name)
-		if !slices.Equal(slices.Sorted(maps.Keys(m.Dimensions)), slices.Sorted(slices.Values(line.AWS.CloudWatchMetrics[0].Dimensions[0]))) || !slices.Contains(m.Dimensions[prune.DimFunction], line.Function) {
+		if !slices.Equal(slices.Sorted(maps.Keys(m.Dimensions)), slices.Sorted(slices.Values(line.AWS.CloudWatchMetrics[0].Dimensions[0]))) || !slices.Contains(m.Dimensions[metrics.DimFunction], line.Function) {
 			t.Errorf("prune.Metrics declares %s with %v, the line has %v", m.Name, m.Dimensions, line.AWS.CloudWatchMetrics[0].Dimensions)
 		}
 	}

@@ -28,9 +28,9 @@ const (
 
 // The dimensions of the funnel's metrics.
 const (
-	DimFunction = "Function" // the Lambda function that emitted it
-	DimLimit    = "Limit"    // the limit.Rule's name
-	DimKind     = "Kind"     // whose data was forgotten
+	DimFunction = metrics.DimFunction // the Lambda function that emitted it
+	DimLimit    = "Limit"             // the limit.Rule's name
+	DimKind     = "Kind"              // whose data was forgotten
 )
 
 // The Limit dimension's values: the names of the client limits.
